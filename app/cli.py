@@ -1,0 +1,181 @@
+"""The `sifa` command: init, serve, demo, user add, audit verify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from app.config import ConfigError, Settings
+from app.domain.errors import ValidationError
+from app.domain.roles import Role
+from app.keyring import FieldCipher, app_secret
+from app.services import accounts, audit, demo
+from app.store.db import Database
+from app.store.migrate import upgrade
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def _init(settings: Settings) -> None:
+    for folder in (settings.certs_dir, settings.rulings_dir, settings.materials_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    if settings.database_url.startswith("sqlite"):
+        path = settings.database_url.split(":///", 1)[1]
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    app_secret(settings.certs_dir, settings.secret_key)
+    FieldCipher.from_certs(settings.certs_dir)
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db.engine)
+    finally:
+        await db.close()
+    print(f"database ready: {_safe_url(settings.database_url)}")
+    print(f"keys ready under {settings.certs_dir}")
+
+
+def _safe_url(url: str) -> str:
+    """The URL without a password, for printing."""
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+
+async def _demo(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            logins = await demo.load(
+                session,
+                password=settings.demo_password,
+                now=_now(),
+                cipher=FieldCipher.from_certs(settings.certs_dir),
+            )
+    finally:
+        await db.close()
+    print(f"Demo logins (password from SIFA_DEMO_PASSWORD, default 'demo'), {settings.public_url}")
+    for login in logins:
+        print(f"  {login.username:<10} {login.role:<9} {login.display_name}  [{login.bound_to}]")
+
+
+def _read_password(prompt: str) -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Repeat: ") != first:
+            raise SystemExit("passwords do not match")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+async def _user_add(settings: Settings, args: argparse.Namespace) -> None:
+    password = _read_password(f"Password for {args.username}: ")
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            await accounts.add_account(
+                session,
+                username=args.username,
+                password=password,
+                role=Role(args.role),
+                display_name=args.name or args.username,
+                binding=accounts.Binding(
+                    court=args.court, committee=args.committee, room=args.room
+                ),
+                now=_now(),
+            )
+    finally:
+        await db.close()
+    print(f"added {args.role} {args.username}")
+
+
+async def _audit_verify(settings: Settings) -> int:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            report = await audit.verify(session)
+    finally:
+        await db.close()
+    if report.intact:
+        print(f"audit log intact: {report.checked} events checked")
+        return 0
+    print(
+        f"audit log BROKEN at event {report.broken_at}: {report.reason} "
+        f"({report.checked} events before it are intact)"
+    )
+    return 1
+
+
+def _serve(settings: Settings) -> None:
+    from aiohttp import web
+
+    from app.main import create_app
+
+    print(f"Sifa serving on {settings.public_url}")
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="sifa",
+        description="Sifa: online judicial confirmation of people's mediation agreements. "
+        "Settings come from SIFA_* environment variables (see README).",
+    )
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="migrate the database and create keys and development certificates")
+    sub.add_parser("serve", help="serve pages, API and signaling on SIFA_HOST:SIFA_PORT")
+    sub.add_parser("demo", help="load the demo court, rooms and accounts (idempotent)")
+    user = sub.add_parser("user", help="manage accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser(
+        "add",
+        help="add an account; the password is prompted for, or read from standard input "
+        "when it is not a terminal",
+    )
+    add.add_argument("username")
+    add.add_argument(
+        "--role", required=True, choices=[r.value for r in Role if r is not Role.SYSTEM]
+    )
+    add.add_argument("--name", help="display name, e.g. 王审判员")
+    add.add_argument("--court", help="court code for judges and clerks, e.g. 粤0311")
+    add.add_argument("--committee", help="committee name for mediators")
+    add.add_argument("--room", help="room name for kiosks")
+    audit_cmd = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="check the hash chain; report the first broken link")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    try:
+        if args.command == "init":
+            asyncio.run(_init(settings))
+        elif args.command == "serve":
+            _serve(settings)
+        elif args.command == "demo":
+            asyncio.run(_demo(settings))
+        elif args.command == "user":
+            asyncio.run(_user_add(settings, args))
+        elif args.command == "audit":
+            return asyncio.run(_audit_verify(settings))
+    except ValidationError as error:
+        for field, problem in error.problems:
+            print(f"error: {field}: {problem}", file=sys.stderr)
+        return 2
+    return 0

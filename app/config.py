@@ -1,0 +1,136 @@
+"""Settings read once from the environment, with defaults that work out of the box."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_FONT = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
+
+
+class ConfigError(Exception):
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    certs_dir: Path
+    rulings_dir: Path
+    materials_dir: Path
+    host: str
+    port: int
+    public_url: str
+    secret_key: bytes | None = None  # None: generated once and kept under certs_dir
+    max_upload_bytes: int = 20 * 1024 * 1024
+    session_hours: int = 12
+    demo_password: str = "demo"
+    font_path: Path = DEFAULT_FONT
+    font_index: int = 0
+    seal_image: Path | None = None
+    tsa_url: str | None = None
+    signing_p12: Path | None = None
+    signing_p12_password: str = ""
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = ""
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, base: Path | None = None) -> Settings:
+        """Read SIFA_* variables; a wrong value raises ConfigError naming the variable."""
+        root = base or Path.cwd()
+
+        def path(name: str, default: str) -> Path:
+            value = env.get(name, "").strip() or default
+            p = Path(value)
+            return p if p.is_absolute() else (root / p)
+
+        def integer(name: str, default: int, low: int, high: int) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+            if not low <= value <= high:
+                raise ConfigError(name, f"must be between {low} and {high}, got {value}")
+            return value
+
+        def url_list(name: str, schemes: tuple[str, ...]) -> tuple[str, ...]:
+            items = tuple(u.strip() for u in env.get(name, "").split(",") if u.strip())
+            for item in items:
+                if item.split(":", 1)[0] not in schemes:
+                    raise ConfigError(name, f"{item!r} must start with one of {schemes}")
+            return items
+
+        database_url = env.get("SIFA_DATABASE_URL", "").strip()
+        if not database_url:
+            database_url = f"sqlite+aiosqlite:///{path('SIFA_VAR_DIR', 'var') / 'sifa.db'}"
+        elif not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ConfigError(
+                "SIFA_DATABASE_URL",
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg://",
+            )
+
+        host = env.get("SIFA_HOST", "").strip() or "127.0.0.1"
+        if host != "localhost":
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise ConfigError("SIFA_HOST", f"must be an IP address, got {host!r}") from None
+        port = integer("SIFA_PORT", 8080, 1, 65535)
+
+        public_url = env.get("SIFA_PUBLIC_URL", "").strip().rstrip("/")
+        if not public_url:
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+            public_url = f"http://{shown}:{port}"
+        elif (
+            urlsplit(public_url).scheme not in ("http", "https") or not urlsplit(public_url).netloc
+        ):
+            raise ConfigError("SIFA_PUBLIC_URL", f"must be an http(s) URL, got {public_url!r}")
+
+        secret = env.get("SIFA_SECRET_KEY", "").strip()
+        if secret and len(secret) < 32:
+            raise ConfigError("SIFA_SECRET_KEY", "must be at least 32 characters")
+
+        tsa_url = env.get("SIFA_TSA_URL", "").strip() or None
+        if tsa_url and urlsplit(tsa_url).scheme not in ("http", "https"):
+            raise ConfigError("SIFA_TSA_URL", f"must be an http(s) URL, got {tsa_url!r}")
+
+        level = env.get("SIFA_LOG_LEVEL", "INFO").strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError("SIFA_LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR: {level!r}")
+
+        p12 = env.get("SIFA_SIGNING_P12", "").strip()
+        seal = env.get("SIFA_SEAL_IMAGE", "").strip()
+        return cls(
+            database_url=database_url,
+            certs_dir=path("SIFA_CERTS_DIR", "certs"),
+            rulings_dir=path("SIFA_RULINGS_DIR", "rulings"),
+            materials_dir=path("SIFA_MATERIALS_DIR", "var/materials"),
+            host=host,
+            port=port,
+            public_url=public_url,
+            secret_key=secret.encode() if secret else None,
+            max_upload_bytes=integer("SIFA_MAX_UPLOAD_MB", 20, 1, 1024) * 1024 * 1024,
+            session_hours=integer("SIFA_SESSION_HOURS", 12, 1, 24 * 7),
+            demo_password=env.get("SIFA_DEMO_PASSWORD", "") or "demo",
+            font_path=path("SIFA_FONT", str(DEFAULT_FONT)),
+            font_index=integer("SIFA_FONT_INDEX", 0, 0, 16),
+            seal_image=path("SIFA_SEAL_IMAGE", seal) if seal else None,
+            tsa_url=tsa_url,
+            signing_p12=path("SIFA_SIGNING_P12", p12) if p12 else None,
+            signing_p12_password=env.get("SIFA_SIGNING_P12_PASSWORD", ""),
+            stun_urls=url_list("SIFA_STUN_URLS", ("stun", "stuns")),
+            turn_urls=url_list("SIFA_TURN_URLS", ("turn", "turns")),
+            turn_secret=env.get("SIFA_TURN_SECRET", ""),
+            log_level=level,
+        )

@@ -1,0 +1,60 @@
+"""Errors raised by the pure core. Each carries the data a caller needs to explain it."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule of the domain refused something. `code` is stable; `message` is for people."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.field = field
+
+
+class ValidationError(DomainError):
+    code = "validation_failed"
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        summary = "; ".join(f"{field}: {text}" for field, text in problems)
+        super().__init__(summary, field=problems[0][0] if problems else None)
+
+
+class TransitionRefused(DomainError):
+    """A step that the lifecycle does not allow from the current state."""
+
+    code = "transition_refused"
+
+    def __init__(self, state: str, step: str) -> None:
+        self.state = state
+        self.step = step
+        super().__init__(f'Cannot "{step}" a case in state "{state}"')
+
+
+class NotPermitted(DomainError):
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,36 @@
+"""Uploaded materials (Interp 354): categories and type detection by content. Pure."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    AGREEMENT = "agreement"  # 调解协议
+    COMMITTEE_PROOF = "committee_proof"  # 调解组织主持调解的证明
+    IDENTITY = "identity"  # 身份证明
+    PROPERTY = "property"  # 财产权利证明
+    OTHER = "other"  # 其他材料
+
+
+# Magic numbers: the declared type and the file name are not trusted.
+_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+)
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a PDF, PNG or JPEG by its first bytes; None otherwise."""
+    for magic, content_type, extension in _SIGNATURES:
+        if head.startswith(magic):
+            return content_type, extension
+    return None
+
+
+def safe_filename(name: str) -> str:
+    """A display name without path parts or control characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(c for c in base if c.isprintable() and c not in '<>:"|?*')
+    return cleaned.strip()[:200] or "upload"

@@ -1,0 +1,44 @@
+"""Writing files so that a crash never leaves half a file under the final name."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomically(
+    path: Path, data: bytes, *, mode: int = 0o644, exclusive: bool = False
+) -> None:
+    """Write to a temporary name in the same folder, fsync, then rename into place.
+
+    With `exclusive`, an existing file is never replaced (FileExistsError instead): issued
+    documents must not be overwritten.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        if exclusive:
+            # link() fails when the target exists, unlike rename(); that is the point.
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

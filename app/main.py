@@ -1,0 +1,62 @@
+"""The application factory: wires settings, storage, keys, pages, routes and middleware."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from app.config import Settings
+from app.keyring import FieldCipher, app_secret
+from app.keys import PAGES, SERVICES, Clock, Services
+from app.store.db import Database
+from app.store.migrate import is_current
+from app.web import api, middleware, openapi, pages
+
+STATIC = Path(__file__).with_name("static")
+REQUEST_SLACK = 1024 * 1024  # multipart framing around the largest allowed file
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
+    app = web.Application(
+        middlewares=[
+            middleware.security_headers,
+            middleware.errors,
+            middleware.identify,
+            middleware.protect,
+        ],
+        client_max_size=settings.max_upload_bytes + REQUEST_SLACK,
+    )
+    settings.certs_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    app[SERVICES] = Services(
+        settings=settings,
+        db=db,
+        cipher=FieldCipher.from_certs(settings.certs_dir),
+        secret=app_secret(settings.certs_dir, settings.secret_key),
+        clock=clock,
+    )
+    app[PAGES] = pages.environment()
+    app.cleanup_ctx.append(_database(db))
+    app.router.add_routes(api.routes())
+    app.router.add_routes(openapi.routes())
+    app.router.add_routes(pages.routes())
+    app.router.add_static("/static/", STATIC, name="static")
+    return app
+
+
+def _database(db: Database):  # type: ignore[no-untyped-def]
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        if not await is_current(db.engine):
+            await db.close()
+            raise RuntimeError("the database schema is not current: run `sifa init` first")
+        yield
+        await db.close()
+
+    return lifecycle

@@ -1,0 +1,236 @@
+"""Accounts, logins and login sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.access import Actor
+from app.domain.errors import DomainError, TooManyAttempts, Unauthenticated, ValidationError
+from app.domain.roles import Role
+from app.domain.throttle import lock_after_failure, still_counts
+from app.passwords import MIN_LENGTH, hash_password, verify_password
+from app.services import audit
+from app.store.models import Account, Committee, Court, LoginSession, LoginThrottle, Room
+
+
+def actor_of(account: Account) -> Actor:
+    return Actor(
+        account_id=account.id,
+        username=account.username,
+        role=Role(account.role),
+        display_name=account.display_name,
+        court_id=account.court_id,
+        committee_id=account.committee_id,
+        room_id=account.room_id,
+    )
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What an account belongs to: a court (judge, clerk), committee (mediator), room (kiosk)."""
+
+    court: str | None = None
+    committee: str | None = None
+    room: str | None = None
+
+
+async def add_account(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    binding: Binding,
+    now: dt.datetime,
+    actor: str = "cli",
+    check_strength: bool = True,
+) -> Account:
+    problems: list[tuple[str, str]] = []
+    if not username or len(username) > 50 or not username.replace("_", "").isalnum():
+        problems.append(("username", "use 1 to 50 letters, digits or _"))
+    if check_strength and len(password) < MIN_LENGTH:
+        problems.append(("password", f"must be at least {MIN_LENGTH} characters"))
+    existing = await session.scalar(select(Account).where(Account.username == username))
+    if existing is not None:
+        problems.append(("username", "is taken"))
+    account = Account(
+        username=username,
+        password_hash=hash_password(password),
+        role=role.value,
+        display_name=display_name or username,
+        created_at=now,
+    )
+    if role in (Role.JUDGE, Role.CLERK):
+        court = await session.scalar(select(Court).where(Court.code == binding.court))
+        if court is None:
+            problems.append(("court", f"a {role.value} needs an existing court code"))
+        else:
+            account.court_id = court.id
+    elif role is Role.MEDIATOR:
+        committee = await session.scalar(
+            select(Committee).where(Committee.name == binding.committee)
+        )
+        if committee is None:
+            problems.append(("committee", "a mediator needs an existing committee name"))
+        else:
+            account.committee_id, account.court_id = committee.id, committee.court_id
+    elif role is Role.KIOSK:
+        room = await session.scalar(select(Room).where(Room.name == binding.room))
+        if room is None:
+            problems.append(("room", "a kiosk needs an existing room name"))
+        else:
+            account.room_id = room.id
+    elif role is not Role.ADMIN:
+        problems.append(("role", f"accounts cannot have the role {role.value}"))
+    if problems:
+        raise ValidationError(problems)
+    session.add(account)
+    await session.flush()
+    await audit.append(
+        session,
+        actor=actor,
+        action="account.created",
+        case_id=None,
+        details={"username": username, "role": role.value},
+        now=now,
+    )
+    return account
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    csrf_token: str
+    actor: Actor
+    expires_at: dt.datetime
+
+
+async def _throttle_check(session: AsyncSession, keys: list[str], now: dt.datetime) -> None:
+    rows = (
+        await session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    ).scalars()
+    for row in rows:
+        if row.locked_until is not None and row.locked_until > now:
+            wait = int((row.locked_until - now).total_seconds()) + 1
+            raise TooManyAttempts(
+                f"登录失败次数过多，请 {wait} 秒后再试。 / Too many failed logins; "
+                f"try again in {wait} s.",
+                retry_after=wait,
+            )
+
+
+async def _record_failure(session: AsyncSession, keys: list[str], now: dt.datetime) -> None:
+    for key in keys:
+        row = await session.get(LoginThrottle, key)
+        if row is None:
+            row = LoginThrottle(key=key, failures=0, last_failure_at=now)
+            session.add(row)
+        elif not still_counts(row.last_failure_at, now):
+            row.failures = 0
+        row.failures += 1
+        row.last_failure_at = now
+        row.locked_until = lock_after_failure(row.failures, now)
+
+
+async def login(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    now: dt.datetime,
+    lifetime: dt.timedelta,
+) -> LoginResult | None:
+    """Check a password; failures are counted per name and per client address, and slowed.
+
+    A failure returns None rather than raising, so the caller's transaction commits the count.
+    """
+    keys = [f"user:{username.lower()}"[:120], f"addr:{client}"[:120]]
+    await _throttle_check(session, keys, now)
+    account = await session.scalar(select(Account).where(Account.username == username))
+    stored = account.password_hash if account is not None and account.active else None
+    if account is None or not verify_password(stored, password):
+        await _record_failure(session, keys, now)
+        await audit.append(
+            session,
+            actor=username[:80] or "-",
+            action="login.failed",
+            case_id=None,
+            details={"client": client},
+            now=now,
+        )
+        return None
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    expires = now + lifetime
+    session.add(
+        LoginSession(
+            token_hash=_token_hash(token),
+            account_id=account.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    await audit.append(
+        session,
+        actor=account.username,
+        action="login",
+        case_id=None,
+        details={"client": client},
+        now=now,
+    )
+    return LoginResult(token, csrf, actor_of(account), expires)
+
+
+class LoginFailed(Unauthenticated):
+    def __init__(self) -> None:
+        super().__init__("用户名或密码错误。 / Wrong user name or password.")
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    actor: Actor
+    csrf_token: str
+
+
+async def resolve_session(
+    session: AsyncSession, token: str, now: dt.datetime
+) -> SessionInfo | None:
+    row = await session.get(LoginSession, _token_hash(token))
+    if row is None or row.expires_at <= now:
+        return None
+    account = await session.get(Account, row.account_id)
+    if account is None or not account.active:
+        return None
+    return SessionInfo(actor_of(account), row.csrf_token)
+
+
+async def logout(session: AsyncSession, token: str, actor: Actor, now: dt.datetime) -> None:
+    await session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+    await audit.append(
+        session, actor=actor.username, action="logout", case_id=None, details={}, now=now
+    )
+
+
+async def judges_of_court(session: AsyncSession, court_id: int) -> list[Account]:
+    rows = await session.execute(
+        select(Account)
+        .where(Account.court_id == court_id, Account.role == Role.JUDGE.value, Account.active)
+        .order_by(Account.display_name)
+    )
+    return list(rows.scalars())
+
+
+__all__ = ["DomainError", "LoginFailed", "add_account", "login", "logout", "resolve_session"]

@@ -1,0 +1,125 @@
+"""Storing uploaded materials: checked by content, size-limited, hashed, written atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.access import Actor
+from app.domain.cases import State
+from app.domain.errors import DomainError, NotFound, NotPermitted, ValidationError
+from app.domain.materials import Category, safe_filename, sniff
+from app.domain.roles import Role
+from app.files import write_atomically
+from app.services import audit
+from app.services.cases import load_case
+from app.store.models import Material
+
+UPLOAD_STATES = frozenset({State.DRAFT, State.SUBMITTED})
+
+
+class TooLarge(DomainError):
+    code = "too_large"
+
+
+def check_upload(data: bytes, *, limit: int) -> tuple[str, str, str]:
+    """(content type, extension, sha256) or a clear refusal."""
+    if not data:
+        raise ValidationError([("file", "文件为空。 / The file is empty.")])
+    if len(data) > limit:
+        raise TooLarge(
+            f"文件超过 {limit // (1024 * 1024)} MB 上限。 / The file exceeds "
+            f"{limit // (1024 * 1024)} MB."
+        )
+    kind = sniff(data[:16])
+    if kind is None:
+        raise ValidationError(
+            [("file", "只接受 PDF、JPEG 或 PNG 文件。 / Only PDF, JPEG or PNG files are accepted.")]
+        )
+    return kind[0], kind[1], hashlib.sha256(data).hexdigest()
+
+
+async def add_material(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    *,
+    category: str,
+    filename: str,
+    data: bytes,
+    folder: Path,
+    limit: int,
+    now: dt.datetime,
+) -> Material:
+    case = await load_case(session, actor, case_id)
+    if actor.role is not Role.MEDIATOR:
+        raise NotPermitted("只有调解员可以上传材料。 / Only the mediator uploads materials.")
+    if State(case.state) not in UPLOAD_STATES:
+        raise DomainError(
+            f'案件状态为"{case.state}"，不能再上传材料。 / Materials cannot be added in state '
+            f'"{case.state}".',
+            code="transition_refused",
+        )
+    try:
+        kind = Category(category)
+    except ValueError:
+        choices = ", ".join(c.value for c in Category)
+        raise ValidationError([("category", f"must be one of: {choices}")]) from None
+    content_type, extension, digest = check_upload(data, limit=limit)
+    storage_name = f"{case.id}/{digest}.{extension}"
+    target = folder / storage_name
+    if not target.exists():  # same content, same name: identical bytes need no second copy
+        write_atomically(target, data, mode=0o640)
+    material = Material(
+        case_id=case.id,
+        category=kind.value,
+        filename=safe_filename(filename),
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        storage_name=storage_name,
+        uploaded_by=actor.account_id,
+        uploaded_at=now,
+    )
+    session.add(material)
+    await session.flush()
+    await audit.append(
+        session,
+        actor=actor.username,
+        action="material.added",
+        case_id=case.id,
+        details={
+            "material": material.id,
+            "category": kind.value,
+            "sha256": digest,
+            "size": len(data),
+        },
+        now=now,
+    )
+    return material
+
+
+async def open_material(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    material_id: int,
+    folder: Path,
+    now: dt.datetime,
+) -> tuple[Material, Path]:
+    case = await load_case(session, actor, case_id)
+    material = next((m for m in case.materials if m.id == material_id), None)
+    if material is None:
+        raise NotFound("没有该材料。 / No such material.")
+    await audit.append(
+        session,
+        actor=actor.username,
+        action="material.viewed",
+        case_id=case.id,
+        details={"material": material.id},
+        now=now,
+    )
+    return material, folder / material.storage_name

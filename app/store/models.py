@@ -1,0 +1,231 @@
+"""Database tables. The schema is created and changed only by Alembic migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Court(Base):
+    __tablename__ = "courts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+
+
+class Committee(Base):
+    __tablename__ = "committees"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    court_id: Mapped[int] = mapped_column(ForeignKey("courts.id"))
+
+
+class Hall(Base):
+    __tablename__ = "halls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    hall: Mapped[Hall] = relationship(lazy="joined")
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    display_name: Mapped[str] = mapped_column(String(50))
+    court_id: Mapped[int | None] = mapped_column(ForeignKey("courts.id"))
+    committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class LoginSession(Base):
+    __tablename__ = "login_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class LoginThrottle(Base):
+    """Failed logins per key (a username or a client address), for slowing down guessing."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("court_id", "number_year", "number_serial"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(ForeignKey("courts.id"), index=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"), index=True)
+    mediator_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    judge_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    dispute_type: Mapped[str] = mapped_column(String(50))
+    agreement_date: Mapped[dt.date] = mapped_column(Date)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    case_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    number_year: Mapped[int | None] = mapped_column(Integer)
+    number_serial: Mapped[int | None] = mapped_column(Integer)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True)
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    decline_ground: Mapped[str | None] = mapped_column(String(40))
+    state_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    # Two clerks acting on one case at once: the second write fails instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    parties: Mapped[list[Party]] = relationship(
+        order_by="Party.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    agents: Mapped[list[AgentRow]] = relationship(
+        order_by="AgentRow.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    terms: Mapped[list[Term]] = relationship(
+        order_by="Term.number", cascade="all, delete-orphan", lazy="selectin"
+    )
+    materials: Mapped[list[Material]] = relationship(order_by="Material.id", lazy="selectin")
+
+
+class Party(Base):
+    __tablename__ = "parties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    sex: Mapped[str | None] = mapped_column(String(10))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    ethnicity: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    id_type: Mapped[str | None] = mapped_column(String(20))
+    # Encrypted with the data key (AES-GCM); never stored or logged in the clear.
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    legal_representative: Mapped[str | None] = mapped_column(String(50))
+
+
+class AgentRow(Base):
+    __tablename__ = "agents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    represents_position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(50))
+    id_number_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    phone: Mapped[str] = mapped_column(String(20))
+    authority: Mapped[str] = mapped_column(String(200))
+
+
+class Term(Base):
+    __tablename__ = "terms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Material(Base):
+    __tablename__ = "materials"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    category: Mapped[str] = mapped_column(String(30))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_name: Mapped[str] = mapped_column(String(200))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class CaseNumberCounter(Base):
+    """The last serial given per court and year; bumped in the accepting transaction."""
+
+    __tablename__ = "case_number_counters"
+    court_id: Mapped[int] = mapped_column(ForeignKey("courts.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_serial: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEvent(Base):
+    """Append-only and hash-chained: each row's hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_events"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the newest audit link. Appenders lock it, which orders the chain across nodes."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,364 @@
+"""The JSON API. Thin: parse, call a service in one transaction, present."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from app.domain.cases import State
+from app.domain.errors import DomainError, NotPermitted, ValidationError
+from app.domain.roles import Role
+from app.keys import Caller, services
+from app.services import accounts, cases, materials
+from app.web.middleware import SESSION_COOKIE, require_caller
+from app.web.present import case_detail, case_summary
+
+MAX_JSON_BYTES = 256 * 1024
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+        raise materials.TooLarge(f"Request body larger than {MAX_JSON_BYTES} bytes.")
+    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    if len(raw) > MAX_JSON_BYTES:
+        raise materials.TooLarge(f"Request body larger than {MAX_JSON_BYTES} bytes.")
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise DomainError(
+            "请求体不是有效的 JSON。 / The body is not valid JSON.", code="bad_json"
+        ) from None
+    if not isinstance(data, dict):
+        raise DomainError(
+            "请求体须为 JSON 对象。 / The body must be a JSON object.", code="bad_json"
+        )
+    return data
+
+
+def _case_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["case_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+def _client(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+async def login(request: web.Request) -> web.Response:
+    svc = services(request)
+    data = await read_json(request)
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise ValidationError([("username", "username and password are required")])
+    now = svc.clock()
+    async with svc.db.transaction() as session:
+        result = await accounts.login(
+            session,
+            username=username,
+            password=password,
+            client=_client(request),
+            now=now,
+            lifetime=dt.timedelta(hours=svc.settings.session_hours),
+        )
+    if result is None:
+        raise accounts.LoginFailed()
+    response = web.json_response(
+        {
+            "token": result.token,
+            "csrf_token": result.csrf_token,
+            "expires_at": result.expires_at.isoformat(),
+            "user": actor_json(result.actor),
+        }
+    )
+    set_session_cookie(response, result.token, svc.settings.session_hours)
+    return response
+
+
+def set_session_cookie(response: web.StreamResponse, token: str, hours: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="Strict", max_age=hours * 3600, path="/"
+    )
+
+
+def actor_json(actor: Any) -> dict[str, Any]:
+    return {
+        "id": actor.account_id,
+        "username": actor.username,
+        "role": actor.role.value,
+        "display_name": actor.display_name,
+        "court_id": actor.court_id,
+        "committee_id": actor.committee_id,
+        "room_id": actor.room_id,
+    }
+
+
+async def logout(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        await accounts.logout(session, who.token, who.actor, svc.clock())
+    response = web.json_response({"ok": True})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    return web.json_response(actor_json(require_caller(request).actor))
+
+
+async def create_case(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    data = await read_json(request)
+    async with svc.db.transaction() as session:
+        case = await cases.create_case(session, who.actor, data, cipher=svc.cipher, now=svc.clock())
+        body = await _detail(session, case, who, svc)
+    return web.json_response(body, status=201)
+
+
+async def _detail(session: Any, case: Any, who: Caller, svc: Any) -> dict[str, Any]:
+    names = await cases.names_for(session, case)
+    return case_detail(case, names, svc.cipher, who.actor)
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    states: list[State] = []
+    for raw in request.query.getall("state", []):
+        try:
+            states.append(State(raw))
+        except ValueError:
+            raise ValidationError([("state", f"unknown state {raw!r}")]) from None
+    async with svc.db.transaction() as session:
+        rows = await cases.list_cases(session, who.actor, states=states or None)
+    return web.json_response({"cases": [case_summary(c) for c in rows]})
+
+
+async def get_case(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        case = await cases.load_case(session, who.actor, _case_id(request))
+        body = await _detail(session, case, who, svc)
+    return web.json_response(body)
+
+
+async def upload_material(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    case_id = _case_id(request)
+    if not request.content_type.startswith("multipart/"):
+        raise DomainError(
+            "请以 multipart/form-data 上传文件。 / Upload as multipart/form-data.",
+            code="bad_request",
+        )
+    category, filename, data = await read_upload(request, svc.settings.max_upload_bytes)
+    async with svc.db.transaction() as session:
+        material = await materials.add_material(
+            session,
+            who.actor,
+            case_id,
+            category=category,
+            filename=filename,
+            data=data,
+            folder=svc.settings.materials_dir,
+            limit=svc.settings.max_upload_bytes,
+            now=svc.clock(),
+        )
+    return web.json_response(
+        {
+            "id": material.id,
+            "sha256": material.sha256,
+            "size": material.size,
+            "content_type": material.content_type,
+            "category": material.category,
+            "filename": material.filename,
+        },
+        status=201,
+    )
+
+
+async def read_upload(request: web.Request, limit: int) -> tuple[str, str, bytes]:
+    """Read the form's category and file, stopping as soon as the file passes the limit."""
+    reader = await request.multipart()
+    category, filename, data = "", "", b""
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.name == "category":
+            category = (await part.read(decode=True)).decode(errors="replace")[:40]
+        elif part.name == "csrf_token":
+            await part.read()
+        elif part.name == "file":
+            filename = part.filename or "upload"
+            chunks, size = [], 0
+            while chunk := await part.read_chunk(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise materials.TooLarge(
+                        f"文件超过 {limit // (1024 * 1024)} MB 上限。 / The file exceeds "
+                        f"{limit // (1024 * 1024)} MB."
+                    )
+                chunks.append(chunk)
+            data = b"".join(chunks)
+    if not filename:
+        raise ValidationError([("file", "请选择文件。 / Choose a file.")])
+    return category, filename, data
+
+
+async def download_material(request: web.Request) -> web.StreamResponse:
+    who = require_caller(request)
+    svc = services(request)
+    try:
+        material_id = int(request.match_info["material_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with svc.db.transaction() as session:
+        material, path = await materials.open_material(
+            session,
+            who.actor,
+            _case_id(request),
+            material_id,
+            svc.settings.materials_dir,
+            svc.clock(),
+        )
+    response = web.FileResponse(path)
+    response.content_type = material.content_type
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+async def _step(request: web.Request, run: Any) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    data = await read_json(request)
+    async with svc.db.transaction() as session:
+        case = await run(session, who.actor, _case_id(request), data, svc.clock())
+        body = await _detail(session, case, who, svc)
+    return web.json_response(body)
+
+
+def _int(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError([(key, "must be a whole number")])
+    return value
+
+
+def _text(data: dict[str, Any], key: str, *, required: bool = False) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ValidationError([(key, "is required" if required else "must be text")])
+    return value
+
+
+def parse_when(value: object, key: str = "scheduled_at") -> dt.datetime:
+    if not isinstance(value, str):
+        raise ValidationError([(key, "is required (ISO 8601 with offset)")])
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError([(key, "is not an ISO 8601 date and time")]) from None
+    if when.tzinfo is None:
+        raise ValidationError([(key, "must include a time zone offset, e.g. +08:00")])
+    return when
+
+
+async def submit(request: web.Request) -> web.Response:
+    return await _step(request, lambda s, a, i, d, now: cases.submit(s, a, i, now))
+
+
+async def accept(request: web.Request) -> web.Response:
+    return await _step(
+        request, lambda s, a, i, d, now: cases.accept(s, a, i, _int(d, "judge_id"), now)
+    )
+
+
+async def decline(request: web.Request) -> web.Response:
+    return await _step(
+        request,
+        lambda s, a, i, d, now: cases.decline(
+            s, a, i, _text(d, "ground", required=True), _text(d, "note"), now
+        ),
+    )
+
+
+async def return_case(request: web.Request) -> web.Response:
+    return await _step(
+        request,
+        lambda s, a, i, d, now: cases.return_for_materials(
+            s, a, i, _text(d, "note", required=True), now
+        ),
+    )
+
+
+async def schedule(request: web.Request) -> web.Response:
+    return await _step(
+        request,
+        lambda s, a, i, d, now: cases.schedule(
+            s, a, i, _int(d, "room_id"), parse_when(d.get("scheduled_at")), now
+        ),
+    )
+
+
+async def reveal_id(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    data = await read_json(request)
+    async with svc.db.transaction() as session:
+        number = await cases.reveal_id_number(
+            session, who.actor, _case_id(request), _int(data, "party"), svc.cipher, svc.clock()
+        )
+    return web.json_response({"party": data["party"], "id_number": number})
+
+
+async def judges(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    if who.actor.role is not Role.CLERK or who.actor.court_id is None:
+        raise NotPermitted("只有书记员可以查看。 / Clerks only.")
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        rows = await accounts.judges_of_court(session, who.actor.court_id)
+        rooms = await cases.rooms_of_court(session, who.actor.court_id)
+    return web.json_response(
+        {
+            "judges": [{"id": j.id, "name": j.display_name} for j in rows],
+            "rooms": [{"id": r.id, "name": r.name, "hall": r.hall.name} for r in rooms],
+        }
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    svc = services(request)
+    from sqlalchemy import text
+
+    async with svc.db.transaction() as session:
+        await session.execute(text("SELECT 1"))
+    return web.json_response({"status": "ok", "database": svc.db.dialect})
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/api/login", login),
+        web.post("/api/logout", logout),
+        web.get("/api/me", me),
+        web.post("/api/cases", create_case),
+        web.get("/api/cases", list_cases),
+        web.get("/api/cases/{case_id}", get_case),
+        web.post("/api/cases/{case_id}/materials", upload_material),
+        web.get("/api/cases/{case_id}/materials/{material_id}", download_material),
+        web.post("/api/cases/{case_id}/submit", submit),
+        web.post("/api/cases/{case_id}/accept", accept),
+        web.post("/api/cases/{case_id}/decline", decline),
+        web.post("/api/cases/{case_id}/return", return_case),
+        web.post("/api/cases/{case_id}/schedule", schedule),
+        web.post("/api/cases/{case_id}/reveal-id", reveal_id),
+        web.get("/api/court/people", judges),
+        web.get("/healthz", healthz),
+    ]

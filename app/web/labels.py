@@ -1,0 +1,69 @@
+"""Names of states, steps, roles and grounds on pages, in Chinese and English."""
+
+from __future__ import annotations
+
+from app.domain.cases import State
+from app.domain.grounds import DECLINE_TEXT, DeclineGround
+from app.domain.materials import Category
+from app.domain.roles import Role
+
+STATE: dict[str, tuple[str, str]] = {
+    State.DRAFT: ("草稿", "Draft"),
+    State.SUBMITTED: ("已提交", "Submitted"),
+    State.ACCEPTED: ("已受理", "Accepted"),
+    State.NOT_ACCEPTED: ("不予受理", "Not accepted"),
+    State.SCHEDULED: ("已排期", "Scheduled"),
+    State.IN_SESSION: ("在线确认中", "In session"),
+    State.CONFIRMED: ("确认有效", "Confirmed"),
+    State.REJECTED: ("驳回申请", "Rejected"),
+    State.WITHDRAWN: ("准许撤回", "Withdrawn"),
+    State.RULING_ISSUED: ("裁定已出具", "Ruling issued"),
+    State.SERVED: ("已送达", "Served"),
+    State.ARCHIVED: ("已归档", "Archived"),
+}
+
+ROLE: dict[str, tuple[str, str]] = {
+    Role.ADMIN: ("管理员", "Administrator"),
+    Role.MEDIATOR: ("调解员", "Mediator"),
+    Role.JUDGE: ("审判员", "Judge"),
+    Role.CLERK: ("书记员", "Clerk"),
+    Role.KIOSK: ("确认室终端", "Room kiosk"),
+}
+
+CATEGORY: dict[str, tuple[str, str]] = {
+    Category.AGREEMENT: ("调解协议", "Mediation agreement"),
+    Category.COMMITTEE_PROOF: ("调解组织主持调解的证明", "Proof the committee presided"),
+    Category.IDENTITY: ("身份证明", "Identity documents"),
+    Category.PROPERTY: ("财产权利证明", "Proof of property rights"),
+    Category.OTHER: ("其他材料", "Other"),
+}
+
+DECLINE: dict[str, tuple[str, str]] = {
+    DeclineGround.NOT_JURISDICTION: (
+        DECLINE_TEXT[DeclineGround.NOT_JURISDICTION],
+        "Outside the court's remit or jurisdiction",
+    ),
+    DeclineGround.PERSONAL_STATUS: (
+        DECLINE_TEXT[DeclineGround.PERSONAL_STATUS],
+        "Marriage, parentage or adoption status",
+    ),
+    DeclineGround.OTHER_PROCEDURE: (
+        DECLINE_TEXT[DeclineGround.OTHER_PROCEDURE],
+        "Another special procedure or bankruptcy",
+    ),
+    DeclineGround.PROPERTY_OWNERSHIP: (
+        DECLINE_TEXT[DeclineGround.PROPERTY_OWNERSHIP],
+        "Confirms ownership of property or IP",
+    ),
+}
+
+SEX: dict[str, tuple[str, str]] = {"male": ("男", "Male"), "female": ("女", "Female")}
+
+
+def label(table: dict[str, tuple[str, str]], key: str | None, lang: str) -> str:
+    if key is None:
+        return ""
+    pair = table.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]

@@ -1,0 +1,176 @@
+"""Cross-cutting request handling: errors, who is calling, CSRF and security headers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.domain.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    NotPermitted,
+    TooManyAttempts,
+    TransitionRefused,
+    Unauthenticated,
+    ValidationError,
+)
+from app.keys import CALLER_KEY, LANG_KEY, Caller, caller, services
+from app.services import accounts
+from app.services.materials import TooLarge
+from app.web.i18n import choose_language, split_bilingual
+
+log = logging.getLogger("sifa.web")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SESSION_COOKIE = "sifa_session"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+STATUS: list[tuple[type[DomainError], int]] = [
+    (ValidationError, 422),
+    (TooLarge, 413),
+    (TransitionRefused, 409),
+    (Conflict, 409),
+    (NotPermitted, 403),
+    (NotFound, 404),
+    (Unauthenticated, 401),
+    (TooManyAttempts, 429),
+]
+
+
+def status_for(error: DomainError) -> int:
+    for kind, status in STATUS:
+        if isinstance(error, kind):
+            return status
+    return 422 if error.code == "application_window_closed" else 400
+
+
+def is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, **extra: object) -> web.Response:
+    body: dict[str, object] = {"code": code, "message": message, **extra}
+    return web.json_response({"error": body}, status=status)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure becomes a clear answer: JSON on the API, a page elsewhere; never a trace."""
+    request[LANG_KEY] = choose_language(request)
+    try:
+        return await handler(request)
+    except DomainError as error:
+        status = status_for(error)
+        headers = {}
+        if isinstance(error, TooManyAttempts):
+            headers["Retry-After"] = str(error.retry_after)
+        if is_api(request):
+            extra: dict[str, object] = {}
+            if isinstance(error, ValidationError):
+                extra["fields"] = [{"field": f, "problem": p} for f, p in error.problems]
+            if isinstance(error, TransitionRefused):
+                extra.update(state=error.state, step=error.step)
+            response = json_error(status, error.code, error.message, **extra)
+            response.headers.update(headers)
+            return response
+        from app.web.pages import error_page
+
+        return error_page(request, status, error, headers)
+    except StaleDataError:
+        return await errors_for_conflict(request)
+    except web.HTTPException as http:
+        if is_api(request) and http.status >= 400 and not http.content_type.endswith("json"):
+            return json_error(http.status, _HTTP_CODES.get(http.status, "http_error"), http.reason)
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if is_api(request):
+            return json_error(500, "internal_error", "Internal error; the event was logged.")
+        return web.Response(
+            status=500, text="服务器内部错误 / Internal error", content_type="text/plain"
+        )
+
+
+async def errors_for_conflict(request: web.Request) -> web.Response:
+    message = "案件已被他人修改，请刷新后重试。 / The case was changed by someone else; reload."
+    if is_api(request):
+        return json_error(409, "conflict", message)
+    return web.Response(status=409, text=split_bilingual(message, request[LANG_KEY]))
+
+
+@web.middleware
+async def identify(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Attach the caller from a bearer token (API clients) or the session cookie (browsers)."""
+    token, via_cookie = None, False
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        token = header[7:].strip()
+    elif SESSION_COOKIE in request.cookies:
+        token, via_cookie = request.cookies[SESSION_COOKIE], True
+    if token:
+        svc = services(request)
+        async with svc.db.transaction() as session:
+            info = await accounts.resolve_session(session, token, svc.clock())
+        if info is not None:
+            request[CALLER_KEY] = Caller(info.actor, token, info.csrf_token, via_cookie)
+    return await handler(request)
+
+
+@web.middleware
+async def protect(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse cross-site changes: the Origin must be ours; cookie sessions need the CSRF token."""
+    if request.method in UNSAFE:
+        origin = request.headers.get("Origin")
+        if origin and origin not in (f"{request.scheme}://{request.host}", "null"):
+            raise NotPermitted("跨站请求被拒绝。 / Cross-site request refused.")
+        who = caller(request)
+        if who is not None and who.via_cookie:
+            sent = request.headers.get("X-CSRF-Token")
+            if sent is None and request.content_type in (
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+            ):
+                sent = (await request.post()).get("csrf_token")  # type: ignore[assignment]
+            if sent != who.csrf_token:
+                raise NotPermitted(
+                    "页面已过期，请刷新后重试。 / The form has expired (CSRF check); reload."
+                )
+    return await handler(request)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+        "connect-src 'self' ws: wss:; frame-src 'self'; object-src 'self'; frame-ancestors 'self'; "
+        "base-uri 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    if request.path.startswith(("/api/", "/cases", "/intake", "/docket", "/kiosk")):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def require_caller(request: web.Request) -> Caller:
+    who = caller(request)
+    if who is None:
+        raise Unauthenticated("请先登录。 / Please log in.")
+    return who

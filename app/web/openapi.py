@@ -1,0 +1,263 @@
+"""The OpenAPI document for the JSON API, served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from app.domain.cases import State
+from app.domain.grounds import DeclineGround
+from app.domain.materials import Category
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string", "description": "中文 / English"},
+                "fields": {"type": "array", "items": {"type": "object"}},
+                "state": {"type": "string"},
+                "step": {"type": "string"},
+            },
+        }
+    },
+}
+
+_PERSON = {
+    "type": "object",
+    "required": [
+        "kind",
+        "name",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "address",
+        "phone",
+        "id_type",
+        "id_number",
+    ],
+    "properties": {
+        "kind": {"const": "person"},
+        "name": {"type": "string", "maxLength": 50},
+        "sex": {"enum": ["male", "female"]},
+        "birth_date": {"type": "string", "format": "date"},
+        "ethnicity": {"type": "string"},
+        "address": {"type": "string"},
+        "phone": {"type": "string"},
+        "id_type": {"enum": ["resident_id", "passport", "hk_macao_permit", "taiwan_permit"]},
+        "id_number": {"type": "string", "description": "GB 11643 check digit for resident IDs"},
+    },
+}
+_ORGANISATION = {
+    "type": "object",
+    "required": ["kind", "name", "credit_code", "legal_representative", "address"],
+    "properties": {
+        "kind": {"const": "organisation"},
+        "name": {"type": "string"},
+        "credit_code": {"type": "string", "description": "GB 32100 unified social credit code"},
+        "legal_representative": {"type": "string"},
+        "address": {"type": "string"},
+        "phone": {"type": "string"},
+    },
+}
+_APPLICATION = {
+    "type": "object",
+    "required": ["dispute_type", "agreement_date", "terms", "applicants"],
+    "properties": {
+        "dispute_type": {"type": "string", "example": "人身损害赔偿纠纷"},
+        "agreement_date": {
+            "type": "string",
+            "format": "date",
+            "description": "the agreement took effect; apply within 30 days (CPL 205)",
+        },
+        "terms": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        "applicants": {
+            "type": "array",
+            "minItems": 2,
+            "items": {"oneOf": [_PERSON, _ORGANISATION]},
+        },
+        "agents": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "id_number", "phone", "authority", "represents"],
+                "properties": {"represents": {"type": "integer"}},
+            },
+        },
+    },
+}
+_CASE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "state": {"enum": [s.value for s in State]},
+        "case_number": {"type": ["string", "null"], "example": "（2026）粤0311民特1号"},
+        "allowed_steps": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _op(
+    summary: str,
+    roles: str,
+    body: dict[str, Any] | None = None,
+    ok: dict[str, Any] | None = None,
+    status: str = "200",
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "description": f"Allowed: {roles}.",
+        "responses": {
+            status: {"description": "OK", "content": {"application/json": {"schema": ok or {}}}},
+            "4XX": {"description": "Refused", "content": {"application/json": {"schema": _ERROR}}},
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = _body(body)
+    return operation
+
+
+def _obj(**props: Any) -> dict[str, Any]:
+    return {"type": "object", "required": list(props), "properties": props}
+
+
+def document() -> dict[str, Any]:
+    case_id = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    paths: dict[str, Any] = {
+        "/api/login": {
+            "post": _op(
+                "Log in; sets an HttpOnly cookie and returns a bearer token and CSRF token",
+                "anyone",
+                _obj(username={"type": "string"}, password={"type": "string"}),
+            )
+        },
+        "/api/logout": {"post": _op("End the session", "logged in")},
+        "/api/me": {"get": _op("The caller's account", "logged in")},
+        "/api/cases": {
+            "post": _op("File a joint application (draft)", "mediator", _APPLICATION, _CASE, "201"),
+            "get": _op("Cases the caller may see; filter with ?state=", "every role but admin"),
+        },
+        "/api/cases/{case_id}": {
+            "get": _op("One case, ID numbers masked", "the case's people", ok=_CASE),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/materials": {
+            "post": {
+                **_op(
+                    "Upload a PDF, JPEG or PNG (type checked by content, SHA-256 kept)",
+                    "the case's mediator, in draft or submitted",
+                    status="201",
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": _obj(
+                                category={"enum": [c.value for c in Category]},
+                                file={"type": "string", "format": "binary"},
+                            )
+                        }
+                    },
+                },
+            },
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/materials/{material_id}": {
+            "get": _op("Download a material (audited)", "the case's people"),
+            "parameters": [
+                *case_id,
+                {
+                    "name": "material_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                },
+            ],
+        },
+        "/api/cases/{case_id}/submit": {
+            "post": _op("Submit to the court", "mediator", ok=_CASE),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/accept": {
+            "post": _op(
+                "Accept, assign a judge; the case number is given",
+                "clerk of the court",
+                _obj(judge_id={"type": "integer"}),
+                _CASE,
+            ),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/decline": {
+            "post": _op(
+                "Do not accept (Interp 355)",
+                "clerk of the court",
+                _obj(ground={"enum": [g.value for g in DeclineGround]}, note={"type": "string"}),
+                _CASE,
+            ),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/return": {
+            "post": _op(
+                "Return for missing materials (Interp 354)",
+                "clerk of the court",
+                _obj(note={"type": "string"}),
+                _CASE,
+            ),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/schedule": {
+            "post": _op(
+                "Book a confirmation room and time",
+                "clerk of the court",
+                _obj(
+                    room_id={"type": "integer"},
+                    scheduled_at={"type": "string", "format": "date-time"},
+                ),
+                _CASE,
+            ),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/reveal-id": {
+            "post": _op(
+                "Show one party's ID number in full (audited)",
+                "judge, clerk or mediator of the case",
+                _obj(party={"type": "integer"}),
+            ),
+            "parameters": case_id,
+        },
+        "/api/court/people": {"get": _op("Judges and rooms of the clerk's court", "clerk")},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Sifa API",
+            "version": "1",
+            "description": "Online judicial confirmation of people's mediation agreements. "
+            "Cookie sessions must send X-CSRF-Token on changes; bearer tokens need not.",
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "sifa_session"},
+            }
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+        "paths": paths,
+    }
+
+
+async def serve(_request: web.Request) -> web.Response:
+    return web.json_response(document())
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get("/api/openapi.json", serve)]

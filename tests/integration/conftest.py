@@ -1,0 +1,140 @@
+"""An application on a real, migrated database (SQLite file or a fresh PostgreSQL database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from realdeps import require
+
+from app.config import Settings
+from app.keyring import FieldCipher
+from app.main import create_app
+from app.services import demo
+from app.store.db import Database
+from app.store.migrate import upgrade
+
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+async def _postgres_available() -> bool:
+    try:
+        import asyncpg
+
+        conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+        await conn.close()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    async for url in fresh_postgres():
+        yield url
+
+
+async def fresh_postgres() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    import asyncpg
+
+    require(await _postgres_available(), "PostgreSQL at 127.0.0.1:5432")
+    name = f"sifa_test_{secrets.token_hex(6)}"
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+def make_settings(tmp: Path, database_url: str, **overrides: Any) -> Settings:
+    env = {
+        "SIFA_DATABASE_URL": database_url,
+        "SIFA_CERTS_DIR": str(tmp / "certs"),
+        "SIFA_RULINGS_DIR": str(tmp / "rulings"),
+        "SIFA_MATERIALS_DIR": str(tmp / "materials"),
+        **overrides,
+    }
+    return Settings.from_env(env, base=tmp)
+
+
+@dataclass
+class Clock:
+    """The app's clock, movable by tests (the application window, schedules)."""
+
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+async def prepare(settings: Settings, now: dt.datetime) -> None:
+    db = Database(settings.database_url)
+    await upgrade(db.engine)
+    async with db.transaction() as session:
+        await demo.load(
+            session, password="demo", now=now, cipher=FieldCipher.from_certs(settings.certs_dir)
+        )
+    await db.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Both backends: storage tests take this fixture to run on each."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}"
+    else:
+        async for url in fresh_postgres():
+            yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@dataclass
+class Sifa:
+    """A running app with the demo data, and helpers to act as each demo account."""
+
+    app: web.Application
+    settings: Settings
+    clock: Clock
+    make_client: Callable[..., Any]
+    clients: dict[str, TestClient] = field(default_factory=dict)
+
+    async def as_user(self, username: str, password: str = "demo") -> TestClient:
+        """A client logged in with a bearer token (no cookie jar, so no CSRF needed)."""
+        client: TestClient = await self.make_client(self.app)
+        response = await client.post(
+            "/api/login", json={"username": username, "password": password}
+        )
+        assert response.status == 200, await response.text()
+        token = (await response.json())["token"]
+        client.session.cookie_jar.clear()
+        client.session.headers["Authorization"] = f"Bearer {token}"
+        return client
+
+
+@pytest.fixture
+async def sifa(
+    tmp_path: Path, sqlite_url: str, clock: Clock, aiohttp_client: Callable[..., Any]
+) -> Sifa:
+    settings = make_settings(tmp_path, sqlite_url)
+    await prepare(settings, clock.now)
+    app = create_app(settings, clock=clock)
+    return Sifa(app, settings, clock, aiohttp_client)
