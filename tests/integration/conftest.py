@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from realdeps import require
 
 from app.config import Settings
 from app.keyring import FieldCipher
@@ -20,6 +19,8 @@ from app.main import create_app
 from app.services import demo
 from app.store.db import Database
 from app.store.migrate import upgrade
+
+from realdeps import require
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -1,0 +1,65 @@
+"""Real Chromium (Debian's build) driven by Playwright, against the app on a real port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from app.main import create_app
+
+from integration.conftest import Clock, make_settings, prepare
+from realdeps import require
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+]
+
+
+def chromium_present() -> bool:
+    return os.path.exists(CHROMIUM)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    require(chromium_present(), "Debian's chromium at /usr/bin/chromium")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        await instance.close()
+
+
+@pytest.fixture
+async def live_server(tmp_path: Path) -> AsyncIterator[TestServer]:
+    """The whole app with demo data on 127.0.0.1 (a secure context for the camera)."""
+    clock = Clock()
+    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}")
+    await prepare(settings, clock.now)
+    server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+def screenshot_path(name: str) -> str:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return str(ARTIFACTS / f"{name}.png")
