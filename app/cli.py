@@ -1,4 +1,4 @@
-"""The `sifa` command: init, serve, demo, user add, audit verify."""
+"""The `sifa` command: init, serve, demo, user add, audit verify, ruling verify."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from app.config import ConfigError, Settings
 from app.domain.errors import ValidationError
 from app.domain.roles import Role
 from app.keyring import FieldCipher, app_secret
+from app.ruling.pki import ensure_dev_pki
+from app.ruling.verify import run_verify_command
 from app.services import accounts, audit, demo
 from app.store.db import Database
 from app.store.migrate import upgrade
@@ -32,6 +35,9 @@ async def _init(settings: Settings) -> None:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     app_secret(settings.certs_dir, settings.secret_key)
     FieldCipher.from_certs(settings.certs_dir)
+    if settings.signing_p12 is None:
+        pki = ensure_dev_pki(settings.certs_dir, settings.court_name, settings.court_code)
+        print(f"development signing certificate: {pki.signing_cert} (root {pki.root_cert})")
     db = Database(settings.database_url)
     try:
         await upgrade(db.engine)
@@ -150,6 +156,20 @@ def parser() -> argparse.ArgumentParser:
     audit_cmd = sub.add_parser("audit", help="the audit log")
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the hash chain; report the first broken link")
+    ruling = sub.add_parser("ruling", help="signed rulings")
+    ruling_sub = ruling.add_subparsers(dest="ruling_command", required=True)
+    check = ruling_sub.add_parser(
+        "verify", help="check a ruling PDF's signature offline (exit 0 valid, 1 invalid)"
+    )
+    check.add_argument("file", type=Path)
+    check.add_argument(
+        "--root",
+        type=Path,
+        action="append",
+        default=[],
+        help="trusted root certificate (PEM); default: the development root in SIFA_CERTS_DIR",
+    )
+    check.add_argument("--sha256", help="the issued file's SHA-256, to check byte identity")
     return top
 
 
@@ -174,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_user_add(settings, args))
         elif args.command == "audit":
             return asyncio.run(_audit_verify(settings))
+        elif args.command == "ruling":
+            roots = args.root or [settings.certs_dir / "dev-root-ca.pem"]
+            return run_verify_command(args.file, roots, sys.stdout, expected_sha256=args.sha256)
     except ValidationError as error:
         for field, problem in error.problems:
             print(f"error: {field}: {problem}", file=sys.stderr)

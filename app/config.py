@@ -40,6 +40,9 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
     log_level: str = "INFO"
+    # The court whose development signing certificate `sifa init` creates.
+    court_name: str = "深圳市光明区人民法院"
+    court_code: str = "粤0311"
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -109,6 +112,9 @@ class Settings:
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError("SIFA_LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR: {level!r}")
 
+        turn_urls = url_list("SIFA_TURN_URLS", ("turn", "turns"))
+        if turn_urls and not env.get("SIFA_TURN_SECRET", ""):
+            raise ConfigError("SIFA_TURN_SECRET", "is required when SIFA_TURN_URLS is set")
         p12 = env.get("SIFA_SIGNING_P12", "").strip()
         seal = env.get("SIFA_SEAL_IMAGE", "").strip()
         return cls(
@@ -130,7 +136,9 @@ class Settings:
             signing_p12=path("SIFA_SIGNING_P12", p12) if p12 else None,
             signing_p12_password=env.get("SIFA_SIGNING_P12_PASSWORD", ""),
             stun_urls=url_list("SIFA_STUN_URLS", ("stun", "stuns")),
-            turn_urls=url_list("SIFA_TURN_URLS", ("turn", "turns")),
+            turn_urls=turn_urls,
             turn_secret=env.get("SIFA_TURN_SECRET", ""),
             log_level=level,
+            court_name=env.get("SIFA_COURT_NAME", "").strip() or "深圳市光明区人民法院",
+            court_code=env.get("SIFA_COURT_CODE", "").strip() or "粤0311",
         )

@@ -1,0 +1,208 @@
+"""Input for a ruling (民事裁定书) and an electronic service voucher (电子送达凭证).
+
+Pure value objects that check themselves. They carry facts only; every Chinese sentence
+of the documents lives in the editable templates (templates/rulings/).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Literal
+
+from app.ruling.errors import InvalidRulingData
+
+Outcome = Literal["confirmed", "rejected"]
+
+# Interp 358: the grounds on which a court rejects an application. Statutory text, kept
+# here as a convenience for callers; a caller may pass its own wording.
+INTERP_358_GROUNDS: dict[int, str] = {
+    1: "违反法律强制性规定的",
+    2: "损害国家利益、社会公共利益、他人合法权益的",
+    3: "违背公序良俗的",
+    4: "违反自愿原则的",
+    5: "内容不明确的",
+    6: "其他不能进行司法确认的情形",
+}
+
+# Lenient on purpose: the numbering service owns the exact format; this only guards
+# against a field mix-up (a name passed as the case number, say).
+_CASE_NUMBER = re.compile(r"^（\d{4}）\S+\d+号$")
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+_CREDIT_CODE = re.compile(r"^[0-9A-HJ-NP-RT-UW-Y]{18}$")
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _check_text(owner: object) -> None:
+    """Every str field must be non-empty and free of control characters.
+
+    Line breaks matter most: the template markup is line-oriented, so a value carrying a
+    newline could inject a block of its own into the ruling.
+    """
+    for f in fields(owner):  # type: ignore[arg-type]
+        value = getattr(owner, f.name)
+        if not isinstance(value, str):
+            continue
+        if not value.strip():
+            raise InvalidRulingData(f"{type(owner).__name__}.{f.name} is empty")
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            raise InvalidRulingData(
+                f"{type(owner).__name__}.{f.name} contains a control character: {value!r}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class NaturalPerson:
+    name: str
+    sex: Literal["男", "女"]
+    birth_date: date
+    ethnicity: str  # e.g. 汉族
+    address: str  # 住址, printed after 住
+    id_number: str  # full 18-character number: the served original prints it in full
+
+    def __post_init__(self) -> None:
+        _check_text(self)
+        if self.sex not in ("男", "女"):
+            raise InvalidRulingData(f"sex must be 男 or 女, not {self.sex!r}")
+        if not _ID_NUMBER.match(self.id_number):
+            raise InvalidRulingData(f"ID number of {self.name} is not 17 digits + check character")
+
+    @property
+    def kind(self) -> str:
+        return "person"
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    name: str
+    address: str  # 住所地
+    legal_representative: str
+    credit_code: str  # 统一社会信用代码
+    legal_representative_title: str | None = None  # e.g. 该公司执行董事
+
+    def __post_init__(self) -> None:
+        _check_text(self)
+        if not _CREDIT_CODE.match(self.credit_code):
+            raise InvalidRulingData(f"credit code of {self.name} is not 18 GB 32100 characters")
+
+    @property
+    def kind(self) -> str:
+        return "organisation"
+
+
+ApplicantBlock = NaturalPerson | Organisation
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """委托诉讼代理人 (CPL 61): who acts, for whom, with what authority."""
+
+    name: str
+    for_whom: str  # the applicant's name, exactly as in its ApplicantBlock
+    authority: str  # e.g. 特别授权 / 一般授权
+    description: str | None = None  # e.g. 广东某某律师事务所律师
+
+    def __post_init__(self) -> None:
+        _check_text(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionGround:
+    item: int  # Interp 358 item, 1-6
+    text: str  # the item's wording, e.g. 违反自愿原则的
+
+    def __post_init__(self) -> None:
+        _check_text(self)
+        if self.item not in INTERP_358_GROUNDS:
+            raise InvalidRulingData(f"Interp 358 has items 1-6, not {self.item}")
+
+    @classmethod
+    def statutory(cls, item: int) -> RejectionGround:
+        if item not in INTERP_358_GROUNDS:
+            raise InvalidRulingData(f"Interp 358 has items 1-6, not {item}")
+        return cls(item, INTERP_358_GROUNDS[item])
+
+
+@dataclass(frozen=True, slots=True)
+class RulingData:
+    court_name: str
+    case_number: str
+    outcome: Outcome
+    applicants: tuple[ApplicantBlock, ...]
+    agents: tuple[Agent, ...]
+    committee_name: str  # 人民调解委员会 that presided
+    application_date: date
+    agreement_date: date  # the agreement took effect (People's Mediation Law 29)
+    terms: tuple[str, ...]  # numbered 一、二、… by the template
+    judge_name: str
+    clerk_name: str
+    decision_date: date
+    verification_url: str
+    rejection_ground: RejectionGround | None = None
+    rejection_reasons: str | None = None  # the judge's own words, before the cited ground
+
+    def __post_init__(self) -> None:
+        _check_text(self)
+        if self.outcome not in ("confirmed", "rejected"):
+            raise InvalidRulingData(f"outcome must be confirmed or rejected, not {self.outcome!r}")
+        if not _CASE_NUMBER.match(self.case_number):
+            raise InvalidRulingData(f"case number {self.case_number!r} is not like （2026）…号")
+        if len(self.applicants) < 2:
+            raise InvalidRulingData("judicial confirmation needs at least two joint applicants")
+        names = [a.name for a in self.applicants]
+        if len(set(names)) != len(names):
+            raise InvalidRulingData(f"applicant names repeat: {names}")
+        for agent in self.agents:
+            if agent.for_whom not in names:
+                raise InvalidRulingData(f"agent {agent.name} acts for unknown {agent.for_whom!r}")
+        if not self.terms:
+            raise InvalidRulingData("the agreement has no terms")
+        for i, term in enumerate(self.terms, 1):
+            if not term.strip() or any(unicodedata.category(c) == "Cc" for c in term):
+                raise InvalidRulingData(f"term {i} is empty or contains a control character")
+        if not self.agreement_date <= self.application_date <= self.decision_date:
+            raise InvalidRulingData(
+                "dates out of order: agreement "
+                f"{self.agreement_date} <= application {self.application_date} "
+                f"<= decision {self.decision_date} must hold"
+            )
+        if not self.verification_url.startswith(("https://", "http://")):
+            raise InvalidRulingData(f"verification URL {self.verification_url!r} is not http(s)")
+        if self.outcome == "rejected" and self.rejection_ground is None:
+            raise InvalidRulingData("a rejection needs its Interp 358 ground")
+        if self.outcome == "confirmed" and (
+            self.rejection_ground is not None or self.rejection_reasons is not None
+        ):
+            raise InvalidRulingData("a confirmation carries no rejection ground or reasons")
+
+    def agents_for(self, applicant_name: str) -> tuple[Agent, ...]:
+        return tuple(a for a in self.agents if a.for_whom == applicant_name)
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherData:
+    """电子送达凭证 (Online litigation rules arts 29-32): one recipient got one document."""
+
+    court_name: str
+    case_number: str
+    document_title: str  # e.g. 民事裁定书
+    document_sha256: str  # lower-case hex of the signed PDF that was served
+    recipient_name: str
+    method: str  # e.g. 在线司法确认室当场电子送达，受送达人于终端确认签收
+    place: str  # room and device, e.g. 光明街道在线司法确认室2（终端K-0203）
+    acknowledged_at: datetime  # timezone-aware; printed in Beijing time
+    served_by: str  # e.g. 书记员李四
+    verification_url: str
+
+    def __post_init__(self) -> None:
+        _check_text(self)
+        if not _CASE_NUMBER.match(self.case_number):
+            raise InvalidRulingData(f"case number {self.case_number!r} is not like （2026）…号")
+        if not _SHA256_HEX.match(self.document_sha256):
+            raise InvalidRulingData("document_sha256 must be 64 lower-case hex digits")
+        if self.acknowledged_at.tzinfo is None:
+            raise InvalidRulingData("acknowledged_at must be timezone-aware")
+        if not self.verification_url.startswith(("https://", "http://")):
+            raise InvalidRulingData(f"verification URL {self.verification_url!r} is not http(s)")

@@ -1,0 +1,86 @@
+"""Loading the editable ruling templates (jinja2) and rendering them to blocks.
+
+The wording of every document is in templates/rulings/*.txt.j2 so that a court can edit it
+without touching code. Templates are loaded once, when a TemplateSet is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from app.ruling import chinese
+from app.ruling.blocks import Document, parse_blocks
+from app.ruling.errors import TemplateError
+from app.ruling.model import RulingData, VoucherData
+
+# The repo's own templates. An installed package has no such directory: pass templates_dir.
+DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "rulings"
+
+CONFIRMATION = "confirmation.txt.j2"
+REJECTION = "rejection.txt.j2"
+VOUCHER = "voucher.txt.j2"
+
+
+def _finalize(value: object) -> object:
+    # The block markup is line-oriented; a value must never start a line of its own.
+    if isinstance(value, str):
+        return value.replace("\r", " ").replace("\n", " ")
+    return value
+
+
+class TemplateSet:
+    """The three document templates, compiled once."""
+
+    def __init__(self, templates_dir: Path | None = None) -> None:
+        self.templates_dir = templates_dir or DEFAULT_TEMPLATES_DIR
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self.templates_dir),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,  # plain text for our own markup, not HTML
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            finalize=_finalize,
+        )
+        env.filters.update(
+            cn_date=chinese.chinese_date,
+            cn_num=chinese.chinese_numeral,
+            date=chinese.arabic_date,
+            beijing=chinese.beijing_datetime,
+            beijing_date=lambda t: t.astimezone(chinese.BEIJING).date(),
+        )
+        self._templates: dict[str, jinja2.Template] = {}
+        for name in (CONFIRMATION, REJECTION, VOUCHER):
+            try:
+                self._templates[name] = env.get_template(name)
+            except jinja2.TemplateNotFound as e:
+                raise TemplateError(name, f"not found in {self.templates_dir}") from e
+            except jinja2.TemplateSyntaxError as e:
+                raise TemplateError(name, e.message or "syntax error", e.lineno) from e
+
+    def ruling(self, data: RulingData) -> Document:
+        name = CONFIRMATION if data.outcome == "confirmed" else REJECTION
+        return self._render(name, _context(data), data=data)
+
+    def voucher(self, data: VoucherData) -> Document:
+        return self._render(VOUCHER, _context(data))
+
+    def _render(
+        self, name: str, context: dict[str, Any], data: RulingData | None = None
+    ) -> Document:
+        if data is not None:
+            context["agents_for"] = data.agents_for
+        try:
+            text = self._templates[name].render(context)
+        except jinja2.TemplateError as e:
+            raise TemplateError(name, str(e)) from e
+        return parse_blocks(text, name)
+
+
+def _context(data: RulingData | VoucherData) -> dict[str, Any]:
+    """Top-level fields by name, objects kept as objects (so templates see .kind, .name)."""
+    return {f.name: getattr(data, f.name) for f in fields(data)}
