@@ -149,7 +149,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--role", required=True, choices=[r.value for r in Role if r is not Role.SYSTEM]
     )
-    add.add_argument("--name", help="display name, e.g. 王审判员")
+    add.add_argument("--name", help="display name, e.g. 王明")
     add.add_argument("--court", help="court code for judges and clerks, e.g. 粤0311")
     add.add_argument("--committee", help="committee name for mediators")
     add.add_argument("--room", help="room name for kiosks")

@@ -12,6 +12,7 @@ from aiohttp import web
 from app.config import Settings
 from app.domain.access import Actor
 from app.keyring import FieldCipher
+from app.ruling.desk import RulingDesk
 from app.store.db import Database
 
 Clock = Callable[[], dt.datetime]
@@ -24,6 +25,7 @@ class Services:
     cipher: FieldCipher
     secret: bytes
     clock: Clock
+    desk: RulingDesk
 
 
 SERVICES = web.AppKey("services", Services)

@@ -11,9 +11,10 @@ from aiohttp import web
 from app.config import Settings
 from app.keyring import FieldCipher, app_secret
 from app.keys import PAGES, SERVICES, Clock, Services
+from app.ruling.desk import DeskConfig, RulingDesk
 from app.store.db import Database
 from app.store.migrate import is_current
-from app.web import api, middleware, openapi, pages
+from app.web import api, middleware, openapi, pages, rulings_api, verify_pages
 
 STATIC = Path(__file__).with_name("static")
 REQUEST_SLACK = 1024 * 1024  # multipart framing around the largest allowed file
@@ -41,14 +42,31 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application
         cipher=FieldCipher.from_certs(settings.certs_dir),
         secret=app_secret(settings.certs_dir, settings.secret_key),
         clock=clock,
+        desk=RulingDesk(desk_config(settings)),
     )
     app[PAGES] = pages.environment()
     app.cleanup_ctx.append(_database(db))
     app.router.add_routes(api.routes())
+    app.router.add_routes(rulings_api.routes())
+    app.router.add_routes(verify_pages.routes())
     app.router.add_routes(openapi.routes())
     app.router.add_routes(pages.routes())
     app.router.add_static("/static/", STATIC, name="static")
     return app
+
+
+def desk_config(settings: Settings) -> DeskConfig:
+    return DeskConfig(
+        certs_dir=settings.certs_dir,
+        court_name=settings.court_name,
+        court_code=settings.court_code,
+        font_path=settings.font_path,
+        font_index=settings.font_index,
+        seal_image=settings.seal_image,
+        tsa_url=settings.tsa_url,
+        signing_p12=settings.signing_p12,
+        signing_p12_password=settings.signing_p12_password,
+    )
 
 
 def _database(db: Database):  # type: ignore[no-untyped-def]

@@ -58,3 +58,9 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class WrongState(DomainError):
+    """Something that needs the case in another state than it is (beside the lifecycle table)."""
+
+    code = "wrong_state"

@@ -14,7 +14,7 @@ from typing import Literal
 
 from app.ruling.errors import InvalidRulingData
 
-Outcome = Literal["confirmed", "rejected"]
+Outcome = Literal["confirmed", "rejected", "withdrawn"]
 
 # Interp 358: the grounds on which a court rejects an application. Statutory text, kept
 # here as a convenience for callers; a caller may pass its own wording.
@@ -145,8 +145,10 @@ class RulingData:
 
     def __post_init__(self) -> None:
         _check_text(self)
-        if self.outcome not in ("confirmed", "rejected"):
-            raise InvalidRulingData(f"outcome must be confirmed or rejected, not {self.outcome!r}")
+        if self.outcome not in ("confirmed", "rejected", "withdrawn"):
+            raise InvalidRulingData(
+                f"outcome must be confirmed, rejected or withdrawn, not {self.outcome!r}"
+            )
         if not _CASE_NUMBER.match(self.case_number):
             raise InvalidRulingData(f"case number {self.case_number!r} is not like （2026）…号")
         if len(self.applicants) < 2:
@@ -172,10 +174,10 @@ class RulingData:
             raise InvalidRulingData(f"verification URL {self.verification_url!r} is not http(s)")
         if self.outcome == "rejected" and self.rejection_ground is None:
             raise InvalidRulingData("a rejection needs its Interp 358 ground")
-        if self.outcome == "confirmed" and (
+        if self.outcome != "rejected" and (
             self.rejection_ground is not None or self.rejection_reasons is not None
         ):
-            raise InvalidRulingData("a confirmation carries no rejection ground or reasons")
+            raise InvalidRulingData("only a rejection carries a rejection ground or reasons")
 
     def agents_for(self, applicant_name: str) -> tuple[Agent, ...]:
         return tuple(a for a in self.agents if a.for_whom == applicant_name)

@@ -22,6 +22,7 @@ DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "rul
 
 CONFIRMATION = "confirmation.txt.j2"
 REJECTION = "rejection.txt.j2"
+WITHDRAWAL = "withdrawal.txt.j2"
 VOUCHER = "voucher.txt.j2"
 
 
@@ -54,7 +55,7 @@ class TemplateSet:
             beijing_date=lambda t: t.astimezone(chinese.BEIJING).date(),
         )
         self._templates: dict[str, jinja2.Template] = {}
-        for name in (CONFIRMATION, REJECTION, VOUCHER):
+        for name in (CONFIRMATION, REJECTION, WITHDRAWAL, VOUCHER):
             try:
                 self._templates[name] = env.get_template(name)
             except jinja2.TemplateNotFound as e:
@@ -63,7 +64,9 @@ class TemplateSet:
                 raise TemplateError(name, e.message or "syntax error", e.lineno) from e
 
     def ruling(self, data: RulingData) -> Document:
-        name = CONFIRMATION if data.outcome == "confirmed" else REJECTION
+        name = {"confirmed": CONFIRMATION, "rejected": REJECTION, "withdrawn": WITHDRAWAL}[
+            data.outcome
+        ]
         return self._render(name, _context(data), data=data)
 
     def voucher(self, data: VoucherData) -> Document:

@@ -27,9 +27,9 @@ HALLS = (
 )
 PEOPLE = (
     ("admin", Role.ADMIN, "系统管理员"),
-    ("mediator", Role.MEDIATOR, "李调解员"),
-    ("clerk", Role.CLERK, "陈书记员"),
-    ("judge", Role.JUDGE, "王审判员"),
+    ("mediator", Role.MEDIATOR, "李华"),
+    ("clerk", Role.CLERK, "陈静"),
+    ("judge", Role.JUDGE, "王明"),
 )
 
 
@@ -126,8 +126,8 @@ def sample_application(today: dt.date) -> dict[str, object]:
         "dispute_type": "人身损害赔偿纠纷",
         "agreement_date": (today - dt.timedelta(days=3)).isoformat(),
         "terms": [
-            "被申请人赵六于2026年12月31日前一次性赔偿申请人张三医疗费、误工费等各项损失共计人民币38000元。",
-            "上述款项通过银行转账方式支付至申请人张三指定账户。",
+            "赵六于2026年12月31日前一次性赔偿张三医疗费、误工费等各项损失共计人民币38000元。",
+            "上述款项通过银行转账方式支付至张三指定的银行账户。",
             "双方就本次纠纷再无其他争议。",
         ],
         "applicants": [

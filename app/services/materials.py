@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Actor
 from app.domain.cases import State
-from app.domain.errors import DomainError, NotFound, NotPermitted, ValidationError
+from app.domain.errors import DomainError, NotFound, NotPermitted, ValidationError, WrongState
 from app.domain.materials import Category, safe_filename, sniff
 from app.domain.roles import Role
 from app.files import write_atomically
@@ -58,10 +58,9 @@ async def add_material(
     if actor.role is not Role.MEDIATOR:
         raise NotPermitted("只有调解员可以上传材料。 / Only the mediator uploads materials.")
     if State(case.state) not in UPLOAD_STATES:
-        raise DomainError(
+        raise WrongState(
             f'案件状态为"{case.state}"，不能再上传材料。 / Materials cannot be added in state '
-            f'"{case.state}".',
-            code="transition_refused",
+            f'"{case.state}".'
         )
     try:
         kind = Category(category)

@@ -127,6 +127,10 @@ class Case(Base):
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True)
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     decline_ground: Mapped[str | None] = mapped_column(String(40))
+    decision: Mapped[str | None] = mapped_column(String(20))  # confirm, reject, withdraw
+    decision_ground: Mapped[str | None] = mapped_column(String(40))  # Interp 358, on reject
+    decision_reasons: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     state_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
@@ -229,3 +233,36 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Ruling(Base):
+    """The issued, signed ruling of a case: one per case, never replaced."""
+
+    __tablename__ = "rulings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    storage_name: Mapped[str] = mapped_column(String(200), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    signer_cert_sha256: Mapped[str] = mapped_column(String(64))
+    signature_level: Mapped[str] = mapped_column(String(10))
+    verify_token: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    issued_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+
+
+class ServiceReceipt(Base):
+    """A party's acknowledgement of receipt, and the signed voucher (电子送达凭证) proving it."""
+
+    __tablename__ = "service_receipts"
+    __table_args__ = (UniqueConstraint("case_id", "party_position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    party_position: Mapped[int] = mapped_column(Integer)
+    recipient_name: Mapped[str] = mapped_column(String(100))
+    acknowledged_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    device: Mapped[str] = mapped_column(String(120))
+    method: Mapped[str] = mapped_column(String(200))
+    voucher_storage_name: Mapped[str] = mapped_column(String(200), unique=True)
+    voucher_sha256: Mapped[str] = mapped_column(String(64))

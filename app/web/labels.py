@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.domain.cases import State
-from app.domain.grounds import DECLINE_TEXT, DeclineGround
+from app.domain.grounds import DECLINE_TEXT, REJECT_TEXT, DeclineGround, RejectGround
 from app.domain.materials import Category
 from app.domain.roles import Role
 
@@ -55,6 +55,18 @@ DECLINE: dict[str, tuple[str, str]] = {
         DECLINE_TEXT[DeclineGround.PROPERTY_OWNERSHIP],
         "Confirms ownership of property or IP",
     ),
+}
+
+REJECT: dict[str, tuple[str, str]] = {
+    RejectGround.MANDATORY_LAW: (REJECT_TEXT[RejectGround.MANDATORY_LAW], "Violates mandatory law"),
+    RejectGround.PUBLIC_INTEREST: (
+        REJECT_TEXT[RejectGround.PUBLIC_INTEREST],
+        "Harms state, public or third-party interests",
+    ),
+    RejectGround.PUBLIC_ORDER: (REJECT_TEXT[RejectGround.PUBLIC_ORDER], "Against public order"),
+    RejectGround.NOT_VOLUNTARY: (REJECT_TEXT[RejectGround.NOT_VOLUNTARY], "Not voluntary"),
+    RejectGround.UNCLEAR: (REJECT_TEXT[RejectGround.UNCLEAR], "Content unclear"),
+    RejectGround.OTHER: (REJECT_TEXT[RejectGround.OTHER], "Otherwise unsuitable"),
 }
 
 SEX: dict[str, tuple[str, str]] = {"male": ("男", "Male"), "female": ("女", "Female")}

@@ -17,6 +17,7 @@ from app.domain.errors import (
     TransitionRefused,
     Unauthenticated,
     ValidationError,
+    WrongState,
 )
 from app.keys import CALLER_KEY, LANG_KEY, Caller, caller, services
 from app.services import accounts
@@ -32,6 +33,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (ValidationError, 422),
     (TooLarge, 413),
     (TransitionRefused, 409),
+    (WrongState, 409),
     (Conflict, 409),
     (NotPermitted, 403),
     (NotFound, 404),

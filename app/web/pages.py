@@ -16,11 +16,11 @@ from app.domain.application import window_closes
 from app.domain.cases import State
 from app.domain.clock import COURT_TZ, court_date, court_time
 from app.domain.errors import DomainError, NotPermitted, Unauthenticated, ValidationError
-from app.domain.grounds import DeclineGround
+from app.domain.grounds import DeclineGround, RejectGround
 from app.domain.materials import Category
 from app.domain.roles import Role
 from app.keys import PAGES, Caller, caller, services
-from app.services import accounts, audit, cases, materials
+from app.services import accounts, audit, cases, materials, rulings
 from app.web import labels
 from app.web.api import parse_when, set_session_cookie
 from app.web.i18n import COOKIE as LANG_COOKIE
@@ -249,6 +249,8 @@ async def _render_case(
         names = await cases.names_for(session, case)
         detail = case_detail(case, names, svc.cipher, who.actor)
         events = await audit.events_for_case(session, case.id)
+        ruling = await rulings.ruling_of(session, case.id)
+        receipts = await rulings.receipts_of(session, case.id)
         judges = rooms = []
         if who.actor.role is Role.CLERK:
             judges = await accounts.judges_of_court(session, case.court_id)
@@ -263,6 +265,9 @@ async def _render_case(
             "rooms": rooms,
             "categories": [c.value for c in Category],
             "grounds": [g.value for g in DeclineGround],
+            "reject_grounds": [g.value for g in RejectGround],
+            "ruling": ruling,
+            "receipts": receipts,
             "window_closes": window_closes(case.agreement_date),
             "problems": problems or [],
             "message": message,
@@ -281,8 +286,20 @@ async def case_action(request: web.Request) -> web.Response:
     form = await request.post()
     lang = language(request)
     try:
-        async with svc.db.transaction() as session:
-            await _run_action(session, who, case_id, action, form, svc)
+        if action == "issue":
+            await rulings.issue(
+                svc.db,
+                svc.desk,
+                svc.cipher,
+                who.actor,
+                case_id,
+                folder=svc.settings.rulings_dir,
+                public_url=svc.settings.public_url,
+                now=svc.clock(),
+            )
+        else:
+            async with svc.db.transaction() as session:
+                await _run_action(session, who, case_id, action, form, svc)
     except ValidationError as error:
         problems = [(f, split_bilingual(p, lang)) for f, p in error.problems]
         return await _render_case(request, who, case_id, status=422, problems=problems)
@@ -325,6 +342,10 @@ async def _run_action(
         local = str(form.get("scheduled_at", ""))
         when = _local_time(local)
         await cases.schedule(session, who.actor, case_id, int(room), when, now)
+    elif action == "open_session":
+        await rulings.open_session(session, who.actor, case_id, now)
+    elif action == "decision":
+        await rulings.decide(session, who.actor, case_id, dict(form), now)
     elif action == "materials":
         upload = form.get("file")
         if not isinstance(upload, web.FileField):

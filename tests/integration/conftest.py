@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +19,7 @@ from aiohttp.test_utils import TestClient
 from app.config import Settings
 from app.keyring import FieldCipher
 from app.main import create_app
+from app.ruling.pki import ensure_dev_pki
 from app.services import demo
 from app.store.db import Database
 from app.store.migrate import upgrade
@@ -57,7 +61,18 @@ async def fresh_postgres() -> AsyncIterator[str]:
     await conn.close()
 
 
+@functools.cache
+def _shared_pki() -> Path:
+    """One development PKI per test process: RSA key generation costs about a second."""
+    folder = Path(tempfile.mkdtemp(prefix="sifa-test-pki-"))
+    ensure_dev_pki(folder, "深圳市光明区人民法院", "粤0311")
+    return folder
+
+
 def make_settings(tmp: Path, database_url: str, **overrides: Any) -> Settings:
+    certs = tmp / "certs"
+    if not certs.exists():
+        shutil.copytree(_shared_pki(), certs)
     env = {
         "SIFA_DATABASE_URL": database_url,
         "SIFA_CERTS_DIR": str(tmp / "certs"),

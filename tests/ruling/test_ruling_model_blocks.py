@@ -35,7 +35,7 @@ def test_valid_ruling_builds() -> None:
         ({"decision_date": date(2026, 11, 1)}, "dates out of order"),
         ({"verification_url": "javascript:alert(1)"}, "not http"),
         ({"outcome": "maybe"}, "outcome"),
-        ({"rejection_ground": RejectionGround.statutory(1)}, "no rejection ground"),
+        ({"rejection_ground": RejectionGround.statutory(1)}, "only a rejection carries"),
         ({"judge_name": " "}, "empty"),
         ({"clerk_name": "林\n静"}, "control character"),
     ],

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from app.store.append_only import drop_statements, guard_statements
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -295,30 +297,16 @@ def upgrade() -> None:
     _protect_audit_log()
 
 
-# Audit rows are never changed or removed; the database itself refuses, on both backends.
-_SQLITE_GUARDS = [
-    f"CREATE TRIGGER audit_events_no_{verb} BEFORE {verb.upper()} ON audit_events "
-    f"BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
-    for verb in ("update", "delete")
-]
-_POSTGRES_GUARD = [
-    """CREATE FUNCTION audit_events_append_only() RETURNS trigger AS $$
-    BEGIN RAISE EXCEPTION 'audit_events is append-only'; END; $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
-    FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()""",
-]
-
-
 def _protect_audit_log() -> None:
+    # Audit rows are never changed or removed; the database itself refuses, on both backends.
     dialect = op.get_bind().dialect.name
-    for statement in _SQLITE_GUARDS if dialect == "sqlite" else _POSTGRES_GUARD:
+    for statement in guard_statements(dialect, "audit_events"):
         op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events")
-        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only")
+    for statement in drop_statements(op.get_bind().dialect.name, "audit_events"):
+        op.execute(statement)
 
     with op.batch_alter_table("terms", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_terms_case_id"))

@@ -1,0 +1,99 @@
+"""The case bundle a clerk archives: ruling, vouchers, materials, audit trail and a manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.access import Actor
+from app.domain.errors import NotFound, NotPermitted
+from app.domain.roles import Role
+from app.services import audit
+from app.services.cases import load_case
+from app.services.rulings import receipts_of, ruling_of
+
+# Fixed timestamps inside the zip: the same case gives the same bytes, whenever it is built.
+_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, sums: list[tuple[str, str]]) -> None:
+    info = zipfile.ZipInfo(name, _ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data)
+    sums.append((hashlib.sha256(data).hexdigest(), name))
+
+
+async def build_bundle(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    *,
+    rulings_dir: Path,
+    materials_dir: Path,
+    now: dt.datetime,
+) -> tuple[str, bytes]:
+    """(file name, zip bytes). Clerks of the court only; the download itself is audited."""
+    if actor.role is not Role.CLERK:
+        raise NotPermitted("只有书记员可以下载卷宗。 / Only clerks download case bundles.")
+    case = await load_case(session, actor, case_id)
+    ruling = await ruling_of(session, case.id)
+    if ruling is None:
+        raise NotFound("该案尚未出具裁定。 / No ruling has been issued in this case.")
+    await audit.append(
+        session,
+        actor=actor.username,
+        action="bundle.downloaded",
+        case_id=case.id,
+        details={},
+        now=now,
+    )
+    events = await audit.events_for_case(session, case.id)
+    receipts = await receipts_of(session, case.id)
+    sums: list[tuple[str, str]] = []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        _add(archive, "ruling.pdf", (rulings_dir / ruling.storage_name).read_bytes(), sums)
+        for receipt in receipts:
+            data = (rulings_dir / receipt.voucher_storage_name).read_bytes()
+            _add(archive, f"vouchers/voucher-{receipt.party_position + 1}.pdf", data, sums)
+        for material in case.materials:
+            data = (materials_dir / material.storage_name).read_bytes()
+            suffix = material.storage_name.rsplit(".", 1)[-1]
+            _add(archive, f"materials/{material.id}-{material.category}.{suffix}", data, sums)
+        trail = "".join(
+            json.dumps(
+                {
+                    "seq": e.seq,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "details": json.loads(e.details),
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for e in events
+        )
+        _add(archive, "audit.jsonl", trail.encode(), sums)
+        manifest = {
+            "case_number": case.case_number,
+            "ruling_sha256": ruling.sha256,
+            "signer_cert_sha256": ruling.signer_cert_sha256,
+            "files": [{"name": n, "sha256": h} for h, n in sums],
+        }
+        listing = "".join(f"{h}  {n}\n" for h, n in sums)
+        archive.writestr(zipfile.ZipInfo("SHA256SUMS", _ZIP_TIME), listing)
+        archive.writestr(
+            zipfile.ZipInfo("manifest.json", _ZIP_TIME),
+            json.dumps(manifest, ensure_ascii=False, indent=2),
+        )
+    name = f"case-{case.id}-bundle.zip"
+    return name, buffer.getvalue()

@@ -1,0 +1,353 @@
+"""Deciding, issuing the signed ruling, serving it on the parties, and finding it again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.access import Actor
+from app.domain.cases import State, Step, advance
+from app.domain.clock import COURT_TZ, court_date
+from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError, WrongState
+from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
+from app.domain.roles import Role
+from app.files import write_atomically
+from app.keyring import FieldCipher
+from app.ruling import model as doc
+from app.ruling.desk import RulingDesk
+from app.services import audit
+from app.services.cases import _take_step, load_case, names_for, visible_cases
+from app.store.db import Database
+from app.store.models import Case, Party, Room, Ruling, ServiceReceipt
+
+DECISION_STEP = {"confirm": Step.CONFIRM, "reject": Step.REJECT, "withdraw": Step.WITHDRAW}
+OUTCOME = {State.CONFIRMED: "confirmed", State.REJECTED: "rejected", State.WITHDRAWN: "withdrawn"}
+SERVICE_METHOD = "在线司法确认室当场电子送达，受送达人于终端确认签收"
+
+
+async def decide(
+    session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
+) -> Case:
+    """The judge's decision: confirm, reject on an Interp 358 ground, or allow withdrawal."""
+    case = await load_case(session, actor, case_id)
+    decision = data.get("decision")
+    if decision not in DECISION_STEP:
+        raise ValidationError([("decision", "must be confirm, reject or withdraw")])
+    step = DECISION_STEP[decision]
+    advance(State(case.state), step, actor.role)
+    reasons = data.get("reasons") or None
+    if reasons is not None and (not isinstance(reasons, str) or len(reasons) > 2000):
+        raise ValidationError([("reasons", "must be text of at most 2000 characters")])
+    ground = None
+    if step is Step.REJECT:
+        try:
+            ground = RejectGround(str(data.get("ground")))
+        except ValueError:
+            choices = ", ".join(g.value for g in RejectGround)
+            raise ValidationError([("ground", f"a rejection needs a ground: {choices}")]) from None
+    elif data.get("ground"):
+        raise ValidationError([("ground", "only a rejection has a ground")])
+    case.decision, case.decided_at = decision, now
+    case.decision_ground = ground.value if ground else None
+    case.decision_reasons = reasons if step is Step.REJECT else None
+    await _take_step(session, actor, case, step, now, {"ground": case.decision_ground})
+    return case
+
+
+async def open_session(session: AsyncSession, actor: Actor, case_id: int, now: dt.datetime) -> Case:
+    case = await load_case(session, actor, case_id)
+    await _take_step(session, actor, case, Step.OPEN_SESSION, now)
+    return case
+
+
+async def ruling_of(session: AsyncSession, case_id: int) -> Ruling | None:
+    return await session.scalar(select(Ruling).where(Ruling.case_id == case_id))
+
+
+def _person(party: Party, cipher: FieldCipher) -> doc.ApplicantBlock:
+    if party.kind == "organisation":
+        return doc.Organisation(
+            name=party.name,
+            address=party.address,
+            legal_representative=party.legal_representative or "",
+            credit_code=party.credit_code or "",
+        )
+    assert party.birth_date is not None and party.id_number_enc is not None
+    return doc.NaturalPerson(
+        name=party.name,
+        sex="男" if party.sex == "male" else "女",
+        birth_date=party.birth_date,
+        ethnicity=party.ethnicity or "",
+        address=party.address,
+        id_number=cipher.decrypt(party.id_number_enc, purpose="party.id_number"),
+    )
+
+
+async def ruling_data(
+    session: AsyncSession, case: Case, cipher: FieldCipher, url: str, today: dt.date
+) -> doc.RulingData:
+    names = await names_for(session, case)
+    assert case.case_number and case.submitted_at and case.judge_id and case.clerk_id
+    applicants = tuple(_person(p, cipher) for p in case.parties)
+    agents = tuple(
+        doc.Agent(a.name, case.parties[a.represents_position].name, a.authority)
+        for a in case.agents
+    )
+    ground = None
+    if case.decision_ground:
+        reject = RejectGround(case.decision_ground)
+        ground = doc.RejectionGround(REJECT_ITEM[reject], REJECT_TEXT[reject])
+    return doc.RulingData(
+        court_name=names.court,
+        case_number=case.case_number,
+        outcome=OUTCOME[State(case.state)],  # type: ignore[arg-type]
+        applicants=applicants,
+        agents=agents,
+        committee_name=names.committee,
+        application_date=court_date(case.submitted_at),
+        agreement_date=case.agreement_date,
+        terms=tuple(t.text for t in case.terms),
+        judge_name=names.accounts[case.judge_id],
+        clerk_name=names.accounts[case.clerk_id],
+        decision_date=today,
+        verification_url=url,
+        rejection_ground=ground,
+        rejection_reasons=case.decision_reasons,
+    )
+
+
+@dataclass(frozen=True)
+class Issued:
+    ruling: Ruling
+    created: bool
+
+
+async def issue(
+    db: Database,
+    desk: RulingDesk,
+    cipher: FieldCipher,
+    actor: Actor,
+    case_id: int,
+    *,
+    folder: Path,
+    public_url: str,
+    now: dt.datetime,
+) -> Issued:
+    """Render, sign, store and record the ruling. Asking again returns the same ruling.
+
+    Rendering and signing run outside any transaction (they take tens of milliseconds and must
+    not hold the database's write lock); the record is then written in one transaction that
+    checks the case has not moved meanwhile. A file whose record does not commit is removed.
+    """
+    async with db.transaction() as session:
+        case = await load_case(session, actor, case_id)
+        existing = await ruling_of(session, case.id)
+        if existing is not None:
+            if actor.role is not Role.JUDGE:
+                raise NotPermitted("只有承办审判员可以出具裁定。 / Only the judge issues.")
+            return Issued(existing, created=False)
+        advance(State(case.state), Step.ISSUE_RULING, actor.role)
+        token = secrets.token_urlsafe(24)
+        data = await ruling_data(
+            session, case, cipher, f"{public_url}/verify/{token}", court_date(now)
+        )
+        version = case.version
+    pdf = await desk.ruling(data)
+    storage_name = f"{court_date(now).year}/{case_id}-{token[:12]}.pdf"
+    target = folder / storage_name
+    write_atomically(target, pdf, mode=0o444, exclusive=True)
+    try:
+        async with db.transaction() as session:
+            case = await load_case(session, actor, case_id)
+            if case.version != version:
+                raise Conflict("案件已被他人修改，请刷新后重试。 / The case changed; reload.")
+            ruling = Ruling(
+                case_id=case.id,
+                outcome=data.outcome,
+                storage_name=storage_name,
+                sha256=hashlib.sha256(pdf).hexdigest(),
+                size=len(pdf),
+                signer_cert_sha256=desk.certificate_sha256,
+                signature_level=desk.level,
+                verify_token=token,
+                issued_at=now,
+                issued_by=actor.account_id,
+            )
+            session.add(ruling)
+            await _take_step(
+                session,
+                actor,
+                case,
+                Step.ISSUE_RULING,
+                now,
+                {
+                    "sha256": ruling.sha256,
+                    "signer_cert_sha256": ruling.signer_cert_sha256,
+                    "level": ruling.signature_level,
+                    "file": storage_name,
+                },
+            )
+    except BaseException:
+        target.chmod(0o644)
+        target.unlink(missing_ok=True)
+        raise
+    return Issued(ruling, created=True)
+
+
+async def acknowledge(
+    db: Database,
+    desk: RulingDesk,
+    actor: Actor,
+    case_id: int,
+    position: int,
+    *,
+    folder: Path,
+    public_url: str,
+    now: dt.datetime,
+) -> ServiceReceipt:
+    """A party at the kiosk acknowledges receipt: record it and sign a service voucher."""
+    if actor.role is not Role.KIOSK:
+        raise NotPermitted("须在确认室终端签收。 / Receipt is acknowledged at the room's kiosk.")
+    async with db.transaction() as session:
+        case = await load_case(session, actor, case_id)
+        ruling = await ruling_of(session, case.id)
+        if ruling is None or State(case.state) not in (State.RULING_ISSUED, State.SERVED):
+            raise WrongState(
+                f'案件状态为"{case.state}"，尚无可送达的裁定。 / No ruling to serve in state '
+                f'"{case.state}".'
+            )
+        party = next((p for p in case.parties if p.position == position), None)
+        if party is None:
+            raise ValidationError([("party", "没有该当事人。 / No such party.")])
+        done = await session.scalar(
+            select(ServiceReceipt).where(
+                ServiceReceipt.case_id == case.id, ServiceReceipt.party_position == position
+            )
+        )
+        if done is not None:
+            return done
+        room = await session.get(Room, case.room_id)
+        names = await names_for(session, case)
+        assert case.case_number and room is not None and case.clerk_id
+        device = f"{room.name}（终端 {actor.username}）"
+        voucher = doc.VoucherData(
+            court_name=names.court,
+            case_number=case.case_number,
+            document_title="民事裁定书",
+            document_sha256=ruling.sha256,
+            recipient_name=party.name,
+            method=SERVICE_METHOD,
+            place=device,
+            acknowledged_at=now,
+            served_by=f"书记员{names.accounts[case.clerk_id]}",
+            verification_url=f"{public_url}/verify/{ruling.verify_token}",
+        )
+    pdf = await desk.voucher(voucher)
+    storage_name = f"{court_date(now).year}/{case_id}-voucher-{position}-{secrets.token_hex(4)}.pdf"
+    target = folder / storage_name
+    write_atomically(target, pdf, mode=0o444, exclusive=True)
+    try:
+        async with db.transaction() as session:
+            case = await load_case(session, actor, case_id)
+            receipt = ServiceReceipt(
+                case_id=case.id,
+                party_position=position,
+                recipient_name=voucher.recipient_name,
+                acknowledged_at=now,
+                device=device,
+                method=SERVICE_METHOD,
+                voucher_storage_name=storage_name,
+                voucher_sha256=hashlib.sha256(pdf).hexdigest(),
+            )
+            session.add(receipt)
+            await session.flush()
+            await audit.append(
+                session,
+                actor=actor.username,
+                action="service.acknowledged",
+                case_id=case.id,
+                details={
+                    "party": position,
+                    "device": device,
+                    "method": SERVICE_METHOD,
+                    "voucher_sha256": receipt.voucher_sha256,
+                },
+                now=now,
+            )
+            count = len(
+                (
+                    await session.execute(
+                        select(ServiceReceipt.id).where(ServiceReceipt.case_id == case.id)
+                    )
+                ).all()
+            )
+            if count == len(case.parties) and State(case.state) is State.RULING_ISSUED:
+                system = Actor(0, "system", Role.SYSTEM, "system")
+                await _take_step(session, system, case, Step.SERVE, now, {"parties": count})
+    except BaseException:
+        target.chmod(0o644)
+        target.unlink(missing_ok=True)
+        raise
+    return receipt
+
+
+async def receipts_of(session: AsyncSession, case_id: int) -> list[ServiceReceipt]:
+    rows = await session.execute(
+        select(ServiceReceipt)
+        .where(ServiceReceipt.case_id == case_id)
+        .order_by(ServiceReceipt.party_position)
+    )
+    return list(rows.scalars())
+
+
+@dataclass(frozen=True)
+class RulingSearch:
+    case_number: str = ""
+    party: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    outcome: str = ""
+
+
+def search_query(actor: Actor, search: RulingSearch) -> Select[Case, Ruling]:
+    cases = visible_cases(actor).subquery()
+    query = (
+        select(Case, Ruling)
+        .join(Ruling, Ruling.case_id == Case.id)
+        .where(Case.id.in_(select(cases.c.id)))
+    )
+    if search.case_number:
+        query = query.where(Case.case_number.contains(search.case_number.strip()))
+    if search.party:
+        query = query.where(
+            exists().where(
+                and_(Party.case_id == Case.id, Party.name.contains(search.party.strip()))
+            )
+        )
+    if search.outcome:
+        query = query.where(Ruling.outcome == search.outcome)
+    if search.date_from:
+        query = query.where(
+            Ruling.issued_at >= dt.datetime.combine(search.date_from, dt.time(), COURT_TZ)
+        )
+    if search.date_to:
+        end = search.date_to + dt.timedelta(days=1)
+        query = query.where(Ruling.issued_at < dt.datetime.combine(end, dt.time(), COURT_TZ))
+    return query.order_by(Ruling.issued_at.desc()).limit(500)
+
+
+async def find_by_token(session: AsyncSession, token: str) -> tuple[Case, Ruling]:
+    ruling = await session.scalar(select(Ruling).where(Ruling.verify_token == token))
+    if ruling is None or len(token) > 64:
+        raise NotFound("没有找到该裁定书。 / No ruling with that code.")
+    case = await session.get(Case, ruling.case_id)
+    assert case is not None
+    return case, ruling

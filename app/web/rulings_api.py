@@ -1,0 +1,223 @@
+"""Decision, issuing, service and retrieval of rulings: JSON API and downloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+
+from app.domain.errors import NotFound, ValidationError
+from app.keys import Services, services
+from app.services import audit, bundle, rulings
+from app.services.cases import load_case
+from app.store.models import Ruling
+from app.web.api import _case_id, _int, _step, read_json
+from app.web.middleware import require_caller
+
+
+def ruling_json(ruling: Ruling, svc: Services) -> dict[str, Any]:
+    return {
+        "case_id": ruling.case_id,
+        "outcome": ruling.outcome,
+        "sha256": ruling.sha256,
+        "size": ruling.size,
+        "signer_cert_sha256": ruling.signer_cert_sha256,
+        "signature_level": ruling.signature_level,
+        "issued_at": ruling.issued_at.isoformat(),
+        "verify_url": f"{svc.settings.public_url}/verify/{ruling.verify_token}",
+        "download": f"/api/cases/{ruling.case_id}/ruling.pdf",
+    }
+
+
+async def open_session(request: web.Request) -> web.Response:
+    return await _step(request, lambda s, a, i, d, now: rulings.open_session(s, a, i, now))
+
+
+async def decision(request: web.Request) -> web.Response:
+    return await _step(request, lambda s, a, i, d, now: rulings.decide(s, a, i, d, now))
+
+
+async def issue(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    result = await rulings.issue(
+        svc.db,
+        svc.desk,
+        svc.cipher,
+        who.actor,
+        _case_id(request),
+        folder=svc.settings.rulings_dir,
+        public_url=svc.settings.public_url,
+        now=svc.clock(),
+    )
+    return web.json_response(ruling_json(result.ruling, svc), status=201 if result.created else 200)
+
+
+async def _pdf(svc: Services, path: str, name: str) -> web.Response:
+    data = (svc.settings.rulings_dir / path).read_bytes()
+    return web.Response(
+        body=data,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+async def ruling_pdf(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        case = await load_case(session, who.actor, _case_id(request))
+        ruling = await rulings.ruling_of(session, case.id)
+        if ruling is None:
+            raise NotFound("该案尚未出具裁定。 / No ruling has been issued in this case.")
+        await audit.append(
+            session,
+            actor=who.actor.username,
+            action="ruling.downloaded",
+            case_id=case.id,
+            details={"sha256": ruling.sha256},
+            now=svc.clock(),
+        )
+    return await _pdf(svc, ruling.storage_name, f"ruling-{case.id}.pdf")
+
+
+async def add_receipt(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    data = await read_json(request)
+    receipt = await rulings.acknowledge(
+        svc.db,
+        svc.desk,
+        who.actor,
+        _case_id(request),
+        _int(data, "party"),
+        folder=svc.settings.rulings_dir,
+        public_url=svc.settings.public_url,
+        now=svc.clock(),
+    )
+    return web.json_response(receipt_json(receipt), status=201)
+
+
+def receipt_json(receipt: Any) -> dict[str, Any]:
+    return {
+        "party": receipt.party_position,
+        "recipient": receipt.recipient_name,
+        "acknowledged_at": receipt.acknowledged_at.isoformat(),
+        "device": receipt.device,
+        "method": receipt.method,
+        "voucher_sha256": receipt.voucher_sha256,
+        "voucher": f"/api/cases/{receipt.case_id}/vouchers/{receipt.party_position}.pdf",
+    }
+
+
+async def list_receipts(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        case = await load_case(session, who.actor, _case_id(request))
+        rows = await rulings.receipts_of(session, case.id)
+    return web.json_response(
+        {
+            "receipts": [receipt_json(r) for r in rows],
+            "state": case.state,
+            "parties": len(case.parties),
+        }
+    )
+
+
+async def voucher_pdf(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    try:
+        position = int(request.match_info["position"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with svc.db.transaction() as session:
+        case = await load_case(session, who.actor, _case_id(request))
+        receipt = next(
+            (
+                r
+                for r in await rulings.receipts_of(session, case.id)
+                if r.party_position == position
+            ),
+            None,
+        )
+        if receipt is None:
+            raise NotFound("没有该当事人的送达凭证。 / No voucher for that party.")
+    return await _pdf(svc, receipt.voucher_storage_name, f"voucher-{case.id}-{position}.pdf")
+
+
+def parse_search(query: Any) -> rulings.RulingSearch:
+    def day(key: str) -> dt.date | None:
+        raw = query.get(key, "").strip()
+        if not raw:
+            return None
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise ValidationError([(key, "is not a date (YYYY-MM-DD)")]) from None
+
+    outcome = query.get("outcome", "").strip()
+    if outcome and outcome not in rulings.OUTCOME.values():
+        raise ValidationError([("outcome", "must be confirmed, rejected or withdrawn")])
+    return rulings.RulingSearch(
+        case_number=query.get("case_number", "")[:40],
+        party=query.get("party", "")[:50],
+        date_from=day("from"),
+        date_to=day("to"),
+        outcome=outcome,
+    )
+
+
+async def search(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    criteria = parse_search(request.query)
+    async with svc.db.transaction() as session:
+        rows = (await session.execute(rulings.search_query(who.actor, criteria))).all()
+    return web.json_response(
+        {
+            "rulings": [
+                {
+                    **ruling_json(r, svc),
+                    "case_number": c.case_number,
+                    "applicants": [p.name for p in c.parties],
+                }
+                for c, r in rows
+            ]
+        }
+    )
+
+
+async def case_bundle(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        name, data = await bundle.build_bundle(
+            session,
+            who.actor,
+            _case_id(request),
+            rulings_dir=svc.settings.rulings_dir,
+            materials_dir=svc.settings.materials_dir,
+            now=svc.clock(),
+        )
+    return web.Response(
+        body=data,
+        content_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/api/cases/{case_id}/open-session", open_session),
+        web.post("/api/cases/{case_id}/decision", decision),
+        web.post("/api/cases/{case_id}/ruling", issue),
+        web.get("/api/cases/{case_id}/ruling.pdf", ruling_pdf),
+        web.post("/api/cases/{case_id}/receipts", add_receipt),
+        web.get("/api/cases/{case_id}/receipts", list_receipts),
+        web.get("/api/cases/{case_id}/vouchers/{position}.pdf", voucher_pdf),
+        web.get("/api/cases/{case_id}/bundle.zip", case_bundle),
+        web.get("/api/rulings", search),
+    ]

@@ -1,0 +1,93 @@
+"""The public verification page and the clerk's rulings list."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from app.domain.clock import court_time
+from app.domain.errors import DomainError, ValidationError
+from app.domain.people import mask_name
+from app.keys import services
+from app.services import rulings
+from app.services.cases import names_for
+from app.web.i18n import language, pick, split_bilingual
+from app.web.middleware import require_caller
+from app.web.pages import render
+from app.web.rulings_api import parse_search
+
+MAX_VERIFY_BYTES = 10 * 1024 * 1024
+
+
+async def _lookup(request: web.Request) -> tuple[dict[str, object], str]:
+    svc = services(request)
+    token = request.match_info["token"]
+    async with svc.db.transaction() as session:
+        case, ruling = await rulings.find_by_token(session, token)
+        names = await names_for(session, case)
+    summary: dict[str, object] = {
+        "court": names.court,
+        "case_number": case.case_number,
+        "issued": court_time(ruling.issued_at).strftime("%Y-%m-%d"),
+        "outcome": ruling.outcome,
+        "parties": [mask_name(p.name) for p in case.parties],
+        "sha256": ruling.sha256,
+        "level": ruling.signature_level,
+    }
+    return summary, ruling.sha256
+
+
+async def verify_page(request: web.Request) -> web.Response:
+    summary, _ = await _lookup(request)
+    return render(request, "verify.html", {"ruling": summary, "result": None, "error": None})
+
+
+async def verify_upload(request: web.Request) -> web.Response:
+    summary, expected = await _lookup(request)
+    svc = services(request)
+    lang = language(request)
+    if request.content_length is not None and request.content_length > MAX_VERIFY_BYTES:
+        raise DomainError("文件过大。 / The file is too large.", code="too_large")
+    form = await request.post()
+    upload = form.get("file")
+    if not isinstance(upload, web.FileField):
+        error = split_bilingual("请选择要核验的 PDF 文件。 / Choose the PDF to check.", lang)
+        return render(
+            request, "verify.html", {"ruling": summary, "result": None, "error": error}, status=422
+        )
+    data = upload.file.read(MAX_VERIFY_BYTES + 1)
+    if len(data) > MAX_VERIFY_BYTES:
+        raise ValidationError([("file", "文件过大。 / The file is too large.")])
+    result = await svc.desk.verify(data, expected)
+    verdict = {
+        "identical": result.matches_expected,
+        "signature_valid": bool(result.signatures) and all(s.ok for s in result.signatures),
+        "problems": result.problems,
+        "sha256": result.sha256,
+        "signer": result.signatures[0].signer_subject if result.signatures else None,
+    }
+    return render(request, "verify.html", {"ruling": summary, "result": verdict, "error": None})
+
+
+async def rulings_page(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    criteria = parse_search(request.query)
+    async with svc.db.transaction() as session:
+        rows = (await session.execute(rulings.search_query(who.actor, criteria))).all()
+    return render(
+        request,
+        "rulings.html",
+        {
+            "rows": rows,
+            "q": request.query,
+            "title": pick(language(request), "裁定文书", "Rulings"),
+        },
+    )
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/verify/{token}", verify_page),
+        web.post("/verify/{token}", verify_upload),
+        web.get("/rulings", rulings_page),
+    ]

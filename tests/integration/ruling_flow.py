@@ -1,0 +1,67 @@
+"""Driving a case through the API from application to a decision, for ruling tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+from reportlab.pdfgen import canvas
+
+from app.domain.clock import COURT_TZ
+from app.services.demo import sample_application
+
+
+def small_pdf(text: str = "mediation agreement") -> bytes:
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 700, text)
+    page.save()
+    return buffer.getvalue()
+
+
+async def ok(response: aiohttp.ClientResponse, status: int = 200) -> Any:
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+async def scheduled_case(
+    mediator: TestClient,
+    clerk: TestClient,
+    *,
+    room_index: int = 0,
+    hours: int = 1,
+    application: dict[str, Any] | None = None,
+) -> int:
+    payload = application or sample_application(dt.datetime.now(COURT_TZ).date())
+    case_id = (await ok(await mediator.post("/api/cases", json=payload), 201))["id"]
+    form = aiohttp.FormData()
+    form.add_field("category", "agreement")
+    form.add_field("file", small_pdf(), filename="agreement.pdf", content_type="application/pdf")
+    await ok(await mediator.post(f"/api/cases/{case_id}/materials", data=form), 201)
+    await ok(await mediator.post(f"/api/cases/{case_id}/submit", json={}))
+    people = await ok(await clerk.get("/api/court/people"))
+    await ok(
+        await clerk.post(
+            f"/api/cases/{case_id}/accept", json={"judge_id": people["judges"][0]["id"]}
+        )
+    )
+    when = dt.datetime.now(COURT_TZ) + dt.timedelta(hours=hours)
+    await ok(
+        await clerk.post(
+            f"/api/cases/{case_id}/schedule",
+            json={"room_id": people["rooms"][room_index]["id"], "scheduled_at": when.isoformat()},
+        )
+    )
+    return int(case_id)
+
+
+async def decided_case(
+    mediator: TestClient, clerk: TestClient, judge: TestClient, decision: dict[str, Any], **kw: Any
+) -> int:
+    case_id = await scheduled_case(mediator, clerk, **kw)
+    await ok(await judge.post(f"/api/cases/{case_id}/open-session", json={}))
+    await ok(await judge.post(f"/api/cases/{case_id}/decision", json=decision))
+    return case_id
