@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from app.domain.cases import State
-from app.domain.grounds import DeclineGround
+from app.domain.grounds import DeclineGround, RejectGround
 from app.domain.materials import Category
 
 _ERROR = {
@@ -98,6 +98,18 @@ _CASE = {
         "state": {"enum": [s.value for s in State]},
         "case_number": {"type": ["string", "null"], "example": "（2026）粤0311民特1号"},
         "allowed_steps": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+_RULING = {
+    "type": "object",
+    "properties": {
+        "sha256": {"type": "string"},
+        "signer_cert_sha256": {"type": "string"},
+        "signature_level": {"enum": ["B-B", "B-T"]},
+        "verify_url": {"type": "string"},
+        "outcome": {"enum": ["confirmed", "rejected", "withdrawn"]},
     },
 }
 
@@ -235,6 +247,89 @@ def document() -> dict[str, Any]:
             "parameters": case_id,
         },
         "/api/court/people": {"get": _op("Judges and rooms of the clerk's court", "clerk")},
+        "/api/cases/{case_id}/room-token": {
+            "post": _op(
+                "A short-lived signed token for the case's video room, with the WebSocket URL and "
+                "ICE servers",
+                "the assigned judge, the room's kiosk, the mediator, clerks",
+                ok=_obj(
+                    token={"type": "string"},
+                    ws_url={"type": "string"},
+                    ice_servers={"type": "array"},
+                ),
+            ),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/open-session": {
+            "post": _op("Open the online session", "the assigned judge", ok=_CASE),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/decision": {
+            "post": _op(
+                "Decide: confirm, reject on an Interp 358 ground, or allow withdrawal",
+                "the assigned judge",
+                {
+                    "type": "object",
+                    "required": ["decision"],
+                    "properties": {
+                        "decision": {"enum": ["confirm", "reject", "withdraw"]},
+                        "ground": {"enum": [g.value for g in RejectGround]},
+                        "reasons": {"type": "string"},
+                    },
+                },
+                _CASE,
+            ),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/ruling": {
+            "post": _op(
+                "Render, sign and issue the ruling (201); asking again returns it (200)",
+                "the assigned judge, after the decision",
+                ok=_RULING,
+                status="201",
+            ),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/ruling.pdf": {
+            "get": {
+                **_op("The signed ruling (audited)", "the case's people"),
+                "responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}}},
+            },
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/receipts": {
+            "post": _op(
+                "A party acknowledges receipt; a signed service voucher is made",
+                "the kiosk of the case's room",
+                _obj(party={"type": "integer"}),
+                status="201",
+            ),
+            "get": _op("Receipts so far", "the case's people"),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/vouchers/{position}.pdf": {
+            "get": _op("A party's signed service voucher", "the case's people"),
+            "parameters": [
+                *case_id,
+                {"name": "position", "in": "path", "required": True, "schema": {"type": "integer"}},
+            ],
+        },
+        "/api/cases/{case_id}/bundle.zip": {
+            "get": _op(
+                "The case bundle: ruling, vouchers, materials, audit records, SHA-256 manifest",
+                "clerks of the court",
+            ),
+            "parameters": case_id,
+        },
+        "/api/rulings": {
+            "get": {
+                **_op("Issued rulings the caller may see", "every role but admin", ok=_RULING),
+                "parameters": [
+                    {"name": n, "in": "query", "schema": {"type": "string"}}
+                    for n in ("case_number", "party", "from", "to", "outcome")
+                ],
+            }
+        },
     }
     return {
         "openapi": "3.1.0",
