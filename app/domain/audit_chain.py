@@ -12,7 +12,8 @@ from typing import Any
 
 GENESIS = "0" * 64
 # Anything shaped like a resident ID number must never reach the log.
-_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+# Letters around the digits mean a hash or a token, not an ID number.
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)

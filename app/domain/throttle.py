@@ -9,11 +9,18 @@ MAX_LOCK = dt.timedelta(minutes=15)
 FORGET_AFTER = dt.timedelta(hours=1)
 
 
-def lock_after_failure(failures: int, now: dt.datetime) -> dt.datetime | None:
-    """How long to refuse further tries after the n-th consecutive failure: 2, 4, 8 … s."""
-    if failures <= FREE_FAILURES:
+# A hall's kiosks and staff share one public address: a few typing mistakes there must not lock
+# everyone out, so an address gets more free failures than a single account name.
+FREE_FAILURES_PER_ADDRESS = 20
+
+
+def lock_after_failure(
+    failures: int, now: dt.datetime, *, free: int = FREE_FAILURES
+) -> dt.datetime | None:
+    """How long to refuse further tries after the n-th failure beyond the free ones: 2, 4, 8 … s."""
+    if failures <= free:
         return None
-    seconds = min(2 ** (failures - FREE_FAILURES), MAX_LOCK.total_seconds())
+    seconds = min(2 ** (failures - free), MAX_LOCK.total_seconds())
     return now + dt.timedelta(seconds=seconds)
 
 

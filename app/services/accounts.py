@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.access import Actor
 from app.domain.errors import DomainError, TooManyAttempts, Unauthenticated, ValidationError
 from app.domain.roles import Role
-from app.domain.throttle import lock_after_failure, still_counts
+from app.domain.throttle import (
+    FREE_FAILURES,
+    FREE_FAILURES_PER_ADDRESS,
+    lock_after_failure,
+    still_counts,
+)
 from app.passwords import MIN_LENGTH, hash_password, verify_password
 from app.services import audit
 from app.store.models import Account, Committee, Court, LoginSession, LoginThrottle, Room
@@ -140,7 +145,8 @@ async def _record_failure(session: AsyncSession, keys: list[str], now: dt.dateti
             row.failures = 0
         row.failures += 1
         row.last_failure_at = now
-        row.locked_until = lock_after_failure(row.failures, now)
+        free = FREE_FAILURES_PER_ADDRESS if key.startswith("addr:") else FREE_FAILURES
+        row.locked_until = lock_after_failure(row.failures, now, free=free)
 
 
 async def login(

@@ -10,14 +10,13 @@ from typing import Any
 from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.access import KIOSK_STATES, Actor, CaseScope, may_view
 from app.domain.application import Application, check_window, parse_application
 from app.domain.case_number import CaseNumber
 from app.domain.cases import State, Step, advance
 from app.domain.clock import court_date
-from app.domain.errors import Conflict, DomainError, NotFound, NotPermitted, ValidationError
+from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError
 from app.domain.grounds import DeclineGround
 from app.domain.people import Organisation, Person
 from app.domain.roles import Role
@@ -395,9 +394,3 @@ async def reveal_id_number(
         raise NotFound("没有该当事人的证件号码。 / No ID number for that party.")
     await _record(session, actor, case, "party.id_revealed", {"party": position}, now)
     return cipher.decrypt(party.id_number_enc, purpose="party.id_number")
-
-
-def stale_to_conflict(error: StaleDataError) -> DomainError:
-    return Conflict(
-        "案件已被他人修改，请刷新后重试。 / The case was changed by someone else; reload."
-    )

@@ -83,7 +83,7 @@ async def add_material(
         uploaded_by=actor.account_id,
         uploaded_at=now,
     )
-    session.add(material)
+    case.materials.append(material)
     await session.flush()
     await audit.append(
         session,

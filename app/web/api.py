@@ -13,7 +13,7 @@ from app.domain.errors import DomainError, NotPermitted, ValidationError
 from app.domain.roles import Role
 from app.keys import Caller, services
 from app.services import accounts, cases, materials
-from app.web.middleware import SESSION_COOKIE, require_caller
+from app.web.middleware import CSRF_DEFERRED, SESSION_COOKIE, check_csrf, require_caller
 from app.web.present import case_detail, case_summary
 
 MAX_JSON_BYTES = 256 * 1024
@@ -22,9 +22,13 @@ MAX_JSON_BYTES = 256 * 1024
 async def read_json(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise materials.TooLarge(f"Request body larger than {MAX_JSON_BYTES} bytes.")
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
-    if len(raw) > MAX_JSON_BYTES:
-        raise materials.TooLarge(f"Request body larger than {MAX_JSON_BYTES} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_JSON_BYTES:
+            raise materials.TooLarge(f"Request body larger than {MAX_JSON_BYTES} bytes.")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
@@ -187,14 +191,14 @@ async def upload_material(request: web.Request) -> web.Response:
 async def read_upload(request: web.Request, limit: int) -> tuple[str, str, bytes]:
     """Read the form's category and file, stopping as soon as the file passes the limit."""
     reader = await request.multipart()
-    category, filename, data = "", "", b""
+    category, filename, data, token = "", "", b"", None
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):
             continue
         if part.name == "category":
             category = (await part.read(decode=True)).decode(errors="replace")[:40]
         elif part.name == "csrf_token":
-            await part.read()
+            token = (await part.read(decode=True)).decode(errors="replace")
         elif part.name == "file":
             filename = part.filename or "upload"
             chunks, size = [], 0
@@ -207,6 +211,8 @@ async def read_upload(request: web.Request, limit: int) -> tuple[str, str, bytes
                     )
                 chunks.append(chunk)
             data = b"".join(chunks)
+    if request.get(CSRF_DEFERRED):
+        check_csrf(require_caller(request), token)
     if not filename:
         raise ValidationError([("file", "请选择文件。 / Choose a file.")])
     return category, filename, data

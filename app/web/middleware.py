@@ -28,6 +28,8 @@ log = logging.getLogger("sifa.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION_COOKIE = "sifa_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+LOGIN_PATHS = frozenset({"/api/login", "/login"})
+CSRF_DEFERRED = web.RequestKey("csrf_deferred", bool)
 
 STATUS: list[tuple[type[DomainError], int]] = [
     (ValidationError, 422),
@@ -140,18 +142,27 @@ async def protect(request: web.Request, handler: Handler) -> web.StreamResponse:
         if origin and origin not in (f"{request.scheme}://{request.host}", "null"):
             raise NotPermitted("跨站请求被拒绝。 / Cross-site request refused.")
         who = caller(request)
-        if who is not None and who.via_cookie:
+        # Logging in again over a live session needs no token of the old one.
+        if who is not None and who.via_cookie and request.path not in LOGIN_PATHS:
             sent = request.headers.get("X-CSRF-Token")
+            if sent is None and request.content_type == "multipart/form-data" and is_api(request):
+                # The upload handler streams the body and checks the form's token itself.
+                request[CSRF_DEFERRED] = True
+                return await handler(request)
             if sent is None and request.content_type in (
                 "application/x-www-form-urlencoded",
                 "multipart/form-data",
             ):
                 sent = (await request.post()).get("csrf_token")  # type: ignore[assignment]
-            if sent != who.csrf_token:
-                raise NotPermitted(
-                    "页面已过期，请刷新后重试。 / The form has expired (CSRF check); reload."
-                )
+            check_csrf(who, sent)
     return await handler(request)
+
+
+def check_csrf(who: Caller, sent: object) -> None:
+    if sent != who.csrf_token:
+        raise NotPermitted(
+            "页面已过期，请刷新后重试。 / The form has expired (CSRF check); reload."
+        )
 
 
 @web.middleware

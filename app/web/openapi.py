@@ -124,12 +124,13 @@ def _op(
     body: dict[str, Any] | None = None,
     ok: dict[str, Any] | None = None,
     status: str = "200",
+    media: str = "application/json",
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
         "description": f"Allowed: {roles}.",
         "responses": {
-            status: {"description": "OK", "content": {"application/json": {"schema": ok or {}}}},
+            status: {"description": "OK", "content": {media: {"schema": ok or {}}}},
             "4XX": {"description": "Refused", "content": {"application/json": {"schema": _ERROR}}},
         },
     }
@@ -145,6 +146,7 @@ def _obj(**props: Any) -> dict[str, Any]:
 def document() -> dict[str, Any]:
     case_id = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     paths: dict[str, Any] = {
+        "/api/openapi.json": {"get": _op("This document", "anyone")},
         "/api/login": {
             "post": _op(
                 "Log in; sets an HttpOnly cookie and returns a bearer token and CSRF token",
@@ -291,10 +293,7 @@ def document() -> dict[str, Any]:
             "parameters": case_id,
         },
         "/api/cases/{case_id}/ruling.pdf": {
-            "get": {
-                **_op("The signed ruling (audited)", "the case's people"),
-                "responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}}},
-            },
+            "get": _op("The signed ruling (audited)", "the case's people", media="application/pdf"),
             "parameters": case_id,
         },
         "/api/cases/{case_id}/receipts": {
@@ -308,7 +307,9 @@ def document() -> dict[str, Any]:
             "parameters": case_id,
         },
         "/api/cases/{case_id}/vouchers/{position}.pdf": {
-            "get": _op("A party's signed service voucher", "the case's people"),
+            "get": _op(
+                "A party's signed service voucher", "the case's people", media="application/pdf"
+            ),
             "parameters": [
                 *case_id,
                 {"name": "position", "in": "path", "required": True, "schema": {"type": "integer"}},
@@ -318,6 +319,7 @@ def document() -> dict[str, Any]:
             "get": _op(
                 "The case bundle: ruling, vouchers, materials, audit records, SHA-256 manifest",
                 "clerks of the court",
+                media="application/zip",
             ),
             "parameters": case_id,
         },
