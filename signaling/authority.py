@@ -1,0 +1,64 @@
+"""What signaling asks of the application: is there a live room, and write this to the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    case_id: int
+    room_name: str
+    judge_participant_id: str
+
+
+class RoomAuthority(Protocol):
+    async def room_for(self, case_id: int) -> RoomInfo | None: ...
+
+    async def record(
+        self,
+        case_id: int,
+        action: str,
+        participant_id: str,
+        role: str,
+        details: dict[str, object],
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    case_id: int
+    action: str
+    participant_id: str
+    role: str
+    details: dict[str, object]
+
+
+@dataclass
+class MemoryAuthority:
+    """In-process authority for tests and the benchmark."""
+
+    rooms: dict[int, RoomInfo] = field(default_factory=dict)
+    events: list[AuditRecord] = field(default_factory=list)
+
+    def open_room(self, case_id: int, room_name: str, judge_participant_id: str) -> RoomInfo:
+        info = RoomInfo(case_id, room_name, judge_participant_id)
+        self.rooms[case_id] = info
+        return info
+
+    async def room_for(self, case_id: int) -> RoomInfo | None:
+        return self.rooms.get(case_id)
+
+    async def record(
+        self,
+        case_id: int,
+        action: str,
+        participant_id: str,
+        role: str,
+        details: dict[str, object],
+    ) -> None:
+        self.events.append(AuditRecord(case_id, action, participant_id, role, dict(details)))
+
+    def actions(self, case_id: int) -> list[tuple[str, str]]:
+        return [(e.action, e.participant_id) for e in self.events if e.case_id == case_id]

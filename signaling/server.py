@@ -1,0 +1,228 @@
+"""Setup: configuration, the registry of live rooms, joins and resumes, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from signaling.authority import RoomAuthority
+from signaling.hub import Hub, LocalHub
+from signaling.ice import IceSettings
+from signaling.live import LiveRoom, Peer, Refused
+from signaling.mailbox import ReplayLimits
+from signaling.messages import DEFAULT_MAX_MESSAGE_BYTES, Join, Resume, dump
+from signaling.room import AuditEvent, RoomError, Thresholds
+from signaling.tokens import TokenError, verify_room_token
+from signaling.ws import make_handler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SignalingConfig:
+    secret: bytes
+    grace_seconds: float = 60.0
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    # Per connection: a browser's burst at call setup (offers and trickled
+    # candidates to every peer of a full room) stays well under 60; a steady
+    # call sends a stats report every few seconds.
+    rate_burst: int = 60
+    rate_per_second: float = 20.0
+    # Dropped messages a connection may accumulate (refilled at rate_per_second)
+    # before it is treated as abusive and closed.
+    flood_strikes: int = 100
+    heartbeat_seconds: float = 15.0
+    join_timeout_seconds: float = 10.0
+    quality_poor: float = 0.10
+    quality_bad: float = 0.15
+    replay: ReplayLimits = field(default_factory=ReplayLimits)
+    # Origins accepted besides the request's own host (e.g. behind a proxy).
+    allowed_origins: frozenset[str] = frozenset()
+    ice: IceSettings = field(default_factory=IceSettings)
+
+    def __post_init__(self) -> None:
+        if len(self.secret) < 16:
+            raise ValueError("SignalingConfig.secret must be at least 16 bytes")
+        if self.grace_seconds < 0 or self.heartbeat_seconds <= 0:
+            raise ValueError("grace_seconds and heartbeat_seconds must be positive")
+        if self.max_message_bytes < 1024:
+            raise ValueError("max_message_bytes below 1 KiB cannot carry an SDP")
+        if not 0 < self.quality_poor < self.quality_bad <= 1:
+            raise ValueError("need 0 < quality_poor < quality_bad <= 1")
+
+
+class SignalingServer:
+    def __init__(
+        self,
+        config: SignalingConfig,
+        authority: RoomAuthority,
+        *,
+        hub: Hub | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.authority = authority
+        self.hub: Hub = hub or LocalHub()
+        self.rooms: dict[int, LiveRoom] = {}
+        self.peers: set[Peer] = set()
+        self._wall_clock = wall_clock
+        self._thresholds = Thresholds(config.quality_poor, config.quality_bad)
+        self._audit: deque[tuple[int, AuditEvent]] = deque()
+        self._audit_task: asyncio.Task[None] | None = None
+        self._audit_idle = asyncio.Event()
+        self._audit_idle.set()
+
+    # -- joining ---------------------------------------------------------
+
+    async def join(self, peer: Peer, message: Join, now: float) -> None:
+        try:
+            claims = verify_room_token(self.config.secret, message.token, now=self._wall_clock())
+        except TokenError as exc:
+            raise Refused(exc.code, exc.message) from None
+        if claims.case_id != message.case_id:
+            raise Refused("token_wrong_case", "this room token is for another case")
+        # Asked on every join, so closing a hearing in the app stops new joins at once.
+        info = await self.authority.room_for(claims.case_id)
+        if info is None:
+            raise Refused("no_room", "there is no live confirmation room for this case")
+        live = self.rooms.get(claims.case_id)
+        if live is None:
+            live = self.rooms[claims.case_id] = LiveRoom(
+                info,
+                hub=self.hub,
+                grace_seconds=self.config.grace_seconds,
+                thresholds=self._thresholds,
+                replay=self.config.replay,
+                record=self.record,
+                on_empty=self._room_empty,
+            )
+        try:
+            outcome = live.room.join(
+                claims.participant_id,
+                claims.role,
+                claims.display_name,
+                resume_token=secrets.token_urlsafe(18),
+                now=now,
+            )
+        except RoomError as exc:
+            if live.room.empty:
+                self._room_empty(live)
+            raise Refused(exc.code, exc.message) from None
+        live.seat(peer, claims.participant_id)
+        peer.write(dump(live.room.welcome(claims.participant_id)))
+        live.apply(outcome, now)
+        live.resumed()
+
+    def resume(self, peer: Peer, message: Resume, now: float) -> None:
+        live = self.rooms.get(message.case_id)
+        seat = None if live is None else live.room.seats.get(message.participant)
+        if (
+            live is None
+            or seat is None
+            or not hmac.compare_digest(seat.resume_token, message.resume_token)
+        ):
+            raise Refused("resume_failed", "nothing to resume: the grace period may have passed")
+        outcome = live.room.resume(message.participant, seat.resume_token, now)
+        mailbox = live.seat(peer, message.participant)
+        missed, complete = mailbox.missed_since(message.last_seq)
+        for text in missed:
+            peer.write(text)
+        resumed = live.room.welcome(message.participant)
+        resumed.update(
+            type="resumed", replayed=len(missed), complete=complete, last_seq=mailbox.seq
+        )
+        peer.write(dump(resumed))
+        live.apply(outcome, now)
+        live.resumed()
+
+    def _room_empty(self, live: LiveRoom) -> None:
+        if self.rooms.get(live.case_id) is live and live.room.empty:
+            del self.rooms[live.case_id]
+            live.close()
+
+    # -- audit -----------------------------------------------------------
+
+    def record(self, case_id: int, event: AuditEvent) -> None:
+        # Queued, in order, so a relay never waits on the audit store.
+        self._audit.append((case_id, event))
+        if self._audit_task is None:
+            self._audit_idle.clear()
+            self._audit_task = asyncio.get_running_loop().create_task(self._write_audit())
+
+    async def _write_audit(self) -> None:
+        try:
+            while self._audit:
+                case_id, event = self._audit.popleft()
+                try:
+                    await self.authority.record(
+                        case_id, event.action, event.participant_id, event.role, dict(event.details)
+                    )
+                except Exception:
+                    log.exception("could not record %s for case %s", event.action, case_id)
+        finally:
+            self._audit_task = None
+            self._audit_idle.set()
+
+    async def audit_flushed(self) -> None:
+        await self._audit_idle.wait()
+
+    # -- inspection and shutdown -----------------------------------------
+
+    def snapshot(self, case_id: int) -> dict[str, object] | None:
+        live = self.rooms.get(case_id)
+        if live is None:
+            return None
+        return {
+            "case_id": case_id,
+            "participants": [seat.presence() for seat in live.room.seats.values()],
+            "quality": {
+                pid: seat.quality.level
+                for pid, seat in live.room.seats.items()
+                if seat.quality is not None
+            },
+        }
+
+    async def shutdown(self) -> None:
+        for peer in list(self.peers):
+            peer.close_soon(1001, "server shutting down")
+        for _ in range(50):
+            if not self.peers:
+                break
+            await asyncio.sleep(0.02)
+        for live in list(self.rooms.values()):
+            live.close()
+        self.rooms.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.audit_flushed(), timeout=5)
+        await self.hub.close()
+
+
+SERVER_KEY = web.AppKey("signaling_server", SignalingServer)
+
+
+def setup_signaling(
+    app: web.Application,
+    config: SignalingConfig,
+    authority: RoomAuthority,
+    *,
+    path: str = "/ws",
+    hub: Hub | None = None,
+) -> SignalingServer:
+    server = SignalingServer(config, authority, hub=hub)
+    app[SERVER_KEY] = server
+    app.router.add_get(path, make_handler(server))
+
+    async def close_sockets(_: web.Application) -> None:
+        await server.shutdown()
+
+    app.on_shutdown.append(close_sockets)
+    return server
