@@ -23,6 +23,7 @@ class Settings:
     certs_dir: Path
     rulings_dir: Path
     materials_dir: Path
+    recordings_dir: Path
     host: str
     port: int
     public_url: str
@@ -40,6 +41,7 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
     log_level: str = "INFO"
+    recordings_retention_days: int = 3650
     # The court whose development signing certificate `sifa init` creates.
     court_name: str = "深圳市光明区人民法院"
     court_code: str = "粤0311"
@@ -122,6 +124,8 @@ class Settings:
             certs_dir=path("SIFA_CERTS_DIR", "certs"),
             rulings_dir=path("SIFA_RULINGS_DIR", "rulings"),
             materials_dir=path("SIFA_MATERIALS_DIR", "var/materials"),
+            recordings_dir=path("SIFA_RECORDINGS_DIR", "var/recordings"),
+            recordings_retention_days=integer("SIFA_RECORDINGS_RETENTION_DAYS", 3650, 1, 36500),
             host=host,
             port=port,
             public_url=public_url,

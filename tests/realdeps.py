@@ -23,3 +23,19 @@ def require_tool(name: str) -> str:
     require(path is not None, f"the command-line tool {name!r}")
     assert path is not None
     return path
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags measured to work as root in headless Debian chromium (see shared/stack-notes.md).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+]

@@ -29,6 +29,11 @@ from app.domain.people import (
 )
 
 APPLICATION_WINDOW_DAYS = 30  # CPL 205
+# The fields of an applicant, as the API, the form and the OpenAPI document name them.
+PERSON_FIELDS = (
+    "name", "sex", "birth_date", "ethnicity", "address", "phone", "id_type", "id_number",
+)  # fmt: skip
+ORGANISATION_FIELDS = ("name", "credit_code", "legal_representative", "address", "phone")
 MAX_APPLICANTS = 10
 MAX_AGENTS = 10
 MAX_TERMS = 50

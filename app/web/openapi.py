@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from app.domain.application import ORGANISATION_FIELDS, PERSON_FIELDS
 from app.domain.cases import State
 from app.domain.grounds import DeclineGround, RejectGround
 from app.domain.materials import Category
@@ -30,17 +31,7 @@ _ERROR = {
 
 _PERSON = {
     "type": "object",
-    "required": [
-        "kind",
-        "name",
-        "sex",
-        "birth_date",
-        "ethnicity",
-        "address",
-        "phone",
-        "id_type",
-        "id_number",
-    ],
+    "required": ["kind", *PERSON_FIELDS],
     "properties": {
         "kind": {"const": "person"},
         "name": {"type": "string", "maxLength": 50},
@@ -55,7 +46,7 @@ _PERSON = {
 }
 _ORGANISATION = {
     "type": "object",
-    "required": ["kind", "name", "credit_code", "legal_representative", "address"],
+    "required": ["kind", *ORGANISATION_FIELDS[:-1]],  # the phone is optional
     "properties": {
         "kind": {"const": "organisation"},
         "name": {"type": "string"},

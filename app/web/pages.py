@@ -12,7 +12,7 @@ import jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from app.domain.application import window_closes
+from app.domain.application import ORGANISATION_FIELDS, PERSON_FIELDS, window_closes
 from app.domain.cases import State
 from app.domain.clock import COURT_TZ, court_date, court_time
 from app.domain.errors import DomainError, NotPermitted, Unauthenticated, ValidationError
@@ -267,7 +267,7 @@ async def _render_case(
             "grounds": [g.value for g in DeclineGround],
             "reject_grounds": [g.value for g in RejectGround],
             "ruling": ruling,
-            "receipts": receipts,
+            "receipts": {r.party_position: r for r in receipts},
             "window_closes": window_closes(case.agreement_date),
             "problems": problems or [],
             "message": message,
@@ -389,20 +389,7 @@ def form_to_application(form: Mapping[str, Any]) -> dict[str, Any]:
         kind = get(f"a{i}_kind")
         if i == 2 and not get(f"a{i}_name"):
             continue  # the third slot is optional
-        fields = (
-            ("name", "credit_code", "legal_representative", "address", "phone")
-            if kind == "organisation"
-            else (
-                "name",
-                "sex",
-                "birth_date",
-                "ethnicity",
-                "address",
-                "phone",
-                "id_type",
-                "id_number",
-            )
-        )
+        fields = ORGANISATION_FIELDS if kind == "organisation" else PERSON_FIELDS
         applicants.append({"kind": kind, **{f: get(f"a{i}_{f}") for f in fields}})
     agents = []
     if get("g_name"):

@@ -13,26 +13,14 @@ from aiohttp.test_utils import TestServer
 from app.main import create_app
 
 from integration.conftest import Clock, make_settings, prepare
-from realdeps import require
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-]
+from realdeps import CHROMIUM, CHROMIUM_ARGS, require
 
 
 def chromium_present() -> bool:
     return os.path.exists(CHROMIUM)
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture

@@ -7,13 +7,9 @@ so `from conftest import require` would depend on which conftest was loaded last
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-
-import pytest
 
 from app.ruling.model import (
     Agent,
@@ -24,25 +20,10 @@ from app.ruling.model import (
     VoucherData,
 )
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from realdeps import require_tool
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"  # git-ignored: PDFs and PNGs to look at
-
-
-def require(available: bool, what: str) -> None:
-    """Skip with a visible reason when a real dependency is absent; under CI, fail."""
-    if available:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI but is not available")
-    pytest.skip(f"{what} is not available here")
-
-
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    require(path is not None, f"the command-line tool {name!r}")
-    assert path is not None
-    return path
 
 
 def run(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:

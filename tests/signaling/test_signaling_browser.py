@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,24 +11,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from realdeps import CHROMIUM, CHROMIUM_ARGS, require
 from signaling_helpers import CASE, JUDGE_ID, MediaPeer, StackFactory, token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
 STATIC = Path(__file__).resolve().parents[2] / "app" / "static"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-]
 
 PAGE = """<!doctype html>
 <meta charset="utf-8">
@@ -68,11 +55,7 @@ await call.start();
 
 
 def chromium_or_skip() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(f"{CHROMIUM} is required under CI")
-    pytest.skip(f"{CHROMIUM} is not installed")
+    require(Path(CHROMIUM).exists(), f"Debian's chromium at {CHROMIUM}")
 
 
 def with_page(app: web.Application) -> None:
@@ -89,7 +72,9 @@ async def browser() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         await browser.close()
 

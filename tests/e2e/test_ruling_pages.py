@@ -1,0 +1,111 @@
+"""The judge decides and issues in the browser; the clerk finds the ruling; anyone verifies it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from app.domain.clock import COURT_TZ
+from app.services.demo import sample_application
+
+from e2e.conftest import screenshot_path
+from integration.ruling_flow import small_pdf
+
+pytestmark = [pytest.mark.browser]
+
+
+async def api_login(session: aiohttp.ClientSession, base: str, username: str) -> dict[str, str]:
+    async with session.post(
+        f"{base}/api/login", json={"username": username, "password": "demo"}
+    ) as r:
+        token = (await r.json())["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def booked_case(base: str) -> int:
+    """Filed, accepted and scheduled through the API: the browser part starts at the session."""
+    async with aiohttp.ClientSession() as s:
+        mediator = await api_login(s, base, "mediator")
+        clerk = await api_login(s, base, "clerk")
+        payload = sample_application(dt.datetime.now(COURT_TZ).date())
+        async with s.post(f"{base}/api/cases", json=payload, headers=mediator) as r:
+            case_id = int((await r.json())["id"])
+        form = aiohttp.FormData()
+        form.add_field("category", "agreement")
+        form.add_field("file", small_pdf(), filename="agreement.pdf")
+        await s.post(f"{base}/api/cases/{case_id}/materials", data=form, headers=mediator)
+        await s.post(f"{base}/api/cases/{case_id}/submit", json={}, headers=mediator)
+        async with s.get(f"{base}/api/court/people", headers=clerk) as r:
+            people = await r.json()
+        judge_id = people["judges"][0]["id"]
+        await s.post(
+            f"{base}/api/cases/{case_id}/accept", json={"judge_id": judge_id}, headers=clerk
+        )
+        when = (dt.datetime.now(COURT_TZ) + dt.timedelta(hours=1)).isoformat()
+        async with s.post(
+            f"{base}/api/cases/{case_id}/schedule",
+            json={"room_id": people["rooms"][0]["id"], "scheduled_at": when},
+            headers=clerk,
+        ) as r:
+            assert r.status == 200, await r.text()
+    return case_id
+
+
+async def login(browser: Any, base: str, username: str) -> Any:
+    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    await page.goto(f"{base}/login")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", "demo")
+    await page.click("button.primary")
+    await page.wait_for_load_state()
+    return page
+
+
+async def test_issue_find_and_verify_in_the_browser(
+    browser: Any, live_server: Any, tmp_path: Path
+) -> None:
+    base = str(live_server.make_url("")).rstrip("/")
+    case_id = await booked_case(base)
+    judge = await login(browser, base, "judge")
+    await judge.goto(f"{base}/cases/{case_id}")
+    await judge.click("form[action$='/open_session'] button")
+    await judge.wait_for_load_state()
+    assert "在线确认中" in await judge.inner_text("h1")
+    await judge.click("form[action$='/decision'] input[value=confirm] + button")
+    await judge.wait_for_load_state()
+    assert "确认有效" in await judge.inner_text("h1")
+    await judge.click("form[action$='/issue'] button")
+    await judge.wait_for_load_state()
+    assert "裁定已出具" in await judge.inner_text("h1")
+    await judge.screenshot(path=screenshot_path("judge-ruling-issued"), full_page=True)
+    verify_href = await judge.get_attribute("a[href^='/verify/']", "href")
+    assert verify_href
+
+    clerk = await login(browser, base, "clerk")
+    await clerk.goto(f"{base}/rulings?party=赵六")
+    assert "民特" in await clerk.inner_text("table.list")
+    await clerk.screenshot(path=screenshot_path("clerk-rulings"), full_page=True)
+    async with clerk.expect_download() as download_info:
+        await clerk.click("a[href$='/bundle.zip']")
+    bundle = await download_info.value
+    assert (await bundle.path()).stat().st_size > 10_000
+
+    async with aiohttp.ClientSession() as s:
+        headers = await api_login(s, base, "clerk")
+        async with s.get(f"{base}/api/cases/{case_id}/ruling.pdf", headers=headers) as r:
+            pdf = await r.read()
+    held = tmp_path / "ruling.pdf"
+    held.write_bytes(pdf)
+    public = await (await browser.new_context(locale="zh-CN")).new_page()
+    await public.goto(f"{base}{verify_href}")
+    assert "张某" in await public.content() and "张三" not in await public.content()
+    await public.set_input_files("input[name=file]", str(held))
+    await public.click("button.primary")
+    await public.wait_for_load_state()
+    assert "完全一致" in await public.inner_text("#identical")
+    assert "电子签名有效" in await public.inner_text("#signature")
+    await public.screenshot(path=screenshot_path("public-verify-valid"), full_page=True)
