@@ -14,7 +14,16 @@ from app.keys import PAGES, SERVICES, Clock, Services
 from app.ruling.desk import DeskConfig, RulingDesk
 from app.store.db import Database
 from app.store.migrate import is_current
-from app.web import api, live_api, middleware, openapi, pages, rulings_api, verify_pages
+from app.web import (
+    api,
+    live_api,
+    middleware,
+    openapi,
+    pages,
+    rulings_api,
+    session_api,
+    verify_pages,
+)
 from app.web.signaling_setup import attach_signaling
 
 STATIC = Path(__file__).with_name("static")
@@ -51,6 +60,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application
     app.router.add_routes(api.routes())
     app.router.add_routes(live_api.routes())
     app.router.add_routes(rulings_api.routes())
+    app.router.add_routes(session_api.routes())
     app.router.add_routes(verify_pages.routes())
     app.router.add_routes(openapi.routes())
     app.router.add_routes(pages.routes())

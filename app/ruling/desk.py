@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 
@@ -57,6 +59,10 @@ class RulingDesk:
         pdf = self.renderer.render_voucher(data)
         return self.signer.sign(pdf, reason="电子送达凭证", location=self.location)
 
+    def _transcript(self, context: Mapping[str, Any]) -> bytes:
+        pdf = self.renderer.render_transcript(context)
+        return self.signer.sign(pdf, reason="笔录", location=self.location)
+
     # Rendering and signing take tens of milliseconds of CPU: off the event loop, so video
     # signaling in the same process keeps its latency.
     async def ruling(self, data: RulingData) -> bytes:
@@ -64,6 +70,9 @@ class RulingDesk:
 
     async def voucher(self, data: VoucherData) -> bytes:
         return await asyncio.get_running_loop().run_in_executor(None, self._voucher, data)
+
+    async def transcript(self, context: Mapping[str, Any]) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(None, self._transcript, context)
 
     async def verify(self, pdf: bytes, expected_sha256: str | None) -> VerificationResult:
         return await asyncio.get_running_loop().run_in_executor(

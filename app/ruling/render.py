@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
@@ -61,6 +63,10 @@ class RulingRenderer:
         title = doc.first("title")
         name = title.text if title else "电子送达凭证"
         return self._render(doc, f"{name}{data.case_number}", data.court_name, name)
+
+    def render_transcript(self, context: Mapping[str, Any]) -> bytes:
+        doc = self.templates.transcript(context)
+        return self._render(doc, f"笔录{context['case_number']}", context["court_name"], "笔录")
 
     def measure(self, text: str, size: float) -> float:
         return float(pdfmetrics.stringWidth(text, self.font, size))

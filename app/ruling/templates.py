@@ -6,6 +6,7 @@ without touching code. Templates are loaded once, when a TemplateSet is built.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "rul
 CONFIRMATION = "confirmation.txt.j2"
 REJECTION = "rejection.txt.j2"
 WITHDRAWAL = "withdrawal.txt.j2"
+TRANSCRIPT = "transcript.txt.j2"
 VOUCHER = "voucher.txt.j2"
 
 
@@ -55,7 +57,7 @@ class TemplateSet:
             beijing_date=lambda t: t.astimezone(chinese.BEIJING).date(),
         )
         self._templates: dict[str, jinja2.Template] = {}
-        for name in (CONFIRMATION, REJECTION, WITHDRAWAL, VOUCHER):
+        for name in (CONFIRMATION, REJECTION, WITHDRAWAL, VOUCHER, TRANSCRIPT):
             try:
                 self._templates[name] = env.get_template(name)
             except jinja2.TemplateNotFound as e:
@@ -71,6 +73,10 @@ class TemplateSet:
 
     def voucher(self, data: VoucherData) -> Document:
         return self._render(VOUCHER, _context(data))
+
+    def transcript(self, context: Mapping[str, Any]) -> Document:
+        """笔录: its context is assembled by the session service (app/services/sessions.py)."""
+        return self._render(TRANSCRIPT, dict(context))
 
     def _render(
         self, name: str, context: dict[str, Any], data: RulingData | None = None

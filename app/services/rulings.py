@@ -23,7 +23,7 @@ from app.files import write_atomically
 from app.keyring import FieldCipher
 from app.ruling import model as doc
 from app.ruling.desk import RulingDesk
-from app.services import audit
+from app.services import audit, sessions
 from app.services.cases import _take_step, load_case, names_for, visible_cases
 from app.store.db import Database
 from app.store.models import Case, Party, Room, Ruling, ServiceReceipt
@@ -55,6 +55,8 @@ async def decide(
             raise ValidationError([("ground", f"a rejection needs a ground: {choices}")]) from None
     elif data.get("ground"):
         raise ValidationError([("ground", "only a rejection has a ground")])
+    # The session's records must carry the decision (identity, consents, review).
+    await sessions.check_ready(session, case, decision, ground)
     case.decision, case.decided_at = decision, now
     case.decision_ground = ground.value if ground else None
     case.decision_reasons = reasons if step is Step.REJECT else None

@@ -266,3 +266,37 @@ class ServiceReceipt(Base):
     method: Mapped[str] = mapped_column(String(200))
     voucher_storage_name: Mapped[str] = mapped_column(String(200), unique=True)
     voucher_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class SessionEventRow(Base):
+    """One step of a live session (identity check, consent, answers, review …): append-only.
+
+    The session's state is derived from these rows (app.domain.session.derive), never stored,
+    so a page that reloads sees the same step and records. `payload` is JSON text.
+    """
+
+    __tablename__ = "session_events"
+    __table_args__ = (UniqueConstraint("case_id", "session_no", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    session_no: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    party_position: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(80))
+
+
+class PartyCode(Base):
+    """A one-time code that lets one party join from their own device. Only its hash is kept."""
+
+    __tablename__ = "party_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    party_position: Mapped[int] = mapped_column(Integer)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

@@ -19,6 +19,7 @@ from app.domain.errors import (
     ValidationError,
     WrongState,
 )
+from app.domain.session import SessionRefused
 from app.keys import CALLER_KEY, LANG_KEY, Caller, caller, services
 from app.services import accounts
 from app.services.materials import TooLarge
@@ -88,6 +89,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
                 extra["fields"] = [{"field": f, "problem": p} for f, p in error.problems]
             if isinstance(error, TransitionRefused):
                 extra.update(state=error.state, step=error.step)
+            if isinstance(error, SessionRefused):
+                extra["missing"] = list(error.missing)
             response = json_error(status, error.code, error.message, **extra)
             response.headers.update(headers)
             return response

@@ -134,6 +134,101 @@ def _obj(**props: Any) -> dict[str, Any]:
     return {"type": "object", "required": list(props), "properties": props}
 
 
+def _session_paths(case_id: list[dict[str, Any]]) -> dict[str, Any]:
+    """The live session: identity, consent, answers and review records (app/domain/session)."""
+    state = {
+        "type": "object",
+        "description": "the derived session state: step, parties, "
+        "review, timings, elapsed_seconds, ready_to_confirm, missing_for_confirm",
+    }
+    party = {"party": {"type": "integer"}}
+
+    def post(summary: str, roles: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "post": _op(summary, roles, {"type": "object", "properties": body}, state),
+            "parameters": case_id,
+        }
+
+    base = "/api/cases/{case_id}/session"
+    return {
+        base: {
+            "get": _op(
+                "The session's state (derived from its records)",
+                "judge, clerk, mediator, the room's kiosk, or a party token",
+                ok=state,
+            ),
+            "parameters": case_id,
+        },
+        f"{base}/check-in": post(
+            "Kiosk self-test results",
+            "the room's kiosk",
+            {k: {"type": "boolean"} for k in ("camera", "microphone", "network")},
+        ),
+        f"{base}/admit": post("Record the admission from the lobby", "the assigned judge", {}),
+        f"{base}/identity": post(
+            "Record a party's identity check",
+            "the assigned judge",
+            {
+                **party,
+                "method": {"enum": ["id_card_camera", "id_photo", "identity_platform"]},
+                "result": {"enum": ["passed", "failed"]},
+                "reference": {"type": "string"},
+                "note": {"type": "string"},
+            },
+        ),
+        f"{base}/warning-ack": post(
+            "A party acknowledged the sham-mediation warning",
+            "the room's kiosk, or the party's token",
+            party,
+        ),
+        f"{base}/consent": post(
+            "A party confirms at the kiosk", "the room's kiosk, or the party's token", party
+        ),
+        f"{base}/answers": post(
+            "Record a party's spoken answers",
+            "the assigned judge",
+            {
+                **party,
+                "agreed_freely": {"type": "boolean"},
+                "understands": {"type": "boolean"},
+                "note": {"type": "string"},
+            },
+        ),
+        f"{base}/review": post(
+            "Answer the Interp 358 checklist", "the assigned judge", {"items": {"type": "object"}}
+        ),
+        f"{base}/reconvene": post(
+            "Open the next session (identity is checked again)", "the assigned judge", {}
+        ),
+        "/api/cases/{case_id}/party-codes": {
+            "post": _op(
+                "A one-time join code for a party on their own device (shown once)",
+                "the case's mediator",
+                _obj(party={"type": "integer"}),
+                status="201",
+            ),
+            "parameters": case_id,
+        },
+        "/api/join": {
+            "post": _op(
+                "Exchange a one-time code for a party token",
+                "anyone",
+                _obj(code={"type": "string"}),
+            )
+        },
+        "/api/cases/{case_id}/timeline": {
+            "get": _op("Every timestamped step of the case", "the case's people"),
+            "parameters": case_id,
+        },
+        "/api/cases/{case_id}/transcript.pdf": {
+            "get": _op(
+                "The signed electronic transcript (笔录)", "judge, clerk", media="application/pdf"
+            ),
+            "parameters": case_id,
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     case_id = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     paths: dict[str, Any] = {
@@ -314,6 +409,7 @@ def document() -> dict[str, Any]:
             ),
             "parameters": case_id,
         },
+        **_session_paths(case_id),
         "/api/rulings": {
             "get": {
                 **_op("Issued rulings the caller may see", "every role but admin", ok=_RULING),

@@ -13,7 +13,7 @@ from app.domain.clock import COURT_TZ
 from app.services.demo import sample_application
 
 from e2e.conftest import screenshot_path
-from integration.ruling_flow import small_pdf
+from integration.ruling_flow import record_session, small_pdf
 
 pytestmark = [pytest.mark.browser]
 
@@ -55,6 +55,23 @@ async def booked_case(base: str) -> int:
     return case_id
 
 
+class Api:
+    """A bearer-token client with the TestClient's call shape, for the shared flow helpers."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str, headers: dict[str, str]):
+        self.session, self.base, self.headers = session, base, headers
+
+    async def post(self, path: str, json: Any = None) -> aiohttp.ClientResponse:
+        return await self.session.post(f"{self.base}{path}", json=json, headers=self.headers)
+
+
+async def record_in_session(base: str, case_id: int) -> None:
+    async with aiohttp.ClientSession() as s:
+        judge = Api(s, base, await api_login(s, base, "judge"))
+        kiosk = Api(s, base, await api_login(s, base, "kiosk1"))
+        await record_session(judge, kiosk, case_id)  # type: ignore[arg-type]
+
+
 async def login(browser: Any, base: str, username: str) -> Any:
     page = await (await browser.new_context(locale="zh-CN")).new_page()
     await page.goto(f"{base}/login")
@@ -75,6 +92,9 @@ async def test_issue_find_and_verify_in_the_browser(
     await judge.click("form[action$='/open_session'] button")
     await judge.wait_for_load_state()
     assert "在线确认中" in await judge.inner_text("h1")
+    # Identity, consents and review are recorded through the API here; their pages come later.
+    await record_in_session(base, case_id)
+    await judge.reload()
     await judge.click("form[action$='/decision'] input[value=confirm] + button")
     await judge.wait_for_load_state()
     assert "确认有效" in await judge.inner_text("h1")

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from reportlab.pdfgen import canvas
 
 from app.domain.clock import COURT_TZ
+from app.domain.grounds import RejectGround
 from app.services.demo import sample_application
 
 
@@ -58,10 +59,50 @@ async def scheduled_case(
     return int(case_id)
 
 
+PASSED = {"method": "id_card_camera", "result": "passed", "note": "与身份证原件一致"}
+ALL_ABSENT = {"items": {g.value: {"present": False} for g in RejectGround}}
+
+
+async def record_session(
+    judge: TestClient,
+    kiosk: TestClient,
+    case_id: int,
+    *,
+    parties: int = 2,
+    agreed: bool = True,
+) -> Any:
+    """What the judge and the kiosk record before a decision: identity, consent, review."""
+    session = f"/api/cases/{case_id}/session"
+    await ok(
+        await kiosk.post(
+            f"{session}/check-in", json={"camera": True, "microphone": True, "network": True}
+        )
+    )
+    await ok(await judge.post(f"{session}/admit", json={}))
+    for party in range(parties):
+        await ok(await judge.post(f"{session}/identity", json={"party": party, **PASSED}))
+        await ok(await kiosk.post(f"{session}/warning-ack", json={"party": party}))
+        await ok(await kiosk.post(f"{session}/consent", json={"party": party}))
+        answers = {"agreed_freely": agreed or party > 0, "understands": True}
+        await ok(await judge.post(f"{session}/answers", json={"party": party, **answers}))
+    return await ok(await judge.post(f"{session}/review", json=ALL_ABSENT))
+
+
 async def decided_case(
-    mediator: TestClient, clerk: TestClient, judge: TestClient, decision: dict[str, Any], **kw: Any
+    mediator: TestClient,
+    clerk: TestClient,
+    judge: TestClient,
+    decision: dict[str, Any],
+    *,
+    kiosk: TestClient | None = None,
+    **kw: Any,
 ) -> int:
+    """A case decided in session; withdrawal needs no records, the other decisions do."""
     case_id = await scheduled_case(mediator, clerk, **kw)
     await ok(await judge.post(f"/api/cases/{case_id}/open-session", json={}))
+    if decision["decision"] != "withdraw":
+        assert kiosk is not None, "a confirmation or rejection needs the room's kiosk"
+        agreed = decision.get("ground") != "not_voluntary"
+        await record_session(judge, kiosk, case_id, agreed=agreed)
     await ok(await judge.post(f"/api/cases/{case_id}/decision", json=decision))
     return case_id

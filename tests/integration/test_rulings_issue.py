@@ -23,7 +23,7 @@ from app.ruling.pki import build_nss_db
 from app.services import accounts
 
 from integration.conftest import Sifa
-from integration.ruling_flow import decided_case, ok, scheduled_case
+from integration.ruling_flow import decided_case, ok, record_session, scheduled_case
 from realdeps import require_tool
 
 CONFIRM = {"decision": "confirm"}
@@ -69,7 +69,7 @@ def check_with_tools(pdf: Path, sifa: Sifa, needles: list[str]) -> None:
 
 async def test_confirmation_issued_served_and_verifiable(sifa: Sifa, tmp_path: Path) -> None:
     mediator, clerk, judge, kiosk = await people(sifa)
-    case_id = await decided_case(mediator, clerk, judge, CONFIRM)
+    case_id = await decided_case(mediator, clerk, judge, CONFIRM, kiosk=kiosk)
     issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
     again = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 200)
     assert again["sha256"] == issued["sha256"]  # asking again returns the same ruling
@@ -148,8 +148,8 @@ async def _upload(client: Any, path: str, data: bytes) -> str:
 
 
 async def test_rejection_and_withdrawal_rulings(sifa: Sifa, tmp_path: Path) -> None:
-    mediator, clerk, judge, _ = await people(sifa)
-    rejected = await decided_case(mediator, clerk, judge, REJECT)
+    mediator, clerk, judge, kiosk = await people(sifa)
+    rejected = await decided_case(mediator, clerk, judge, REJECT, kiosk=kiosk)
     issued = await ok(await judge.post(f"/api/cases/{rejected}/ruling", json={}), 201)
     assert issued["outcome"] == "rejected"
     pdf = tmp_path / "rejection.pdf"
@@ -201,6 +201,11 @@ async def test_refusals(sifa: Sifa) -> None:
     r = await judge.post(f"/api/cases/{case_id}/decision", json={"decision": "reject"})
     assert r.status == 422
     assert (await clerk.post(f"/api/cases/{case_id}/decision", json=CONFIRM)).status == 403
+    # Nothing is recorded of the session yet: a confirmation is refused, naming what is missing.
+    early = await judge.post(f"/api/cases/{case_id}/decision", json=CONFIRM)
+    assert early.status == 409
+    assert (await early.json())["error"]["code"] == "session_not_ready"
+    await record_session(judge, kiosk, case_id)
     await ok(await judge.post(f"/api/cases/{case_id}/decision", json=CONFIRM))
     # Another judge does not see the case; a clerk may not issue.
     assert (await other_judge.post(f"/api/cases/{case_id}/ruling", json={})).status == 404
@@ -250,7 +255,7 @@ async def test_refusals(sifa: Sifa) -> None:
 
 async def test_bundle_and_search(sifa: Sifa) -> None:
     mediator, clerk, judge, kiosk = await people(sifa)
-    case_id = await decided_case(mediator, clerk, judge, CONFIRM)
+    case_id = await decided_case(mediator, clerk, judge, CONFIRM, kiosk=kiosk)
     issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
     for party in (0, 1):
         await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": party}), 201)

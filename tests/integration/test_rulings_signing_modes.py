@@ -30,7 +30,8 @@ async def _issue_one(sifa: Sifa) -> tuple[dict[str, Any], bytes]:
     mediator = await sifa.as_user("mediator")
     clerk = await sifa.as_user("clerk")
     judge = await sifa.as_user("judge")
-    case_id = await decided_case(mediator, clerk, judge, {"decision": "confirm"})
+    kiosk = await sifa.as_user("kiosk1")
+    case_id = await decided_case(mediator, clerk, judge, {"decision": "confirm"}, kiosk=kiosk)
     issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling"), 201)
     pdf = await (await clerk.get(f"/api/cases/{case_id}/ruling.pdf")).read()
     return issued, pdf

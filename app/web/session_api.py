@@ -1,0 +1,275 @@
+"""The live session's JSON API: the judge console, the room's kiosk and a party's own device.
+
+Thin: find out who calls (a logged-in account, or a party with `X-Party-Token`), run one
+service in one transaction, present the derived session state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import session as rules
+from app.domain.access import Actor
+from app.domain.errors import Unauthenticated
+from app.domain.grounds import REJECT_TEXT, RejectGround
+from app.keys import caller, services
+from app.services import sessions
+from app.services.sessions import PartyPass, Who
+from app.store.models import Case
+from app.web.api import _case_id, read_json
+from app.web.middleware import require_caller
+
+PARTY_HEADER = "X-Party-Token"
+
+
+def _who(request: web.Request) -> Who:
+    """A logged-in account wins; otherwise a party's own device with its signed token."""
+    who = caller(request)
+    if who is not None:
+        return who.actor
+    token = request.headers.get(PARTY_HEADER)
+    if token:
+        svc = services(request)
+        return sessions.verify_party_token(svc.secret, token, svc.clock())
+    raise Unauthenticated("请先登录或输入加入码。 / Log in or join with a code.")
+
+
+def _at(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def view_json(case: Case, view: rules.SessionView, who: Who) -> dict[str, Any]:
+    """The session for a screen. A party's own device sees no notes or references."""
+    private = isinstance(who, PartyPass)
+
+    def note(text: str) -> str | None:
+        return None if private else text
+
+    parties = []
+    for p in view.parties:
+        check = p.identity
+        parties.append(
+            {
+                "position": p.position,
+                "name": p.name,
+                "identity": None
+                if check is None
+                else {
+                    "method": check.method.value,
+                    "result": check.result.value,
+                    "reference": note(check.reference),
+                    "note": note(check.note),
+                    "at": _at(p.identity_at),
+                },
+                "identity_passed": p.identity_passed,
+                "warning_acknowledged_at": _at(p.warning_at),
+                "consented_at": _at(p.consented_at),
+                "answers": None
+                if p.answers is None
+                else {
+                    "agreed_freely": p.answers.agreed_freely,
+                    "understands": p.answers.understands,
+                    "note": note(p.answers.note),
+                    "at": _at(p.answered_at),
+                },
+            }
+        )
+    missing = view.missing_for_confirm()
+    return {
+        "case_id": case.id,
+        "case_state": case.state,
+        "session": view.number,
+        "step": view.phase.value,
+        "step_label": rules.PHASE_TEXT[view.phase],
+        "started_at": _at(view.started_at),
+        "admitted_at": _at(view.admitted_at),
+        "check_in": None
+        if view.check_in is None
+        else {**view.check_in.payload(), "ok": view.check_in.ok, "at": _at(view.checked_in_at)},
+        "parties": parties,
+        "review": {
+            "items": {
+                g.value: {
+                    "label": REJECT_TEXT[g],
+                    "present": view.review[g].present if g in view.review else None,
+                    "note": note(view.review[g].note) if g in view.review else None,
+                }
+                for g in RejectGround
+            },
+            "unanswered": [g.value for g in view.unanswered()],
+            "at": _at(view.review_at),
+        },
+        "decision": None
+        if case.decided_at is None
+        else {
+            "decision": case.decision,
+            "ground": case.decision_ground,
+            "at": _at(case.decided_at),
+        },
+        "timings": [
+            {
+                "step": t.phase.value,
+                "started_at": _at(t.started_at),
+                "ended_at": _at(t.ended_at),
+                "seconds": t.seconds,
+            }
+            for t in view.timings
+        ],
+        "elapsed_seconds": view.elapsed_seconds,
+        "target_seconds": view.target_seconds,
+        "over_target": view.over_target,
+        "ready_to_confirm": not missing,
+        "missing_for_confirm": missing,
+    }
+
+
+Run = Callable[[AsyncSession, Any, int, Mapping[str, Any], dt.datetime], Awaitable[sessions.Result]]
+
+
+async def _record(request: web.Request, run: Run, *, party_allowed: bool = False) -> web.Response:
+    who = _who(request) if party_allowed else require_caller(request).actor
+    svc = services(request)
+    data = await read_json(request)
+    async with svc.db.transaction() as session:
+        result = await run(session, who, _case_id(request), data, svc.clock())
+        body = view_json(result.case, result.view, who)
+    return web.json_response(body)
+
+
+async def get_session(request: web.Request) -> web.Response:
+    who = _who(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        result = await sessions.read_state(session, who, _case_id(request), svc.clock())
+        body = view_json(result.case, result.view, who)
+    return web.json_response(body)
+
+
+async def check_in(request: web.Request) -> web.Response:
+    return await _record(request, sessions.check_in)
+
+
+async def admit(request: web.Request) -> web.Response:
+    return await _record(request, sessions.admit)
+
+
+async def identity(request: web.Request) -> web.Response:
+    return await _record(request, sessions.record_identity)
+
+
+async def warning_ack(request: web.Request) -> web.Response:
+    return await _record(request, sessions.acknowledge_warning, party_allowed=True)
+
+
+async def consent(request: web.Request) -> web.Response:
+    return await _record(request, sessions.consent, party_allowed=True)
+
+
+async def answers(request: web.Request) -> web.Response:
+    return await _record(request, sessions.record_answers)
+
+
+async def review(request: web.Request) -> web.Response:
+    return await _record(request, sessions.record_review)
+
+
+async def reconvene(request: web.Request) -> web.Response:
+    return await _record(request, sessions.reconvene)
+
+
+async def party_code(request: web.Request) -> web.Response:
+    actor: Actor = require_caller(request).actor
+    svc = services(request)
+    data = await read_json(request)
+    async with svc.db.transaction() as session:
+        issued = await sessions.issue_party_code(
+            session, actor, _case_id(request), data, svc.clock()
+        )
+    return web.json_response(
+        {
+            "code": issued.code,
+            "case_id": issued.case_id,
+            "party": issued.party,
+            "party_name": issued.party_name,
+            "expires_at": issued.expires_at.isoformat(),
+        },
+        status=201,
+    )
+
+
+async def join(request: web.Request) -> web.Response:
+    svc = services(request)
+    data = await read_json(request)
+    async with svc.db.transaction() as session:
+        joined = await sessions.join(session, data.get("code"), svc.secret, svc.clock())
+    return web.json_response(
+        {
+            "token": joined.token,
+            "header": PARTY_HEADER,
+            "role": "party",
+            "case_id": joined.case_id,
+            "party": joined.party,
+            "party_name": joined.party_name,
+            "expires_at": joined.expires_at.isoformat(),
+        }
+    )
+
+
+async def timeline(request: web.Request) -> web.Response:
+    actor = require_caller(request).actor
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        items = await sessions.timeline(session, actor, _case_id(request))
+    return web.json_response(
+        {
+            "timeline": [
+                {
+                    "at": i.at.isoformat(),
+                    "source": i.source,
+                    "kind": i.kind,
+                    "label": i.label,
+                    "actor": i.actor,
+                    "session": i.session,
+                    "party": i.party,
+                    "details": i.details,
+                }
+                for i in items
+            ]
+        }
+    )
+
+
+async def transcript(request: web.Request) -> web.Response:
+    actor = require_caller(request).actor
+    svc = services(request)
+    case, pdf = await sessions.transcript_pdf(
+        svc.db, svc.desk, actor, _case_id(request), svc.clock()
+    )
+    return web.Response(
+        body=pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="transcript-{case.id}.pdf"'},
+    )
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/api/cases/{case_id}/session", get_session),
+        web.post("/api/cases/{case_id}/session/check-in", check_in),
+        web.post("/api/cases/{case_id}/session/admit", admit),
+        web.post("/api/cases/{case_id}/session/identity", identity),
+        web.post("/api/cases/{case_id}/session/warning-ack", warning_ack),
+        web.post("/api/cases/{case_id}/session/consent", consent),
+        web.post("/api/cases/{case_id}/session/answers", answers),
+        web.post("/api/cases/{case_id}/session/review", review),
+        web.post("/api/cases/{case_id}/session/reconvene", reconvene),
+        web.post("/api/cases/{case_id}/party-codes", party_code),
+        web.post("/api/join", join),
+        web.get("/api/cases/{case_id}/timeline", timeline),
+        web.get("/api/cases/{case_id}/transcript.pdf", transcript),
+    ]
