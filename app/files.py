@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -42,3 +44,15 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def issued_file(path: Path, data: bytes) -> Iterator[None]:
+    """Write a document read-only and never over another; remove it if the block recording it
+    fails, so no file exists that the database does not know about."""
+    write_atomically(path, data, mode=0o444, exclusive=True)
+    try:
+        yield
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise

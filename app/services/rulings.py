@@ -19,7 +19,7 @@ from app.domain.clock import COURT_TZ, court_date
 from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError, WrongState
 from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
 from app.domain.roles import Role
-from app.files import write_atomically
+from app.files import issued_file
 from app.keyring import FieldCipher
 from app.ruling import model as doc
 from app.ruling.desk import RulingDesk
@@ -164,9 +164,7 @@ async def issue(
         version = case.version
     pdf = await desk.ruling(data)
     storage_name = f"{court_date(now).year}/{case_id}-{token[:12]}.pdf"
-    target = folder / storage_name
-    write_atomically(target, pdf, mode=0o444, exclusive=True)
-    try:
+    with issued_file(folder / storage_name, pdf):
         async with db.transaction() as session:
             case = await load_case(session, actor, case_id)
             if case.version != version:
@@ -197,10 +195,6 @@ async def issue(
                     "file": storage_name,
                 },
             )
-    except BaseException:
-        target.chmod(0o644)
-        target.unlink(missing_ok=True)
-        raise
     return Issued(ruling, created=True)
 
 
@@ -254,9 +248,7 @@ async def acknowledge(
         )
     pdf = await desk.voucher(voucher)
     storage_name = f"{court_date(now).year}/{case_id}-voucher-{position}-{secrets.token_hex(4)}.pdf"
-    target = folder / storage_name
-    write_atomically(target, pdf, mode=0o444, exclusive=True)
-    try:
+    with issued_file(folder / storage_name, pdf):
         async with db.transaction() as session:
             case = await load_case(session, actor, case_id)
             receipt = ServiceReceipt(
@@ -294,10 +286,6 @@ async def acknowledge(
             if count == len(case.parties) and State(case.state) is State.RULING_ISSUED:
                 system = Actor(0, "system", Role.SYSTEM, "system")
                 await _take_step(session, system, case, Step.SERVE, now, {"parties": count})
-    except BaseException:
-        target.chmod(0o644)
-        target.unlink(missing_ok=True)
-        raise
     return receipt
 
 

@@ -303,3 +303,18 @@ async def test_bundle_and_search(sifa: Sifa) -> None:
     ]
     page = await clerk.get("/rulings", params={"party": "张"})
     assert number in await page.text()
+
+
+async def test_two_issue_requests_at_once_leave_one_ruling(sifa: Sifa) -> None:
+    mediator, clerk, judge, kiosk = await people(sifa)
+    case_id = await decided_case(mediator, clerk, judge, CONFIRM, kiosk=kiosk)
+    first, second = await asyncio.gather(
+        judge.post(f"/api/cases/{case_id}/ruling", json={}),
+        judge.post(f"/api/cases/{case_id}/ruling", json={}),
+    )
+    assert sorted([first.status, second.status]) in ([200, 201], [201, 409])
+    # The loser's rendered file was removed with its failed record: one file, the recorded one.
+    files = list(sifa.settings.rulings_dir.rglob("*.pdf"))
+    assert len(files) == 1
+    issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}))
+    assert hashlib.sha256(files[0].read_bytes()).hexdigest() == issued["sha256"]
