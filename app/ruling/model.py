@@ -60,13 +60,14 @@ class NaturalPerson:
     birth_date: date
     ethnicity: str  # e.g. 汉族
     address: str  # 住址, printed after 住
-    id_number: str  # full 18-character number: the served original prints it in full
+    id_number: str  # in full: the served original prints it
+    id_label: str = "公民身份号码"  # or 护照号码, 港澳居民来往内地通行证号码 …
 
     def __post_init__(self) -> None:
         _check_text(self)
         if self.sex not in ("男", "女"):
             raise InvalidRulingData(f"sex must be 男 or 女, not {self.sex!r}")
-        if not _ID_NUMBER.match(self.id_number):
+        if self.id_label == "公民身份号码" and not _ID_NUMBER.match(self.id_number):
             raise InvalidRulingData(f"ID number of {self.name} is not 17 digits + check character")
 
     @property

@@ -18,6 +18,7 @@ from app.domain.cases import State, Step, advance
 from app.domain.clock import COURT_TZ, court_date
 from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError, WrongState
 from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
+from app.domain.people import IdType
 from app.domain.roles import Role
 from app.files import issued_file
 from app.keyring import FieldCipher
@@ -30,6 +31,12 @@ from app.store.models import Case, Party, Room, Ruling, ServiceReceipt
 
 DECISION_STEP = {"confirm": Step.CONFIRM, "reject": Step.REJECT, "withdraw": Step.WITHDRAW}
 OUTCOME = {State.CONFIRMED: "confirmed", State.REJECTED: "rejected", State.WITHDRAWN: "withdrawn"}
+ID_LABEL = {
+    IdType.RESIDENT_ID: "公民身份号码",
+    IdType.PASSPORT: "护照号码",
+    IdType.HK_MACAO_PERMIT: "港澳居民来往内地通行证号码",
+    IdType.TAIWAN_PERMIT: "台湾居民来往大陆通行证号码",
+}
 SERVICE_METHOD = "在线司法确认室当场电子送达，受送达人于终端确认签收"
 
 
@@ -90,6 +97,7 @@ def _person(party: Party, cipher: FieldCipher) -> doc.ApplicantBlock:
         ethnicity=party.ethnicity or "",
         address=party.address,
         id_number=cipher.decrypt(party.id_number_enc, purpose="party.id_number"),
+        id_label=ID_LABEL[IdType(party.id_type or IdType.RESIDENT_ID)],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import io
 import json
@@ -17,10 +18,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from app.domain.clock import COURT_TZ
 from app.domain.roles import Role
 from app.keys import SERVICES
 from app.ruling.pki import build_nss_db
 from app.services import accounts
+from app.services.demo import sample_application
 
 from integration.conftest import Sifa
 from integration.ruling_flow import decided_case, ok, record_session, scheduled_case
@@ -318,3 +321,16 @@ async def test_two_issue_requests_at_once_leave_one_ruling(sifa: Sifa) -> None:
     assert len(files) == 1
     issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}))
     assert hashlib.sha256(files[0].read_bytes()).hexdigest() == issued["sha256"]
+
+
+async def test_ruling_for_a_passport_holder_names_the_document(sifa: Sifa) -> None:
+    mediator, clerk, judge, kiosk = await people(sifa)
+    application = sample_application(dt.datetime.now(COURT_TZ).date())
+    application["applicants"][1].update(id_type="passport", id_number="E12345678")  # type: ignore[index]
+    case_id = await decided_case(
+        mediator, clerk, judge, CONFIRM, kiosk=kiosk, application=application
+    )
+    await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
+    pdf = next(sifa.settings.rulings_dir.rglob("*.pdf"))
+    text = "".join(tool("pdftotext", str(pdf), "-").stdout.split())
+    assert "护照号码E12345678" in text and "公民身份号码" in text
