@@ -22,6 +22,7 @@ from app.web import (
     pages,
     rulings_api,
     session_api,
+    session_pages,
     verify_pages,
 )
 from app.web.signaling_setup import attach_signaling
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application
     app.router.add_routes(verify_pages.routes())
     app.router.add_routes(openapi.routes())
     app.router.add_routes(pages.routes())
+    app.router.add_routes(session_pages.routes())
     app.router.add_static("/static/", STATIC, name="static")
     return app
 

@@ -180,7 +180,20 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    if request.path.startswith(("/api/", "/cases", "/intake", "/docket", "/kiosk")):
+    if request.path.startswith(
+        (
+            "/api/",
+            "/cases",
+            "/intake",
+            "/docket",
+            "/kiosk",
+            "/judge",
+            "/board",
+            "/figures",
+            "/party",
+            "/rulings",
+        )
+    ):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -1,0 +1,137 @@
+"""The clerk's desk: today's rooms (live board) and caseload figures, read from storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import figures as fig
+from app.domain.access import Actor
+from app.domain.clock import COURT_TZ, court_date
+from app.domain.errors import NotPermitted
+from app.domain.roles import Role
+from app.domain.session import PHASE_TEXT
+from app.services import sessions
+from app.services.cases import rooms_of_court
+from app.store.models import Case, Room, SessionEventRow
+
+NO_HALL = "未排期"
+
+
+def _court_of(actor: Actor) -> int:
+    if actor.role is not Role.CLERK or actor.court_id is None:
+        raise NotPermitted("只有书记员可以查看。 / Clerks only.")
+    return actor.court_id
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    room_id: int
+    room: str
+    hall: str
+    case_id: int | None
+    case_number: str | None
+    applicants: tuple[str, ...]
+    scheduled_at: dt.datetime | None
+    state: str | None
+    step: str | None
+    step_label: str | None
+    elapsed_seconds: int | None
+    over_target: bool
+    later: int  # further cases booked in this room today
+
+
+async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[BoardRow]:
+    """Every room of the court, with the case that is on now (or next) today."""
+    court = _court_of(actor)
+    today = court_date(now)
+    start = dt.datetime.combine(today, dt.time(), COURT_TZ)
+    end = start + dt.timedelta(days=1)
+    result = await session.execute(
+        select(Case)
+        .where(Case.court_id == court, Case.scheduled_at >= start, Case.scheduled_at < end)
+        .order_by(Case.scheduled_at)
+    )
+    todays = list(result.scalars())
+    rows = []
+    for room in await rooms_of_court(session, court):
+        booked = [c for c in todays if c.room_id == room.id]
+        live = [c for c in booked if c.state == "in_session"]
+        waiting = [c for c in booked if c.state == "scheduled"]
+        picked = live or waiting or booked[-1:]
+        if not picked:
+            rows.append(
+                BoardRow(
+                    room.id,
+                    room.name,
+                    room.hall.name,
+                    None,
+                    None,
+                    (),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    False,
+                    0,
+                )
+            )
+            continue
+        current = picked[0]
+        view = await sessions.view_of(session, current, now)
+        rows.append(
+            BoardRow(
+                room.id,
+                room.name,
+                room.hall.name,
+                current.id,
+                current.case_number,
+                tuple(p.name for p in current.parties),
+                current.scheduled_at,
+                current.state,
+                view.phase.value,
+                PHASE_TEXT[view.phase],
+                view.elapsed_seconds if view.started_at else None,
+                view.over_target,
+                sum(1 for c in waiting if c is not current),
+            )
+        )
+    return rows
+
+
+async def case_facts(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[fig.CaseFact]:
+    """One fact per application received by the court (submitted at least once)."""
+    court = _court_of(actor)
+    result = await session.execute(
+        select(Case).where(Case.court_id == court, Case.submitted_at.is_not(None))
+    )
+    rooms = {r.id: r for r in (await session.execute(select(Room))).scalars()}
+    with_sessions = set(
+        (await session.execute(select(SessionEventRow.case_id).distinct())).scalars()
+    )
+    facts = []
+    for case in result.scalars():
+        room = rooms.get(case.room_id) if case.room_id else None
+        seconds: int | None = None
+        steps: dict[str, int] = {}
+        if case.id in with_sessions:
+            view = await sessions.view_of(session, case, now)
+            if view.served_at is not None and view.started_at is not None:
+                seconds = view.elapsed_seconds
+            steps = {t.phase.value: t.seconds for t in view.timings if t.ended_at is not None}
+        decided = case.decided_at is not None and case.decision is not None
+        facts.append(
+            fig.CaseFact(
+                hall=room.hall.name if room else NO_HALL,
+                received=court_date(case.submitted_at) if case.submitted_at else None,
+                decided=court_date(case.decided_at) if decided and case.decided_at else None,
+                decision=case.decision if decided else None,
+                session_seconds=seconds,
+                step_seconds=steps,
+            )
+        )
+    return facts

@@ -1,0 +1,598 @@
+// Sifa kiosk: the room's touch screen (mode "kiosk"), a party's own device (mode "party"),
+// the join page (mode "join") and the mediator's join codes (mode "codes").
+//
+// State lives on the server: the page polls GET /api/cases/{id}/session every 2 s and draws
+// what it gets, so a reload lands on the same step.
+
+import { SifaCall } from "/static/call.js";
+
+const app = document.getElementById("app");
+const mode = app.dataset.mode;
+const lang = app.dataset.lang || "zh-CN";
+const csrf = app.dataset.csrf || "";
+const caseId = Number(app.dataset.case || 0);
+const T = (document.getElementById("texts") || { dataset: {} }).dataset;
+const $ = (id) => document.getElementById(id);
+const LIVE = new Set(["scheduled", "in_session", "confirmed", "rejected", "withdrawn", "ruling_issued"]);
+const STEPS = ["identity", "inquiry", "review", "service"];
+const POLL_MS = 2000;
+
+const tokenKey = (id) => `sifa-party-${id}`;
+let partyPass = null; // {token, party, party_name} on a party's own device
+
+// -- helpers -------------------------------------------------------------------------------
+
+function say(message) {
+  const box = $("error");
+  if (!box) return;
+  box.textContent = message || "";
+  box.classList.toggle("hidden", !message);
+}
+
+function errorText(data, status) {
+  const message = data && data.error && data.error.message;
+  if (!message) return `HTTP ${status}`;
+  const [zh, en] = message.split(" / ");
+  const missing = (data.error.missing || []).join("；");
+  const text = lang === "en" && en ? en : zh;
+  return missing && lang !== "en" && !text.includes(missing) ? `${text}：${missing}` : text;
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (csrf) headers["X-CSRF-Token"] = csrf;
+  if (partyPass) headers["X-Party-Token"] = partyPass.token;
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = new Error(errorText(data, response.status));
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("data-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+function clockText(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function courtTime(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleTimeString(lang === "en" ? "en-GB" : "zh-CN", {
+    timeZone: "Asia/Shanghai",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
+
+// -- sound: a short beep when the judge joins or speaks after a silence ---------------------
+
+let audioContext = null;
+function audio() {
+  if (!audioContext) audioContext = new AudioContext();
+  if (audioContext.state === "suspended") audioContext.resume().catch(() => {});
+  return audioContext;
+}
+document.addEventListener("pointerdown", () => audio(), { once: false });
+
+function beep(frequency = 880, ms = 250) {
+  try {
+    const ctx = audio();
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = frequency;
+    gain.gain.value = 0.15;
+    osc.connect(gain).connect(ctx.destination);
+    osc.start();
+    osc.stop(ctx.currentTime + ms / 1000);
+    window.sifaBeeps = (window.sifaBeeps || 0) + 1;
+  } catch {
+    // no sound device: the screen still says what happened
+  }
+}
+
+function levelMeter(stream, onLevel) {
+  const ctx = audio();
+  const source = ctx.createMediaStreamSource(stream);
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 512;
+  source.connect(analyser);
+  const data = new Uint8Array(analyser.fftSize);
+  const timer = setInterval(() => {
+    analyser.getByteTimeDomainData(data);
+    let peak = 0;
+    for (const v of data) peak = Math.max(peak, Math.abs(v - 128));
+    onLevel(peak / 128);
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    source.disconnect();
+  };
+}
+
+// -- the step bar and the clock ----------------------------------------------------------------
+
+let clockBase = null; // {elapsed, at, running, over}
+
+function drawSteps(step) {
+  const index = step === "closed" ? STEPS.length : STEPS.indexOf(step);
+  document.querySelectorAll("#steps li").forEach((li, i) => {
+    li.classList.toggle("done", i < index);
+    li.classList.toggle("current", i === index);
+    li.setAttribute("aria-current", i === index ? "step" : "false");
+  });
+}
+
+function drawClock() {
+  if (!clockBase || !$("clock-value")) return;
+  const extra = clockBase.running ? (Date.now() - clockBase.at) / 1000 : 0;
+  const seconds = clockBase.elapsed + extra;
+  $("clock-value").textContent = clockText(seconds);
+  $("clock").classList.toggle("over", seconds > clockBase.target);
+}
+setInterval(drawClock, 1000);
+
+// -- the room (kiosk) --------------------------------------------------------------------------
+
+let localStream = null;
+let call = null;
+let stopMeter = null;
+let checks = { camera: false, microphone: false, network: false };
+
+function mark(name, state, detail = "") {
+  const li = $(`check-${name}`);
+  li.dataset.state = state;
+  li.querySelector(".detail").textContent = detail;
+}
+
+async function testCamera() {
+  mark("camera", "pending");
+  mark("microphone", "pending");
+  if (localStream) localStream.getTracks().forEach((t) => t.stop());
+  localStream = null;
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia({
+      audio: true,
+      video: { width: 640, height: 480 },
+    });
+  } catch {
+    mark("camera", "fail");
+    mark("microphone", "fail");
+    return { camera: false, microphone: false };
+  }
+  const preview = $("preview");
+  preview.srcObject = localStream;
+  const video = localStream.getVideoTracks()[0];
+  const camera = await new Promise((resolve) => {
+    if (!video || video.readyState !== "live") return resolve(false);
+    const deadline = Date.now() + 5000;
+    const poll = () => {
+      if (preview.videoWidth > 0) resolve(true);
+      else if (Date.now() > deadline) resolve(false);
+      else setTimeout(poll, 100);
+    };
+    preview.play().catch(() => {});
+    poll();
+  });
+  mark("camera", camera ? "ok" : "fail", camera ? T.ok : "");
+  const mic = localStream.getAudioTracks()[0];
+  const microphone = Boolean(mic && mic.readyState === "live");
+  mark("microphone", microphone ? "ok" : "fail", microphone ? T.ok : "");
+  if (stopMeter) stopMeter();
+  stopMeter = null;
+  if (microphone) {
+    let heard = false;
+    const bar = $("meter-bar");
+    stopMeter = levelMeter(localStream, (level) => {
+      bar.style.width = `${Math.min(100, Math.round(level * 250))}%`;
+      if (level > 0.02) heard = true;
+    });
+    setTimeout(() => {
+      if (!heard && !$("selftest").classList.contains("hidden")) showGuidance([T.micQuiet]);
+    }, 5000);
+  }
+  return { camera, microphone };
+}
+
+async function testNetwork() {
+  mark("network", "pending");
+  const times = [];
+  for (let i = 0; i < 3; i += 1) {
+    const start = performance.now();
+    try {
+      const r = await fetch(`/healthz?t=${Date.now()}`, { cache: "no-store" });
+      if (!r.ok) throw new Error(String(r.status));
+      await r.json();
+      times.push(performance.now() - start);
+    } catch {
+      mark("network", "fail");
+      return { network: false, slow: false };
+    }
+  }
+  times.sort((a, b) => a - b);
+  const rtt = times[1];
+  const slow = rtt > 800;
+  mark("network", slow ? "warn" : "ok", `${Math.round(rtt)} ms`);
+  return { network: true, slow };
+}
+
+function showGuidance(lines) {
+  const box = $("guidance");
+  box.replaceChildren(...lines.filter(Boolean).map((line) => el("p", { text: line })));
+  box.classList.toggle("hidden", !lines.filter(Boolean).length);
+}
+
+async function runSelfTest() {
+  $("checkin").disabled = true;
+  showGuidance([]);
+  const media = await testCamera();
+  const net = await testNetwork();
+  checks = { camera: media.camera, microphone: media.microphone, network: net.network };
+  const lines = [];
+  if (!media.camera) lines.push(T.cameraFail);
+  if (!media.microphone) lines.push(T.micFail);
+  if (!net.network) lines.push(T.netFail);
+  else if (net.slow) lines.push(T.netSlow);
+  showGuidance(lines);
+  $("checkin").disabled = !(checks.camera && checks.microphone && checks.network);
+  window.sifaSelfTest = checks;
+}
+
+async function checkIn() {
+  $("checkin").disabled = true;
+  try {
+    await api("POST", `/api/cases/${caseId}/session/check-in`, checks);
+  } catch (err) {
+    say(err.message);
+    $("checkin").disabled = false;
+    return;
+  }
+  await enterRoom();
+}
+
+async function enterRoom() {
+  if (call) return;
+  $("selftest").classList.add("hidden");
+  $("lobby").classList.remove("hidden");
+  $("video-area").classList.remove("hidden");
+  $("parties").classList.remove("hidden");
+  if (stopMeter) stopMeter();
+  stopMeter = null;
+  if (!localStream || !localStream.getVideoTracks().some((t) => t.readyState === "live")) {
+    localStream = await navigator.mediaDevices.getUserMedia({
+      audio: true,
+      video: { width: 640, height: 480 },
+    });
+  }
+  $("self-video").srcObject = localStream;
+  let door;
+  try {
+    door = await api("POST", `/api/cases/${caseId}/room-token`, {});
+  } catch (err) {
+    say(err.message);
+    return;
+  }
+  call = new SifaCall({
+    wsUrl: door.ws_url,
+    caseId,
+    token: door.token,
+    iceServers: door.ice_servers,
+    localStream,
+  });
+  window.sifaCall = call;
+  call.addEventListener("state", ({ detail }) => {
+    const text = $("lobby-text");
+    if (detail.state === "lobby") text.textContent = T.lobby;
+    if (detail.state === "admitted") text.textContent = T.admitted;
+    $("lobby").dataset.state = detail.state;
+  });
+  call.addEventListener("admitted", () => beep());
+  call.addEventListener("presence", ({ detail }) => {
+    if (detail.participant.role === "judge" && ["joined", "admitted", "resumed"].includes(detail.event)) {
+      beep();
+    }
+  });
+  call.addEventListener("track", ({ detail }) => {
+    if (detail.track.kind === "video") {
+      $("remote-video").srcObject = detail.stream;
+      $("remote-video").play().catch(() => {});
+      const who = call.participants.get(detail.participant);
+      if (who) $("remote-name").textContent = who.name;
+    } else {
+      const player = $("remote-audio");
+      player.srcObject = detail.stream;
+      player.play().catch(() => $("enable-sound").classList.remove("hidden"));
+      watchSpeech(detail.stream);
+    }
+  });
+  call.addEventListener("error", ({ detail }) => {
+    if (detail.code !== "negotiation") say(detail.message);
+  });
+  await call.start();
+}
+
+let lastSound = 0;
+function watchSpeech(stream) {
+  // The judge speaks after a silence: a beep draws the room's attention to the screen.
+  lastSound = Date.now();
+  levelMeter(stream, (level) => {
+    const now = Date.now();
+    if (level > 0.05) {
+      if (now - lastSound > 8000) beep(660, 200);
+      lastSound = now;
+    }
+  });
+}
+
+// -- parties: warning, consent, receipt ---------------------------------------------------------
+
+const drawn = new Map(); // position -> signature of what is on screen
+
+function partyBox(p) {
+  const box = el("div", { class: "party-box", "data-party": String(p.position) });
+  box.append(el("h2", { text: `${T.applicant} ${p.name}` }));
+  const identity = p.identity_passed
+    ? el("p", { class: "status ok", text: `✓ ${T.identityOk}` })
+    : p.identity && p.identity.result === "failed"
+      ? el("p", { class: "status bad", text: T.identityFailed })
+      : el("p", { class: "status", text: T.waitIdentity });
+  box.append(identity);
+  if (!p.warning_acknowledged_at) {
+    box.append(document.getElementById("t-warning").content.cloneNode(true));
+    box.append(el("button", { class: "big ack", type: "button", "data-party": String(p.position), text: T.ack }));
+  } else {
+    box.append(el("p", { class: "status ok", text: `✓ ${T.acked}` }));
+    if (p.consented_at) {
+      box.append(el("p", { class: "status ok consented", text: `✓ ${T.consented} ${courtTime(p.consented_at)}` }));
+    } else {
+      const button = el("button", {
+        class: "big primary consent",
+        type: "button",
+        "data-party": String(p.position),
+        text: T.consent,
+      });
+      button.disabled = !p.identity_passed;
+      box.append(button);
+    }
+  }
+  return box;
+}
+
+function drawParties(state) {
+  const area = $("parties");
+  const parties = partyPass ? state.parties.filter((p) => p.position === partyPass.party) : state.parties;
+  const done = state.decision !== null;
+  for (const p of parties) {
+    const signature = JSON.stringify([p.identity_passed, p.identity && p.identity.result, p.warning_acknowledged_at, p.consented_at, done]);
+    if (drawn.get(p.position) === signature) continue;
+    drawn.set(p.position, signature);
+    const fresh = partyBox(p);
+    if (done) fresh.querySelectorAll("button").forEach((b) => b.remove());
+    const old = area.querySelector(`.party-box[data-party="${p.position}"]`);
+    if (old) old.replaceWith(fresh);
+    else area.append(fresh);
+  }
+}
+
+async function onPartyTap(event) {
+  const button = event.target.closest("button[data-party]");
+  if (!button || button.disabled) return;
+  const party = Number(button.dataset.party);
+  const kind = button.classList.contains("ack") ? "warning-ack" : button.classList.contains("consent") ? "consent" : null;
+  if (!kind) return;
+  button.disabled = true;
+  try {
+    const state = await api("POST", `/api/cases/${caseId}/session/${kind}`, { party });
+    say("");
+    draw(state);
+  } catch (err) {
+    say(err.message);
+    button.disabled = false;
+  }
+}
+
+// -- the ruling and receipts ------------------------------------------------------------------
+
+let rulingShown = false;
+async function drawRuling(state) {
+  const box = $("ruling-box");
+  if (!box || mode !== "kiosk") return;
+  if (!["ruling_issued", "served", "archived"].includes(state.case_state)) return;
+  box.classList.remove("hidden");
+  $("issued-text").textContent = T.issued;
+  $("issued-text").classList.remove("hidden");
+  if (!rulingShown) {
+    rulingShown = true;
+    const url = `/api/cases/${caseId}/ruling.pdf`;
+    $("ruling-frame").src = `${url}#navpanes=0&view=FitH`;
+    $("ruling-link").href = url;
+    beep(740, 300);
+  }
+  let receipts;
+  try {
+    receipts = await api("GET", `/api/cases/${caseId}/receipts`);
+  } catch {
+    return;
+  }
+  const signed = new Map(receipts.receipts.map((r) => [r.party, r]));
+  const area = $("receipts");
+  const signature = JSON.stringify([...signed.keys()].sort());
+  if (area.dataset.signature === signature) return;
+  area.dataset.signature = signature;
+  area.replaceChildren(
+    ...state.parties.map((p) => {
+      const got = signed.get(p.position);
+      const box = el("div", { class: "receipt", "data-party": String(p.position) }, el("h3", { text: `${T.applicant} ${p.name}` }));
+      if (got) box.append(el("p", { class: "status ok signed", text: `✓ ${T.signed} ${courtTime(got.acknowledged_at)}` }));
+      else box.append(el("button", { class: "big primary sign", type: "button", "data-party": String(p.position), text: T.sign }));
+      return box;
+    }),
+  );
+  $("all-served").classList.toggle("hidden", !(state.case_state === "served" || signed.size === state.parties.length));
+}
+
+async function onSign(event) {
+  const button = event.target.closest("button.sign");
+  if (!button) return;
+  button.disabled = true;
+  try {
+    await api("POST", `/api/cases/${caseId}/receipts`, { party: Number(button.dataset.party) });
+    say("");
+    await poll();
+  } catch (err) {
+    say(err.message);
+    button.disabled = false;
+  }
+}
+
+function printRuling() {
+  const frame = $("ruling-frame");
+  try {
+    frame.contentWindow.focus();
+    frame.contentWindow.print();
+  } catch {
+    window.print();
+  }
+}
+
+// -- drawing the state -----------------------------------------------------------------------
+
+function draw(state) {
+  window.sifaState = state;
+  drawSteps(state.step);
+  clockBase = {
+    elapsed: state.elapsed_seconds,
+    at: Date.now(),
+    running: Boolean(state.started_at) && state.step !== "closed",
+    target: state.target_seconds,
+  };
+  drawClock();
+  document.body.dataset.step = state.step;
+  document.body.dataset.caseState = state.case_state;
+  drawParties(state);
+  const box = $("decision-box");
+  if (state.decision) {
+    box.classList.remove("hidden");
+    const key = { confirm: "confirmed", reject: "rejected", withdraw: "withdrawn" }[state.decision.decision];
+    $("decision-text").textContent = T[key] || "";
+    if (!["ruling_issued", "served", "archived"].includes(state.case_state)) {
+      $("issued-text").textContent = T.preparing;
+      $("issued-text").classList.remove("hidden");
+    }
+  }
+  drawRuling(state);
+}
+
+let polling = false;
+async function poll() {
+  if (polling) return;
+  polling = true;
+  try {
+    const state = await api("GET", `/api/cases/${caseId}/session`);
+    draw(state);
+    return state;
+  } catch (err) {
+    say(err.message);
+    return null;
+  } finally {
+    polling = false;
+  }
+}
+
+async function startKiosk() {
+  document.addEventListener("click", onPartyTap);
+  document.addEventListener("click", onSign);
+  $("retest").addEventListener("click", runSelfTest);
+  $("checkin").addEventListener("click", checkIn);
+  $("print").addEventListener("click", printRuling);
+  $("enable-sound").addEventListener("click", () => {
+    $("remote-audio").play().then(() => $("enable-sound").classList.add("hidden")).catch(() => {});
+  });
+  const state = await poll();
+  setInterval(poll, POLL_MS);
+  if (state && state.check_in && state.check_in.ok && LIVE.has(state.case_state)) {
+    // Checked in already (a reload): straight back into the room, same step.
+    await enterRoom();
+  } else if (state && !LIVE.has(state.case_state)) {
+    $("selftest").classList.add("hidden");
+    $("parties").classList.remove("hidden");
+  } else {
+    await runSelfTest();
+  }
+}
+
+// -- a party's own device ---------------------------------------------------------------------
+
+async function startParty() {
+  const raw = sessionStorage.getItem(tokenKey(caseId));
+  if (!raw) {
+    say(T.noToken);
+    return;
+  }
+  partyPass = JSON.parse(raw);
+  $("party-who").textContent = (T.partyWho || "").replace("{name}", partyPass.party_name);
+  $("parties").classList.remove("hidden");
+  document.addEventListener("click", onPartyTap);
+  await poll();
+  setInterval(poll, POLL_MS);
+}
+
+function startJoin() {
+  $("join-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = $("code").value.trim();
+    try {
+      const joined = await api("POST", "/api/join", { code });
+      sessionStorage.setItem(
+        tokenKey(joined.case_id),
+        JSON.stringify({ token: joined.token, party: joined.party, party_name: joined.party_name }),
+      );
+      location.assign(`/party/session/${joined.case_id}`);
+    } catch (err) {
+      say(err.message);
+    }
+  });
+}
+
+function startCodes() {
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.issue-code");
+    if (!button) return;
+    const party = Number(button.dataset.party);
+    try {
+      const issued = await api("POST", `/api/cases/${caseId}/party-codes`, { party });
+      $(`code-${party}`).textContent = issued.code;
+      $(`expires-${party}`).textContent = `→ ${courtTime(issued.expires_at)}`;
+      say("");
+    } catch (err) {
+      say(err.message);
+    }
+  });
+}
+
+const start = { kiosk: startKiosk, party: startParty, join: startJoin, codes: startCodes }[mode];
+if (start) start();

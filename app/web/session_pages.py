@@ -1,0 +1,316 @@
+"""Pages of the live confirmation session: the room's kiosk, the judge's console, a party's own
+device, the clerk's board and figures, the mediator's join codes and a case's timeline.
+
+The pages are shells: state lives on the server and the browser code (kiosk.js, judge.js,
+board.js) reads it from the JSON API, so a reload lands on the same step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from markupsafe import Markup
+
+from app.domain import figures as fig
+from app.domain.clock import court_date, court_time
+from app.domain.errors import NotPermitted
+from app.domain.grounds import REJECT_TEXT, RejectGround
+from app.domain.roles import Role
+from app.domain.session import ID_METHOD_TEXT, PHASE_TEXT, PHASES
+from app.keys import Caller, services
+from app.services import cases, rulings, sessions
+from app.services import figures as desk
+from app.web import labels
+from app.web.i18n import language, pick
+from app.web.middleware import require_caller
+from app.web.pages import render
+from app.web.present import case_detail
+
+STEP_EN = {
+    "identity": "Identity",
+    "inquiry": "Questions & consent",
+    "review": "Review & decision",
+    "service": "Service & receipt",
+    "closed": "Finished",
+}
+ID_METHOD_EN = {
+    "id_card_camera": "ID card shown to the camera",
+    "id_photo": "ID photo comparison",
+    "identity_platform": "Identity platform",
+}
+
+
+def _case_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["case_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+def _require_role(request: web.Request, *roles: Role) -> Caller:
+    who = require_caller(request)
+    if who.actor.role not in roles:
+        raise NotPermitted("无权访问此页面。 / This page is not for your role.")
+    return who
+
+
+def _steps(lang: str) -> list[dict[str, str]]:
+    return [{"key": p.value, "label": pick(lang, PHASE_TEXT[p], STEP_EN[p.value])} for p in PHASES]
+
+
+async def _case_context(request: web.Request, who: Caller) -> dict[str, Any]:
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        case = await cases.load_case(session, who.actor, _case_id(request))
+        names = await cases.names_for(session, case)
+        detail = case_detail(case, names, svc.cipher, who.actor)
+        ruling = await rulings.ruling_of(session, case.id)
+    return {"case": detail, "has_ruling": ruling is not None}
+
+
+async def kiosk_session(request: web.Request) -> web.Response:
+    who = _require_role(request, Role.KIOSK)
+    context = await _case_context(request, who)
+    lang = language(request)
+    return render(
+        request,
+        "kiosk_session.html",
+        {**context, "steps": _steps(lang), "mode": "kiosk", "party": None},
+    )
+
+
+async def judge_console(request: web.Request) -> web.Response:
+    who = _require_role(request, Role.JUDGE)
+    context = await _case_context(request, who)
+    lang = language(request)
+    return render(
+        request,
+        "judge_console.html",
+        {
+            **context,
+            "steps": _steps(lang),
+            "methods": [
+                (m.value, pick(lang, text, ID_METHOD_EN[m.value]))
+                for m, text in ID_METHOD_TEXT.items()
+            ],
+            "grounds": [
+                (g.value, pick(lang, REJECT_TEXT[g], labels.REJECT[g][1])) for g in RejectGround
+            ],
+        },
+    )
+
+
+async def join_page(request: web.Request) -> web.Response:
+    return render(request, "join.html", {})
+
+
+async def party_session(request: web.Request) -> web.Response:
+    """A party's own device: no login; the page reads its party token from sessionStorage."""
+    lang = language(request)
+    return render(
+        request,
+        "kiosk_session.html",
+        {
+            "case": {"id": _case_id(request), "case_number": "", "parties": [], "terms": []},
+            "has_ruling": False,
+            "steps": _steps(lang),
+            "mode": "party",
+        },
+    )
+
+
+async def codes_page(request: web.Request) -> web.Response:
+    who = _require_role(request, Role.MEDIATOR)
+    context = await _case_context(request, who)
+    return render(request, "party_codes.html", context)
+
+
+async def timeline_page(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        case = await cases.load_case(session, who.actor, _case_id(request))
+        items = await sessions.timeline(session, who.actor, case.id)
+    names = {p.position: p.name for p in case.parties}
+    return render(
+        request,
+        "timeline.html",
+        {
+            "case": case,
+            "items": [
+                {
+                    "at": court_time(i.at).strftime("%Y-%m-%d %H:%M:%S"),
+                    "source": i.source,
+                    "kind": i.kind,
+                    "label": i.label,
+                    "actor": i.actor,
+                    "session": i.session,
+                    "party": names.get(i.party) if i.party is not None else None,
+                    "details": ", ".join(f"{k}={v}" for k, v in (i.details or {}).items()),
+                }
+                for i in items
+            ],
+        },
+    )
+
+
+def board_json(row: desk.BoardRow, snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    connection = None
+    if snapshot is not None:
+        people = snapshot.get("participants") or []
+        quality = snapshot.get("quality") or {}
+        connection = {
+            "participants": [
+                {
+                    "role": p.get("role"),
+                    "admitted": p.get("admitted"),
+                    "connected": p.get("connected"),
+                    "quality": quality.get(p.get("id")),
+                }
+                for p in people
+                if isinstance(p, dict)
+            ],
+        }
+    return {
+        "room_id": row.room_id,
+        "room": row.room,
+        "hall": row.hall,
+        "case_id": row.case_id,
+        "case_number": row.case_number,
+        "applicants": list(row.applicants),
+        "scheduled_at": court_time(row.scheduled_at).strftime("%H:%M")
+        if row.scheduled_at
+        else None,
+        "state": row.state,
+        "step": row.step,
+        "step_label": row.step_label,
+        "elapsed_seconds": row.elapsed_seconds,
+        "over_target": row.over_target,
+        "later": row.later,
+        "connection": connection,
+    }
+
+
+def _snapshot(request: web.Request, case_id: int | None) -> dict[str, Any] | None:
+    """The signaling server's view of the room, when this process holds it."""
+    if case_id is None:
+        return None
+    try:
+        from signaling.server import SERVER_KEY
+
+        server = request.app.get(SERVER_KEY)
+        if server is None:
+            return None
+        snap = server.snapshot(case_id)
+    except Exception:  # the board must not fail because a room is being torn down
+        return None
+    return snap if isinstance(snap, dict) else None
+
+
+async def board_api(request: web.Request) -> web.Response:
+    who = _require_role(request, Role.CLERK)
+    svc = services(request)
+    now = svc.clock()
+    async with svc.db.transaction() as session:
+        rows = await desk.board(session, who.actor, now)
+    return web.json_response(
+        {
+            "date": court_date(now).isoformat(),
+            "rooms": [board_json(r, _snapshot(request, r.case_id)) for r in rows],
+        }
+    )
+
+
+async def board_page(request: web.Request) -> web.Response:
+    _require_role(request, Role.CLERK)
+    svc = services(request)
+    return render(request, "board.html", {"today": court_date(svc.clock())})
+
+
+def _week_charts(rows: list[fig.WeekRow], lang: str) -> dict[str, Markup]:
+    received = [fig.Bar(r.week, r.counts.received) for r in rows]
+    resolved = [fig.Bar(r.week, r.counts.resolved) for r in rows]
+    return {
+        "received": Markup(
+            fig.bar_chart_svg(received, title=pick(lang, "每周收案数", "Applications per week"))
+        ),
+        "resolved": Markup(
+            fig.bar_chart_svg(
+                resolved, title=pick(lang, "每周结案数", "Decided per week"), colour="#14532d"
+            )
+        ),
+    }
+
+
+async def figures_page(request: web.Request) -> web.Response:
+    who = _require_role(request, Role.CLERK)
+    svc = services(request)
+    lang = language(request)
+    async with svc.db.transaction() as session:
+        facts = await desk.case_facts(session, who.actor, svc.clock())
+    weeks = fig.weekly(facts)
+    halls = fig.by_hall(facts)
+    session_bars = [
+        fig.Bar(h.hall, h.median_session_seconds or 0, fig.minutes(h.median_session_seconds))
+        for h in halls
+    ]
+    step_bars = [
+        fig.Bar(
+            pick(lang, PHASE_TEXT[p], STEP_EN[p.value]),
+            fig.median(
+                [h.median_step_seconds[p.value] or 0 for h in halls if h.sessions]  # halls' median
+            )
+            or 0,
+            fig.minutes(
+                fig.median([h.median_step_seconds[p.value] or 0 for h in halls if h.sessions])
+            ),
+        )
+        for p in PHASES
+    ]
+    return render(
+        request,
+        "figures.html",
+        {
+            "weeks": weeks,
+            "halls": halls,
+            "steps": _steps(lang),
+            "minutes": fig.minutes,
+            "percent": fig.percent,
+            "charts": {
+                **_week_charts(weeks, lang),
+                "session": Markup(
+                    fig.bar_chart_svg(
+                        session_bars,
+                        title=pick(lang, "各大厅庭审用时中位数", "Median session time by hall"),
+                        colour="#1e3a8a",
+                    )
+                ),
+                "steps": Markup(
+                    fig.bar_chart_svg(
+                        step_bars,
+                        title=pick(lang, "各环节用时", "Time per step"),
+                        colour="#1e3a8a",
+                    )
+                ),
+            },
+            "generated": court_time(svc.clock()).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/kiosk/session/{case_id}", kiosk_session),
+        web.get("/judge/session/{case_id}", judge_console),
+        web.get("/join", join_page),
+        web.get("/party/session/{case_id}", party_session),
+        web.get("/cases/{case_id}/codes", codes_page),
+        web.get("/cases/{case_id}/timeline", timeline_page),
+        web.get("/board", board_page),
+        web.get("/api/board", board_api),
+        web.get("/figures", figures_page),
+    ]
+
+
+__all__ = ["routes"]

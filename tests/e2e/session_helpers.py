@@ -1,0 +1,138 @@
+"""Shared pieces of the live-session browser tests: the app with the session pages, logins,
+and waiting for video to play."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from app.main import create_app, utc_now
+
+from e2e.conftest import screenshot_path
+from integration.conftest import make_settings, prepare
+
+__all__ = ["screenshot_path"]
+
+
+@pytest.fixture
+async def session_server(tmp_path: Path) -> AsyncIterator[TestServer]:
+    """The whole app on a real clock, so the session clock and step timings move."""
+    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}")
+    await prepare(settings, utc_now())
+    app = create_app(settings)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    server.certs_dir = settings.certs_dir  # type: ignore[attr-defined]
+    yield server
+    await server.close()
+
+
+def base_of(server: TestServer) -> str:
+    return str(server.make_url("")).rstrip("/")
+
+
+async def login(browser: Any, base: str, username: str, locale: str = "zh-CN") -> Any:
+    context = await browser.new_context(locale=locale, viewport={"width": 1366, "height": 900})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    await page.goto(f"{base}/login")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", "demo")
+    await page.click("button.primary")
+    await page.wait_for_load_state()
+    return page
+
+
+PLAYING = """(sel) => { const v = document.querySelector(sel);
+  return v && v.videoWidth > 0 && v.currentTime > 0.3; }"""
+
+
+async def assert_video_plays(page: Any, selector: str) -> None:
+    await page.wait_for_function(PLAYING, arg=selector, timeout=20_000)
+    first = await page.evaluate(f"document.querySelector('{selector}').currentTime")
+    await asyncio.sleep(0.8)
+    later = await page.evaluate(f"document.querySelector('{selector}').currentTime")
+    width = await page.evaluate(f"document.querySelector('{selector}').videoWidth")
+    assert width > 0 and later > first, (selector, width, first, later)
+
+
+async def api_headers(session: aiohttp.ClientSession, base: str, username: str) -> dict[str, str]:
+    async with session.post(
+        f"{base}/api/login", json={"username": username, "password": "demo"}
+    ) as r:
+        assert r.status == 200, await r.text()
+        token = (await r.json())["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def kiosk_into_lobby(kiosk: Any, base: str, case_id: int, shot: str) -> None:
+    await kiosk.goto(f"{base}/kiosk/session/{case_id}")
+    await kiosk.wait_for_selector("#checkin:not([disabled])", timeout=15_000)
+    await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-1-selftest"), full_page=True)
+    await kiosk.click("#checkin")
+    await kiosk.wait_for_selector("#lobby:not(.hidden)")
+
+
+async def judge_admits(judge: Any, base: str, case_id: int, shot: str) -> None:
+    await judge.goto(f"{base}/judge/session/{case_id}")
+    await judge.click("#open-session")
+    await judge.wait_for_selector("#open-session.hidden", state="attached")
+    await judge.wait_for_selector("button.admit", timeout=15_000)
+    await judge.screenshot(path=screenshot_path(f"{shot}-judge-1-lobby"), full_page=True)
+    await judge.click("button.admit")
+    await at_step(judge, "identity")
+
+
+async def verify_identities(judge: Any, parties: int = 2) -> None:
+    for p in range(parties):
+        await judge.click(f".identity-form[data-party='{p}'] button[type=submit]")
+        await judge.wait_for_selector(
+            f".party-card[data-party='{p}'] .identity-status[data-result='passed']"
+        )
+
+
+async def kiosk_consents(kiosk: Any, parties: int = 2) -> None:
+    for p in range(parties):
+        await kiosk.click(f".party-box[data-party='{p}'] button.ack")
+        await kiosk.wait_for_selector(
+            f".party-box[data-party='{p}'] button.consent:not([disabled])", timeout=10_000
+        )
+        await kiosk.click(f".party-box[data-party='{p}'] button.consent")
+        await kiosk.wait_for_selector(f".party-box[data-party='{p}'] .consented")
+
+
+async def record_answers(judge: Any, parties: int = 2, *, refuse: int | None = None) -> None:
+    for p in range(parties):
+        form = f".answers-form[data-party='{p}']"
+        if refuse == p:
+            await judge.check(f"{form} input[name=agreed_freely][value=no]")
+            await judge.fill(f"{form} input[name=note]", "称系受对方胁迫签字")
+        if refuse != p:
+            await judge.wait_for_selector(
+                f".party-card[data-party='{p}'] .consent-status[data-done='yes']", timeout=10_000
+            )
+        await judge.click(f"{form} button[type=submit]")
+        await text_has(judge, f"{form} .answers-status", "✓")
+
+
+async def at_step(page: Any, step: str, within_ms: float = 15_000) -> None:
+    await page.wait_for_selector(f"body[data-step='{step}']", state="attached", timeout=within_ms)
+
+
+async def text_has(page: Any, selector: str, text: str, within_ms: float = 15_000) -> None:
+    """Wait until an element's text contains `text` (a function, not a string: the pages' CSP
+    forbids eval)."""
+    await page.wait_for_function(
+        "([s, t]) => { const e = document.querySelector(s);"
+        " return !!e && e.textContent.includes(t); }",
+        arg=[selector, text],
+        timeout=within_ms,
+    )

@@ -1,0 +1,180 @@
+"""The live confirmation session in real Chromium: kiosk and judge in separate browser contexts,
+video both ways, records through the pages, the ruling served at the kiosk."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import pytest
+
+from app.ruling.pki import read_certificates
+from app.ruling.verify import verify_pdf
+
+from e2e.session_helpers import (
+    api_headers,
+    assert_video_plays,
+    at_step,
+    base_of,
+    judge_admits,
+    kiosk_consents,
+    kiosk_into_lobby,
+    login,
+    record_answers,
+    screenshot_path,
+    session_server,
+    text_has,
+    verify_identities,
+)
+from e2e.test_ruling_pages import booked_case
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+__all__ = ["session_server"]
+
+
+async def review_all_absent(judge: Any) -> None:
+    await judge.click("#review-form button[type=submit]")
+    await text_has(judge, "#review-status", "✓")
+
+
+async def issue_and_serve(judge: Any, kiosk: Any, shot: str, parties: int = 2) -> None:
+    await judge.wait_for_selector("#issue:not(.hidden)")
+    await judge.screenshot(path=screenshot_path(f"{shot}-judge-4-decided"), full_page=True)
+    await judge.click("#issue")
+    await judge.wait_for_selector("#ruling-box:not(.hidden)", timeout=20_000)
+    await kiosk.wait_for_selector("#ruling-box:not(.hidden)", timeout=10_000)
+    await kiosk.wait_for_selector("button.sign")
+    await kiosk.wait_for_timeout(3000)  # let the PDF viewer draw the ruling
+    await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-4-ruling"), full_page=True)
+    for p in range(parties):
+        await kiosk.click(f".receipt[data-party='{p}'] button.sign")
+        await kiosk.wait_for_selector(f".receipt[data-party='{p}'] .signed")
+    await kiosk.wait_for_selector("#all-served:not(.hidden)")
+    await at_step(kiosk, "closed")
+    await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-5-served"), full_page=True)
+
+
+async def clerk_ruling_validates(server: Any, base: str, case_id: int) -> None:
+    async with aiohttp.ClientSession() as s:
+        clerk = await api_headers(s, base, "clerk")
+        async with s.get(f"{base}/api/cases/{case_id}/ruling.pdf", headers=clerk) as r:
+            assert r.status == 200
+            pdf = await r.read()
+    roots = read_certificates([server.certs_dir / "dev-root-ca.pem"])
+    result = await asyncio.to_thread(verify_pdf, pdf, roots)
+    assert result.ok, result.problems
+
+
+async def test_confirmation_end_to_end(browser: Any, session_server: Any) -> None:
+    base = base_of(session_server)
+    case_id = await booked_case(base)
+    kiosk = await login(browser, base, "kiosk1")
+    judge = await login(browser, base, "judge")
+    await kiosk_into_lobby(kiosk, base, case_id, "confirm")
+    await kiosk.screenshot(path=screenshot_path("confirm-kiosk-2-lobby"), full_page=True)
+    await judge_admits(judge, base, case_id, "confirm")
+
+    await assert_video_plays(judge, "#remote-video")
+    await assert_video_plays(kiosk, "#remote-video")
+    await kiosk.wait_for_selector("#lobby[data-state='admitted']", state="attached")
+
+    await verify_identities(judge)
+    await kiosk.wait_for_selector(".party-box[data-party='1'] .status.ok")
+    await kiosk.screenshot(path=screenshot_path("confirm-kiosk-3-warning"), full_page=True)
+    await kiosk_consents(kiosk)
+    await at_step(kiosk, "inquiry")
+    await kiosk.screenshot(path=screenshot_path("confirm-kiosk-3-consented"), full_page=True)
+    await record_answers(judge)
+    await at_step(judge, "review")
+    await judge.screenshot(path=screenshot_path("confirm-judge-2-before-review"), full_page=True)
+    assert await judge.is_visible("#missing")  # the review is still missing
+    await review_all_absent(judge)
+    await judge.wait_for_selector("#missing.hidden", state="attached")
+    await judge.screenshot(path=screenshot_path("confirm-judge-3-ready"), full_page=True)
+    await judge.click("#decide")
+    await issue_and_serve(judge, kiosk, "confirm")
+    await text_has(judge, "#receipt-status", "赵六")
+    await judge.screenshot(path=screenshot_path("confirm-judge-5-issued"), full_page=True)
+    assert await kiosk.evaluate("window.sifaBeeps || 0") >= 1  # the judge's arrival was heard
+    await clerk_ruling_validates(session_server, base, case_id)
+
+    clerk = await login(browser, base, "clerk")
+    await clerk.goto(f"{base}/board")
+    await clerk.wait_for_selector("#board tr[data-step='closed']")
+    await clerk.screenshot(path=screenshot_path("clerk-board"), full_page=True)
+    await clerk.goto(f"{base}/figures")
+    assert "svg" in await clerk.inner_html("#halls + .charts")
+    await clerk.screenshot(path=screenshot_path("clerk-figures"), full_page=True)
+    await clerk.goto(f"{base}/cases/{case_id}/timeline")
+    assert "当事人确认" in await clerk.inner_text("#timeline")
+    await clerk.screenshot(path=screenshot_path("clerk-timeline"), full_page=True)
+    for page in (kiosk, judge, clerk):
+        assert not page.errors, page.errors
+
+
+async def test_rejection_path(browser: Any, session_server: Any) -> None:
+    base = base_of(session_server)
+    case_id = await booked_case(base)
+    kiosk = await login(browser, base, "kiosk1")
+    judge = await login(browser, base, "judge")
+    await kiosk_into_lobby(kiosk, base, case_id, "reject")
+    await judge_admits(judge, base, case_id, "reject")
+    await verify_identities(judge)
+    # Party 0 confirms at the kiosk; party 1 acknowledges the warning, then tells the judge
+    # the agreement was not voluntary.
+    await kiosk_consents(kiosk, parties=1)
+    await kiosk.click(".party-box[data-party='1'] button.ack")
+    await record_answers(judge, refuse=1)
+    form = "#review-form tr[data-ground='not_voluntary']"
+    await judge.check(f"{form} input[value=yes]")
+    await judge.fill(f"{form} input[name='note-not_voluntary']", "申请人赵六称系受胁迫签字")
+    await judge.click("#review-form button[type=submit]")
+    await text_has(judge, "#review-status", "✓")
+    await judge.check("#decision-form input[value=reject]")
+    await judge.select_option("#decision-form select[name=ground]", "not_voluntary")
+    await judge.fill(
+        "#decision-form textarea[name=reasons]", "申请人赵六表示协议并非其真实意思表示。"
+    )
+    assert "驳回" in await judge.inner_text("#ruling-preview")
+    await judge.click("#decide")
+    await text_has(kiosk, "#decision-text", "驳回")
+    await issue_and_serve(judge, kiosk, "reject")
+    async with aiohttp.ClientSession() as s:
+        clerk = await api_headers(s, base, "clerk")
+        async with s.get(f"{base}/api/cases/{case_id}", headers=clerk) as r:
+            assert (await r.json())["state"] == "served"
+    await clerk_ruling_validates(session_server, base, case_id)
+
+
+async def test_kiosk_reload_continues_from_the_same_step(browser: Any, session_server: Any) -> None:
+    base = base_of(session_server)
+    case_id = await booked_case(base)
+    kiosk = await login(browser, base, "kiosk1")
+    judge = await login(browser, base, "judge")
+    await kiosk_into_lobby(kiosk, base, case_id, "reload")
+    await judge_admits(judge, base, case_id, "reload")
+    await verify_identities(judge)
+    await kiosk_consents(kiosk, parties=1)
+    await kiosk.reload()
+    # Straight back: no self-test, the same step, party 0 already confirmed, party 1 not.
+    await kiosk.wait_for_selector(".party-box[data-party='0'] .consented")
+    assert await kiosk.is_hidden("#selftest")
+    assert await kiosk.evaluate("document.body.dataset.step") == "inquiry"
+    assert await kiosk.get_attribute("#steps li.current", "data-step") == "inquiry"
+    await kiosk.screenshot(path=screenshot_path("reload-kiosk-after-reload"), full_page=True)
+    # The kiosk rejoins the room (lobby again, since it is a new seat after the drop? no: the
+    # same participant id takes its seat over and keeps its admission).
+    await assert_video_plays(kiosk, "#remote-video")
+    await kiosk_consents_rest(kiosk)
+    await record_answers(judge)
+    await review_all_absent(judge)
+    await judge.click("#decide")
+    await issue_and_serve(judge, kiosk, "reload")
+
+
+async def kiosk_consents_rest(kiosk: Any) -> None:
+    await kiosk.click(".party-box[data-party='1'] button.ack")
+    await kiosk.wait_for_selector(".party-box[data-party='1'] button.consent:not([disabled])")
+    await kiosk.click(".party-box[data-party='1'] button.consent")
+    await kiosk.wait_for_selector(".party-box[data-party='1'] .consented")

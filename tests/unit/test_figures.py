@@ -1,0 +1,127 @@
+"""Caseload figures: counting per ISO week and hall, medians, and the SVG charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from app.domain.figures import (
+    Bar,
+    CaseFact,
+    bar_chart_svg,
+    by_hall,
+    iso_week,
+    median,
+    minutes,
+    percent,
+    percentile,
+    weekly,
+)
+
+MON = dt.date(2026, 11, 23)  # ISO week 48
+NEXT = MON + dt.timedelta(days=7)  # week 49
+
+
+def fact(hall: str = "光明社区", **kw: object) -> CaseFact:
+    return CaseFact(hall=hall, received=kw.pop("received", MON), **kw)  # type: ignore[arg-type]
+
+
+def test_iso_week_crosses_the_year_like_iso_does() -> None:
+    assert iso_week(dt.date(2026, 11, 27)) == "2026-W48"
+    assert iso_week(dt.date(2027, 1, 1)) == "2026-W53"
+    assert iso_week(dt.date(2024, 12, 30)) == "2025-W01"
+
+
+def test_median_and_percentile() -> None:
+    assert median([]) is None
+    assert median([3, 1, 2]) == 2
+    assert median([4, 1, 3, 2]) == 2.5
+    assert percentile([], 95) is None
+    assert percentile(list(range(1, 101)), 95) == 95
+    assert percentile([7], 95) == 7
+    with pytest.raises(ValueError):
+        percentile([1], 101)
+
+
+def test_weekly_counts_received_and_decided_in_their_own_weeks() -> None:
+    facts = [
+        fact(decided=MON, decision="confirm"),
+        fact(decided=NEXT, decision="reject"),
+        fact(),
+        fact(received=NEXT, decided=NEXT, decision="withdraw"),
+    ]
+    rows = {r.week: r.counts for r in weekly(facts)}
+    assert list(rows) == ["2026-W48", "2026-W49"]
+    w48, w49 = rows["2026-W48"], rows["2026-W49"]
+    assert (w48.received, w48.confirmed, w48.rejected, w48.withdrawn) == (3, 1, 0, 0)
+    assert (w49.received, w49.confirmed, w49.rejected, w49.withdrawn) == (1, 0, 1, 1)
+    # Of week 48's three applications, two are decided so far (one of them in week 49).
+    assert w48.resolved_rate == pytest.approx(2 / 3)
+    assert w49.resolved_rate == 1.0
+    assert weekly([]) == []
+
+
+def test_by_hall_medians_of_served_sessions_and_steps() -> None:
+    facts = [
+        fact(
+            decided=MON,
+            decision="confirm",
+            session_seconds=600,
+            step_seconds={"identity": 120, "inquiry": 200},
+        ),
+        fact(decided=MON, decision="confirm", session_seconds=900, step_seconds={"identity": 180}),
+        fact(decided=MON, decision="confirm", session_seconds=1500),
+        fact("东周社区"),
+    ]
+    rows = {r.hall: r for r in by_hall(facts)}
+    guangming = rows["光明社区"]
+    assert guangming.sessions == 3
+    assert guangming.median_session_seconds == 900
+    assert guangming.p95_session_seconds == 1500
+    assert guangming.median_step_seconds["identity"] == 150
+    assert guangming.median_step_seconds["inquiry"] == 200
+    assert guangming.median_step_seconds["review"] is None
+    assert guangming.counts.resolved_rate == 1.0
+    dongzhou = rows["东周社区"]
+    assert dongzhou.sessions == 0 and dongzhou.median_session_seconds is None
+    assert dongzhou.counts.resolved_rate == 0.0
+
+
+def test_a_fact_must_be_consistent() -> None:
+    with pytest.raises(ValueError):
+        CaseFact("h", MON, decided=MON, decision="maybe")
+    with pytest.raises(ValueError):
+        CaseFact("h", MON, decided=MON)
+
+
+def test_formatting() -> None:
+    assert minutes(725) == "12:05"
+    assert minutes(None) == "–"
+    assert percent(0.5) == "50%"
+    assert percent(None) == "–"
+
+
+def test_bar_chart_is_valid_svg_with_escaped_labels_and_scaled_bars() -> None:
+    svg = bar_chart_svg(
+        [Bar("<光明>", 10), Bar("东周", 5, "5 件")], title='Cases "per" hall', width=500
+    )
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{ns}svg"
+    assert "style" not in svg  # the CSP forbids inline styles
+    rects = root.findall(f"{ns}rect")
+    assert [float(r.get("width", "0")) for r in rects] == [290.0, 145.0]
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert "<光明>" in texts and "5 件" in texts
+    assert root.findtext(f"{ns}title") == 'Cases "per" hall'
+
+
+def test_bar_chart_edge_cases() -> None:
+    empty = ET.fromstring(bar_chart_svg([], title="none"))
+    assert empty.findall("{http://www.w3.org/2000/svg}rect") == []
+    zero = ET.fromstring(bar_chart_svg([Bar("a", 0)], title="zero"))
+    assert zero.find("{http://www.w3.org/2000/svg}rect").get("width") == "0.0"  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        bar_chart_svg([Bar("a", -1)], title="bad")
