@@ -29,10 +29,8 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 from aiohttp import web
 
 SCRIPT = Path(__file__).resolve()
@@ -41,11 +39,10 @@ sys.path.insert(0, str(ROOT))
 
 from signaling.authority import MemoryAuthority  # noqa: E402
 from signaling.server import SignalingConfig, setup_signaling  # noqa: E402
-from signaling.tokens import issue_room_token, verify_room_token  # noqa: E402
+from signaling.tokens import verify_room_token  # noqa: E402
 
-ROLES = (("judge", "j"), ("kiosk", "k"), ("party", "p"))
-SDP_BODY = "a=candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host\\r\\n" * 38  # ~2.5 KB
-CANDIDATE = "candidate:842163049 1 udp 1677729535 127.0.0.1 50123 typ srflx raddr 0.0.0.0 rport 0"
+sys.path.insert(0, str(SCRIPT.parent))
+from signaling_load import LOADS  # noqa: E402
 
 
 def raise_fd_limit() -> None:
@@ -119,19 +116,7 @@ def serve(port: int, rooms: int, secret: bytes, bare: bool, use_uvloop: bool) ->
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=loop)
 
 
-# -- load generator ---------------------------------------------------------------
-
-
-@dataclass
-class Load:
-    sent_at: dict[int, float] = field(default_factory=dict)
-    latencies: list[float] = field(default_factory=list)
-    received: int = 0
-    last_at: float = 0.0
-    errors: int = 0
-    measuring: bool = False
-    first_id: int = 0
-    next_id: int = 0
+# -- measurement -------------------------------------------------------------------
 
 
 def rss_bytes(pid: int) -> int:
@@ -146,118 +131,33 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def reader(ws: aiohttp.ClientWebSocketResponse, load: Load) -> None:
-    async for msg in ws:
-        data = msg.data
-        if not isinstance(data, str):
-            continue
-        start = data.find("~")
-        if start < 0:
-            if '"type":"error"' in data:
-                load.errors += 1
-            continue
-        now = time.perf_counter()
-        mid = int(data[start + 1 : data.index("~", start + 1)])
-        sent = load.sent_at.pop(mid, None)
-        if sent is not None and load.measuring and mid >= load.first_id:
-            load.received += 1
-            load.last_at = now
-            load.latencies.append(now - sent)
-
-
-async def expect(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, object]:
+async def sample_own_cpu(samples: list[float]) -> None:
+    """This process's CPU (the load generator) per wall-clock second, once a second."""
+    last_cpu, last_t = time.process_time(), time.perf_counter()
     while True:
-        msg = await ws.receive(timeout=30)
-        if msg.type is not aiohttp.WSMsgType.TEXT:
-            raise RuntimeError(f"socket ended while waiting for {kind}: {msg}")
-        data = msg.json()
-        if data.get("type") == kind:
-            return data  # type: ignore[no-any-return]
-        if data.get("type") == "error":
-            raise RuntimeError(f"error while waiting for {kind}: {data}")
-
-
-async def open_room(
-    session: aiohttp.ClientSession, url: str, secret: bytes, case_id: int
-) -> list[tuple[str, aiohttp.ClientWebSocketResponse]]:
-    members = []
-    for role, prefix in ROLES:
-        pid = f"{prefix}{case_id}"
-        token = issue_room_token(
-            secret,
-            case_id=case_id,
-            participant_id=pid,
-            role=role,
-            display_name=pid,
-            ttl_seconds=600,
-            now=time.time(),
-        )
-        ws = await session.ws_connect(url, autoping=True, max_msg_size=0)
-        await ws.send_json({"type": "join", "v": 1, "case_id": case_id, "token": token})
-        await expect(ws, "welcome")
-        members.append((pid, ws))
-    judge = members[0][1]
-    for pid, ws in members[1:]:
-        await judge.send_json({"type": "admit", "participant": pid})
-        await expect(ws, "admitted")
-    return members
-
-
-def templates(case_id: int) -> list[tuple[int, int, str]]:
-    """One negotiation's worth of messages: (from index, to index, text with a {} for the id)."""
-    j, k, p = (f"{prefix}{case_id}" for _, prefix in ROLES)
-    names = (j, k, p)
-    out = []
-    for a, b in ((1, 0), (2, 0), (2, 1)):
-        offer = '{"type":"signal","to":"%s","description":{"type":"offer","sdp":"v=0~{}~%s"}}'
-        answer = '{"type":"signal","to":"%s","description":{"type":"answer","sdp":"v=0~{}~%s"}}'
-        cand = (
-            '{"type":"signal","to":"%s","candidate":{"candidate":"%s ~{}~",'
-            '"sdpMid":"0","sdpMLineIndex":0}}'
-        )
-        out.append((a, b, offer % (names[b], SDP_BODY)))
-        out.append((b, a, answer % (names[a], SDP_BODY)))
-        for src, dst in ((a, b), (b, a), (a, b), (b, a)):
-            out.append((src, dst, cand % (names[dst], CANDIDATE)))
-    return [(s, d, t.replace("{}", "%d")) for s, d, t in out]
-
-
-async def drive(
-    rooms: list[list[tuple[str, aiohttp.ClientWebSocketResponse]]],
-    load: Load,
-    rate: int,
-    seconds: float,
-) -> int:
-    plans = [templates(int(members[0][0][1:])) for members in rooms]
-    cursor = [0] * len(rooms)
-    total = int(rate * seconds)
-    sent = 0
-    room_index = 0
-    start = time.perf_counter()
-    while sent < total:
-        due = min(total, int((time.perf_counter() - start) * rate)) - sent
-        for _ in range(due):
-            r = room_index
-            room_index = (room_index + 1) % len(rooms)
-            src, _dst, text = plans[r][cursor[r]]
-            cursor[r] = (cursor[r] + 1) % len(plans[r])
-            load.next_id += 1
-            load.sent_at[load.next_id] = time.perf_counter()
-            await rooms[r][src][1].send_str(text % load.next_id)
-        sent += max(due, 0)
-        await asyncio.sleep(0.002)
-    return sent
+        await asyncio.sleep(1.0)
+        cpu, t = time.process_time(), time.perf_counter()
+        samples.append((cpu - last_cpu) / (t - last_t))
+        last_cpu, last_t = cpu, t
 
 
 async def run_step(
-    n_rooms: int, rate: int, seconds: float, python: str, bare: bool, use_uvloop: bool
+    n_rooms: int,
+    rate: int,
+    seconds: float,
+    *,
+    bare: bool = False,
+    use_uvloop: bool = False,
+    client: str = "lean",
+    verify: bool = False,
+    py_spy: str | None = None,
 ) -> dict[str, float]:
     secret = secrets.token_bytes(32)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     taskset = shutil.which("taskset")
-    command = [python, str(SCRIPT), "serve", "--port", str(port)]
+    command = [sys.executable, str(SCRIPT), "serve", "--port", str(port)]
     command += ["--rooms", str(n_rooms), "--secret", secret.hex()]
     if bare:
         command.append("--bare")
@@ -266,6 +166,7 @@ async def run_step(
     if taskset:
         command = [taskset, "-c", "0", *command]
     proc = await asyncio.create_subprocess_exec(*command, stdout=subprocess.PIPE, cwd=ROOT)
+    spy: asyncio.subprocess.Process | None = None
     try:
         assert proc.stdout is not None
         line = await proc.stdout.readline()
@@ -273,70 +174,72 @@ async def run_step(
             raise RuntimeError("server did not start")
         await asyncio.sleep(0.3)
         base_rss = rss_bytes(proc.pid)
-        url = f"http://127.0.0.1:{port}/ws"
-        load = Load()
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            t0 = time.perf_counter()
-            rooms: list[list[tuple[str, aiohttp.ClientWebSocketResponse]]] = []
-            sem = asyncio.Semaphore(50)
+        load = LOADS[client]("127.0.0.1", port, secret, verify=verify)
+        t0 = time.perf_counter()
+        connections = await load.open(n_rooms)
+        setup_seconds = time.perf_counter() - t0
+        await asyncio.sleep(1.0)
+        idle_rss = rss_bytes(proc.pid)
 
-            async def one(case_id: int) -> None:
-                async with sem:
-                    rooms.append(await open_room(session, url, secret, case_id))
-
-            await asyncio.gather(*(one(c) for c in range(1, n_rooms + 1)))
-            setup_seconds = time.perf_counter() - t0
-            connections = sum(len(r) for r in rooms)
-            readers = [asyncio.create_task(reader(ws, load)) for r in rooms for _, ws in r]
-            await asyncio.sleep(1.0)
-            idle_rss = rss_bytes(proc.pid)
-
-            # Warm up briefly, then measure.
-            await drive(rooms, load, rate, 1.0)
-            await asyncio.sleep(0.3)
-            load.first_id = load.next_id + 1
-            load.measuring = True
-            cpu0, t1 = cpu_seconds(proc.pid), time.perf_counter()
-            own0 = time.process_time()
-            sent = await drive(rooms, load, rate, seconds)
-            send_seconds = time.perf_counter() - t1
-            # Bounded: whatever has not arrived 15 s after the last send counts as lost.
-            for _ in range(300):
-                if load.received >= sent:
-                    break
-                await asyncio.sleep(0.05)
-            elapsed = time.perf_counter() - t1
-            cpu = cpu_seconds(proc.pid) - cpu0
-            own = time.process_time() - own0
-            load_rss = rss_bytes(proc.pid)
-            for r in rooms:
-                for _, ws in r:
-                    await ws.close()
-            for task in readers:
-                task.cancel()
-            await asyncio.gather(*readers, return_exceptions=True)
-        lat = sorted(load.latencies)
+        # Warm up briefly, then measure.
+        await load.drive(rate, 1.0)
+        await asyncio.sleep(0.3)
+        if py_spy:
+            spy = await asyncio.create_subprocess_exec(
+                py_spy, "record", "--pid", str(proc.pid), "--rate", "250", "--nonblocking",
+                "--duration", str(int(seconds)), "--format", "raw",
+                "-o", f"{ROOT}/var/py-spy-signaling-{n_rooms}{'-bare' if bare else ''}.txt",
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        load.start_measuring()
+        stats = load.stats
+        cpu0, t1 = cpu_seconds(proc.pid), time.perf_counter()
+        t1_ns = load.now_ns()
+        own0 = time.process_time()
+        own_samples: list[float] = []
+        sampler = asyncio.create_task(sample_own_cpu(own_samples))
+        sent = await load.drive(rate, seconds)
+        send_seconds = time.perf_counter() - t1
+        own_send = time.process_time() - own0
+        # Bounded: whatever has not arrived 15 s after the last send counts as lost.
+        for _ in range(300):
+            if stats.received >= sent:
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - t1
+        cpu = cpu_seconds(proc.pid) - cpu0
+        sampler.cancel()
+        load_rss = rss_bytes(proc.pid)
+        await load.close()
+        if spy is not None:
+            await spy.wait()
+        lat = sorted(stats.latencies_ns)
+        last_at = (stats.last_at_ns - t1_ns) / 1e9
         return {
             "rooms": n_rooms,
             "connections": connections,
             "setup_s": setup_seconds,
             "target_rate": rate,
             "sent": sent,
-            "relayed": load.received,
-            "relayed_per_s": load.received / max(load.last_at - t1, send_seconds),
-            "lost": sent - load.received,
-            "errors": load.errors,
-            "p50_ms": statistics.median(lat) * 1000 if lat else float("nan"),
-            "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000 if lat else float("nan"),
-            "max_ms": lat[-1] * 1000 if lat else float("nan"),
+            "relayed": stats.received,
+            "relayed_per_s": stats.received / max(last_at, send_seconds),
+            "lost": sent - stats.received,
+            "errors": stats.errors,
+            "closed": stats.closed_by_server,
+            "checked": stats.checked,
+            "mismatches": stats.mismatches,
+            "p50_ms": statistics.median(lat) / 1e6 if lat else float("nan"),
+            "p99_ms": lat[int(len(lat) * 0.99) - 1] / 1e6 if lat else float("nan"),
+            "max_ms": lat[-1] / 1e6 if lat else float("nan"),
             "server_cpu": cpu / elapsed,
-            "cpu_us_per_msg": cpu / max(load.received, 1) * 1e6,
+            "cpu_us_per_msg": cpu / max(stats.received, 1) * 1e6,
             "loadavg": os.getloadavg()[0],
-            "load_cpu": own / elapsed,
+            "load_cpu": own_send / send_seconds,
+            "load_cpu_max": max(own_samples, default=float("nan")),
             "idle_kb_per_conn": (idle_rss - base_rss) / connections / 1024,
             "load_kb_per_conn": (load_rss - base_rss) / connections / 1024,
             "base_rss_mb": base_rss / 2**20,
+            "samples": stats.error_samples,  # type: ignore[dict-item]
         }
     finally:
         proc.terminate()
@@ -347,22 +250,31 @@ async def run_step(
             await proc.wait()
 
 
-def report(r: dict[str, float]) -> None:
+def report(r: dict[str, float], client: str) -> None:
+    checked = (
+        f", verified {r['checked']:.0f} exactly, {r['mismatches']:.0f} wrong"
+        if r["checked"]
+        else ""
+    )
     print(
         f"rooms {r['rooms']:>5.0f} | connections {r['connections']:>5.0f} "
-        f"(joined in {r['setup_s']:.1f} s) | target {r['target_rate']:>6.0f} msg/s\n"
+        f"(joined in {r['setup_s']:.1f} s) | target {r['target_rate']:>6.0f} msg/s | "
+        f"load average {r['loadavg']:.2f}\n"
         f"  relayed {r['relayed_per_s']:>8.0f} msg/s ({r['relayed']:.0f} of {r['sent']:.0f}, "
-        f"lost {r['lost']:.0f}, errors {r['errors']:.0f})\n"
-        f"  CPU: server {r['server_cpu']:.0%} of core 0 ({r['cpu_us_per_msg']:.0f} us per "
-        f"relayed message: one core would do ~{1e6 / r['cpu_us_per_msg']:.0f}/s), "
-        f"load generator {r['load_cpu']:.0%} of core 1; machine load average "
-        f"{r['loadavg']:.1f}\n"
+        f"lost {r['lost']:.0f}, errors {r['errors']:.0f}, closed by server {r['closed']:.0f}"
+        f"{checked})\n"
         f"  relay latency p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  "
         f"max {r['max_ms']:.1f} ms\n"
+        f"  CPU: server {r['server_cpu']:.0%} of core 0 ({r['cpu_us_per_msg']:.0f} us per "
+        f"relayed message: one core would do ~{1e6 / r['cpu_us_per_msg']:.0f}/s); "
+        f"{client} load generator {r['load_cpu']:.0%} of core 1 while sending "
+        f"(busiest second {r['load_cpu_max']:.0%})\n"
         f"  memory per connection: idle {r['idle_kb_per_conn']:.1f} KB, "
         f"under load {r['load_kb_per_conn']:.1f} KB (server base RSS {r['base_rss_mb']:.0f} MB)",
         flush=True,
     )
+    for sample in r["samples"]:  # type: ignore[attr-defined]
+        print(f"  sample: {sample}")
 
 
 def main() -> None:
@@ -389,10 +301,30 @@ def main() -> None:
     parser.add_argument(
         "--uvloop", action="store_true", help="run the server on uvloop (must be importable)"
     )
+    parser.add_argument(
+        "--client",
+        choices=sorted(LOADS),
+        default="lean",
+        help="load generator: lean raw sockets (default) or the older aiohttp client",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="lean client: check every relayed text exactly (costs client CPU: low rates only)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        action="store_true",
+        help="sample the server with py-spy while measuring, into var/py-spy-signaling-*.txt",
+    )
     args = parser.parse_args()
     if args.command == "serve":
         serve(args.port, args.rooms, bytes.fromhex(args.secret), args.bare, args.uvloop)
         return
+    py_spy = None
+    if args.py_spy:
+        py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        (ROOT / "var").mkdir(exist_ok=True)
     raise_fd_limit()
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {1})
@@ -405,11 +337,24 @@ def main() -> None:
             # per-connection limit (20/s): it would measure the rate limiter.
             rate = 5000 if rooms <= 100 else 10000
         steps.append((rooms, rate))
-    print(f"signaling bench: server on core 0, load on core 1, {args.seconds:.0f} s per step")
+    print(
+        f"signaling bench: server on core 0 ({'bare relay' if args.bare else 'signaling'}), "
+        f"{args.client} load generator on core 1, {args.seconds:.0f} s per step"
+    )
     for rooms, rate in steps:
-        report(
-            asyncio.run(run_step(rooms, rate, args.seconds, sys.executable, args.bare, args.uvloop))
+        result = asyncio.run(
+            run_step(
+                rooms,
+                rate,
+                args.seconds,
+                bare=args.bare,
+                use_uvloop=args.uvloop,
+                client=args.client,
+                verify=args.verify,
+                py_spy=py_spy,
+            )
         )
+        report(result, args.client)
 
 
 if __name__ == "__main__":
