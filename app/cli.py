@@ -1,4 +1,4 @@
-"""The `sifa` command: init, serve, demo, user add, audit verify, ruling verify."""
+"""The `sifa` command: init, serve, demo, user add, audit verify, ruling verify, recordings."""
 
 from __future__ import annotations
 
@@ -119,6 +119,21 @@ async def _audit_verify(settings: Settings) -> int:
     return 1
 
 
+async def _purge_recordings(settings: Settings) -> None:
+    from app.recording.service import purge_expired, recording_config
+
+    config = recording_config(settings.recordings_dir, settings.recordings_retention_days)
+    db = Database(settings.database_url)
+    try:
+        purged = await purge_expired(db, config, _now())
+    finally:
+        await db.close()
+    print(
+        f"recordings: media of {len(purged)} segments older than "
+        f"{settings.recordings_retention_days} days deleted (records kept)"
+    )
+
+
 def _serve(settings: Settings) -> None:
     from aiohttp import web
 
@@ -156,6 +171,11 @@ def parser() -> argparse.ArgumentParser:
     audit_cmd = sub.add_parser("audit", help="the audit log")
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the hash chain; report the first broken link")
+    recordings = sub.add_parser("recordings", help="hearing recordings")
+    recordings_sub = recordings.add_subparsers(dest="recordings_command", required=True)
+    recordings_sub.add_parser(
+        "purge", help="delete media older than SIFA_RECORDINGS_RETENTION_DAYS (records are kept)"
+    )
     ruling = sub.add_parser("ruling", help="signed rulings")
     ruling_sub = ruling.add_subparsers(dest="ruling_command", required=True)
     check = ruling_sub.add_parser(
@@ -194,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_user_add(settings, args))
         elif args.command == "audit":
             return asyncio.run(_audit_verify(settings))
+        elif args.command == "recordings":
+            asyncio.run(_purge_recordings(settings))
         elif args.command == "ruling":
             roots = args.root or [settings.certs_dir / "dev-root-ca.pem"]
             return run_verify_command(args.file, roots, sys.stdout, expected_sha256=args.sha256)

@@ -11,6 +11,7 @@ from aiohttp import web
 from app.config import Settings
 from app.keyring import FieldCipher, app_secret
 from app.keys import PAGES, SERVICES, Clock, Services
+from app.recording.service import WriterFactory, recording_config, setup_recording
 from app.ruling.desk import DeskConfig, RulingDesk
 from app.store.db import Database
 from app.store.migrate import is_current
@@ -20,6 +21,7 @@ from app.web import (
     middleware,
     openapi,
     pages,
+    recording_api,
     rulings_api,
     session_api,
     session_pages,
@@ -35,7 +37,10 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
+def create_app(
+    settings: Settings, *, clock: Clock = utc_now, recording_writers: WriterFactory | None = None
+) -> web.Application:
+    """`recording_writers` replaces the hearing recorder's file writers (tests inject faults)."""
     app = web.Application(
         middlewares=[
             middleware.security_headers,
@@ -57,11 +62,17 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application
     )
     app[PAGES] = pages.environment()
     attach_signaling(app, app[SERVICES])
+    setup_recording(
+        app,
+        recording_config(settings.recordings_dir, settings.recordings_retention_days),
+        writer_factory=recording_writers,
+    )
     app.cleanup_ctx.append(_database(db))
     app.router.add_routes(api.routes())
     app.router.add_routes(live_api.routes())
     app.router.add_routes(rulings_api.routes())
     app.router.add_routes(session_api.routes())
+    app.router.add_routes(recording_api.routes())
     app.router.add_routes(verify_pages.routes())
     app.router.add_routes(openapi.routes())
     app.router.add_routes(pages.routes())

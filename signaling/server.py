@@ -9,7 +9,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -174,6 +174,19 @@ class SignalingServer:
 
     async def audit_flushed(self) -> None:
         await self._audit_idle.wait()
+
+    # -- messages from the server itself ---------------------------------
+
+    def tell_judge(self, case_id: int, message: Mapping[str, object]) -> bool:
+        """Send a server notice (e.g. type "recording") to the judge's seat, numbered like any
+        room message, so a judge who is away gets it on resume. False: no judge seat."""
+        live = self.rooms.get(case_id)
+        if live is None:
+            return False
+        judge = live.room.judge_participant_id
+        if judge not in live.room.seats:
+            return False
+        return self.hub.publish(case_id, judge, dump(message), asyncio.get_running_loop().time())
 
     # -- inspection and shutdown -----------------------------------------
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import WSMsgType, hdrs, web
 from aiohttp._websocket.writer import WebSocketWriter
@@ -193,6 +193,48 @@ class Connection:
         return False
 
 
+class Seated(Protocol):
+    """What dispatch needs of a connection: a WebSocket one, or the server's own recorder."""
+
+    live: LiveRoom | None
+    participant_id: str | None
+    from_prefix: str
+
+    def write(self, text: str) -> None: ...
+
+
+def dispatch(server: SignalingServer, conn: Seated, message: ClientMessage, now: float) -> None:
+    """Act on one parsed message from a seated connection."""
+    live, sender = conn.live, conn.participant_id
+    if live is None or sender is None:
+        return
+    room = live.room
+    try:
+        if type(message) is Signal:
+            room.check_signal(sender, message.to)
+            prefix = conn.from_prefix
+            if not prefix:
+                prefix = conn.from_prefix = sender_prefix(sender)
+            server.hub.publish(live.case_id, message.to, signal_body(prefix, message), now)
+        elif type(message) is Stats:
+            live.apply(
+                room.report(sender, message.packet_loss, message.rtt_ms, message.bitrate_kbps, now),
+                now,
+            )
+        elif type(message) is Ping:
+            conn.write(PONG)
+        elif isinstance(message, Admit):
+            live.apply(room.admit(sender, message.participant, now), now)
+        elif isinstance(message, Remove):
+            live.removed(sender, message.participant, message.reason, now)
+        elif isinstance(message, Leave):
+            live.left(sender, now)
+        else:
+            conn.write(error("already_joined", "this connection already has a seat"))
+    except RoomError as exc:
+        conn.write(error(exc.code, exc.message, _TYPE_NAMES.get(type(message))))
+
+
 def make_handler(server: SignalingServer) -> Handler:
     config = server.config
     max_bytes = config.max_message_bytes
@@ -232,42 +274,7 @@ def make_handler(server: SignalingServer) -> Handler:
         except ProtocolError as exc:
             conn.write(error(exc.code, exc.message, exc.ref))
             return
-        live, sender = conn.live, conn.participant_id
-        if live is None or sender is None:
-            return
-        room = live.room
-        try:
-            if type(message) is Signal:
-                room.check_signal(sender, message.to)
-                prefix = conn.from_prefix
-                if not prefix:
-                    prefix = conn.from_prefix = sender_prefix(sender)
-                server.hub.publish(live.case_id, message.to, signal_body(prefix, message), now)
-            elif type(message) is Stats:
-                live.apply(
-                    room.report(
-                        sender, message.packet_loss, message.rtt_ms, message.bitrate_kbps, now
-                    ),
-                    now,
-                )
-            elif type(message) is Ping:
-                conn.write(PONG)
-            else:
-                dispatch_rare(live, conn, sender, message, now)
-        except RoomError as exc:
-            conn.write(error(exc.code, exc.message, _TYPE_NAMES.get(type(message))))
-
-    def dispatch_rare(
-        live: LiveRoom, conn: Connection, sender: str, message: ClientMessage, now: float
-    ) -> None:
-        if isinstance(message, Admit):
-            live.apply(live.room.admit(sender, message.participant, now), now)
-        elif isinstance(message, Remove):
-            live.removed(sender, message.participant, message.reason, now)
-        elif isinstance(message, Leave):
-            live.left(sender, now)
-        else:
-            conn.write(error("already_joined", "this connection already has a seat"))
+        dispatch(server, conn, message, now)
 
     async def handler(request: web.Request) -> web.StreamResponse:
         if not origin_allowed(request, config.allowed_origins):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.access import Actor
 from app.domain.errors import NotFound, NotPermitted
 from app.domain.roles import Role
+from app.recording.bundle import bundle_media
 from app.services import audit
 from app.services.cases import load_case
 from app.services.rulings import receipts_of, ruling_of
@@ -37,6 +38,8 @@ async def build_bundle(
     rulings_dir: Path,
     materials_dir: Path,
     now: dt.datetime,
+    recordings_dir: Path | None = None,
+    media_limit_bytes: int = 32 * 1024 * 1024,
 ) -> tuple[str, bytes]:
     """(file name, zip bytes). Clerks of the court only; the download itself is audited."""
     if actor.role is not Role.CLERK:
@@ -55,6 +58,8 @@ async def build_bundle(
     )
     events = await audit.events_for_case(session, case.id)
     receipts = await receipts_of(session, case.id)
+    # Hearing recordings: all listed by SHA-256; files up to the limit included.
+    media = await bundle_media(session, case.id, recordings_dir, media_limit_bytes)
     sums: list[tuple[str, str]] = []
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -83,11 +88,17 @@ async def build_bundle(
             for e in events
         )
         _add(archive, "audit.jsonl", trail.encode(), sums)
+        for item in media:
+            if item.path is not None:
+                info = zipfile.ZipInfo(item.name, _ZIP_TIME)  # video: stored, not deflated
+                archive.writestr(info, item.path.read_bytes())
+                sums.append((str(item.entry["sha256"]), item.name))
         manifest = {
             "case_number": case.case_number,
             "ruling_sha256": ruling.sha256,
             "signer_cert_sha256": ruling.signer_cert_sha256,
             "files": [{"name": n, "sha256": h} for h, n in sums],
+            "recordings": [item.entry for item in media],
         }
         listing = "".join(f"{h}  {n}\n" for h, n in sums)
         archive.writestr(zipfile.ZipInfo("SHA256SUMS", _ZIP_TIME), listing)

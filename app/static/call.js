@@ -22,6 +22,7 @@
 //   removed    {reason}
 //   error      {code, message, ref}
 //   ended      {reason}                no more reconnecting: refused, removed, left, grace over
+//   recording  {state, run, reason?}   the server's recorder: recording|stopped|failed (judge)
 
 export const PROTOCOL_VERSION = 1;
 
@@ -220,7 +221,11 @@ export class SifaCall extends EventTarget {
         this._onPresence(message);
         break;
       case "signal":
-        if (this.me && this.me.admitted) this._peer(message.from).onSignal(message);
+        if (this.me && this.me.admitted) this._onSignal(message);
+        break;
+      case "recording":
+        // The server's recorder: state recording|stopped|failed (judge only; failed needs action).
+        this._emit("recording", message);
         break;
       case "quality":
         this._emit("quality", message);
@@ -287,6 +292,19 @@ export class SifaCall extends EventTarget {
       this._emitLobby();
     }
     if (event === "admitted" && this.me && this.me.admitted) this._peer(participant.id);
+  }
+
+  _onSignal(message) {
+    const description = message.description;
+    if (!this.participants.has(message.from) && description && description.type === "offer") {
+      // Only the hidden recorder signals without being in our list. It offers each capture on
+      // a new connection (it cannot renegotiate): answer on a fresh link, never offer to it.
+      const old = this.peers.get(message.from);
+      if (old) old.close();
+      this.peers.delete(message.from);
+      this._peer(message.from, -1);
+    }
+    this._peer(message.from).onSignal(message);
   }
 
   _setParticipants(list) {
@@ -424,9 +442,9 @@ class PeerLink {
       this.waitTimer = setTimeout(() => {
         if (!pc.remoteDescription) this.addTracks();
       }, waitMs);
-    } else {
+    } else if (waitMs === 0) {
       this.addTracks();
-    }
+    } // waitMs < 0: answer only (the recorder); tracks ride on its offer
   }
 
   addTracks() {

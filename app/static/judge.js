@@ -125,6 +125,8 @@ async function joinRoom() {
     box.textContent = `${T.quality}${who ? who.name : detail.participant} (${detail.level}, ${loss}%${rtt})`;
     box.classList.remove("hidden");
   });
+  // The court records the whole session: the judge sees at once when the recorder fails.
+  call.addEventListener("recording", ({ detail }) => showRecording(detail.state));
   call.addEventListener("error", ({ detail }) => {
     if (detail.code !== "negotiation") say(detail.message);
   });
@@ -366,3 +368,34 @@ drawPreview();
 poll();
 setInterval(poll, 2000);
 if (LIVE.has(caseState)) joinRoom();
+
+function showRecording(state) {
+  const indicator = $("recording");
+  indicator.dataset.state = state;
+  indicator.textContent = state === "recording" ? T.recording : T.recordingStopped;
+  indicator.classList.toggle("hidden", state === "failed");
+  $("recording-failed").classList.toggle("hidden", state !== "failed");
+  if (state === "failed") beepAlert();
+}
+
+function beepAlert() {
+  try {
+    const ctx = new AudioContext();
+    const tone = ctx.createOscillator();
+    tone.frequency.value = 880;
+    tone.connect(ctx.destination);
+    tone.start();
+    tone.stop(ctx.currentTime + 0.4);
+  } catch (_) {
+    // No audio device: the red banner still shows.
+  }
+}
+
+$("recording-restart").addEventListener("click", async () => {
+  const response = await fetch(`/api/cases/${caseId}/recording/restart`, {
+    method: "POST",
+    headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
+    body: "{}",
+  });
+  if (response.ok) showRecording("recording");
+});

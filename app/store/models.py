@@ -6,8 +6,10 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -300,3 +302,49 @@ class PartyCode(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+# --- hearing recordings (migration 0004) ------------------------------------------------------
+
+
+class RecordingRun(Base):
+    """One stretch of the server's recorder in a case's room: from start (or restart) until
+    the session ends, it is stopped, or it fails. A new run after a failure leaves the time
+    between them as a gap on the timeline."""
+
+    __tablename__ = "recording_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20))  # recording, stopped, failed
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    started_by: Mapped[str] = mapped_column(String(80))
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    failure: Mapped[str | None] = mapped_column(Text)
+
+
+class RecordingSegment(Base):
+    """One participant's media from one connection: one file, hashed and read-only once closed.
+
+    started_at is the UTC instant of the file's first frame: file time t is started_at + t."""
+
+    __tablename__ = "recording_segments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("recording_runs.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(20))
+    display_name: Mapped[str] = mapped_column(String(100))
+    number: Mapped[int] = mapped_column(Integer)
+    storage_name: Mapped[str] = mapped_column(String(300), unique=True)
+    state: Mapped[str] = mapped_column(String(20))  # recording, closed, failed, empty, purged
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    has_audio: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_video: Mapped[bool] = mapped_column(Boolean, default=False)
+    video_frames: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[str | None] = mapped_column(Text)
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

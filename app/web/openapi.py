@@ -229,6 +229,32 @@ def _session_paths(case_id: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _recording_paths(case_id: list[dict[str, Any]]) -> dict[str, Any]:
+    base = "/api/cases/{case_id}/recording"
+    judge = "the assigned judge"
+    segment = {"name": "segment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        base: {
+            "get": _op(
+                "Recording state, runs, segments and the timeline with gaps",
+                "the assigned judge, clerks of the court",
+            ),
+            "parameters": case_id,
+        },
+        f"{base}/start": {"post": _op("Start recording the room", judge), "parameters": case_id},
+        f"{base}/restart": {"post": _op("Restart after a failure", judge), "parameters": case_id},
+        f"{base}/stop": {"post": _op("Stop recording", judge), "parameters": case_id},
+        f"{base}/segments/{{segment_id}}/media": {
+            "get": _op(
+                "One segment's MP4 (range requests)",
+                "the assigned judge, clerks",
+                media="video/mp4",
+            ),
+            "parameters": [*case_id, segment],
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     case_id = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     paths: dict[str, Any] = {
@@ -410,6 +436,8 @@ def document() -> dict[str, Any]:
             "parameters": case_id,
         },
         **_session_paths(case_id),
+        **_recording_paths(case_id),
+        "/api/board": {"get": _op("Today's rooms: case, step, elapsed time, connection", "clerk")},
         "/api/rulings": {
             "get": {
                 **_op("Issued rulings the caller may see", "every role but admin", ok=_RULING),

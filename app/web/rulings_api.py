@@ -7,8 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
+from app.domain.cases import State
 from app.domain.errors import NotFound, ValidationError
 from app.keys import Services, services
+from app.recording.service import RECORDINGS_KEY
 from app.services import audit, bundle, rulings
 from app.services.cases import load_case
 from app.store.models import Ruling
@@ -31,7 +33,11 @@ def ruling_json(ruling: Ruling, svc: Services) -> dict[str, Any]:
 
 
 async def open_session(request: web.Request) -> web.Response:
-    return await _step(request, lambda s, a, i, d, now: rulings.open_session(s, a, i, now))
+    response = await _step(request, lambda s, a, i, d, now: rulings.open_session(s, a, i, now))
+    # The court records the whole session: the hidden recorder joins the room now.
+    who = require_caller(request)
+    await request.app[RECORDINGS_KEY].start(_case_id(request), who.actor.username)
+    return response
 
 
 async def decision(request: web.Request) -> web.Response:
@@ -86,16 +92,22 @@ async def add_receipt(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
     data = await read_json(request)
+    case_id = _case_id(request)
     receipt = await rulings.acknowledge(
         svc.db,
         svc.desk,
         who.actor,
-        _case_id(request),
+        case_id,
         _int(data, "party"),
         folder=svc.settings.rulings_dir,
         public_url=svc.settings.public_url,
         now=svc.clock(),
     )
+    async with svc.db.transaction() as session:
+        case = await load_case(session, who.actor, case_id)
+    if State(case.state) is State.SERVED:
+        # Served on the spot: the session is over, and so is its recording.
+        await request.app[RECORDINGS_KEY].stop(case_id, "served", who.actor.username)
     return web.json_response(receipt_json(receipt), status=201)
 
 
@@ -200,6 +212,7 @@ async def case_bundle(request: web.Request) -> web.Response:
             _case_id(request),
             rulings_dir=svc.settings.rulings_dir,
             materials_dir=svc.settings.materials_dir,
+            recordings_dir=svc.settings.recordings_dir,
             now=svc.clock(),
         )
     return web.Response(

@@ -1,0 +1,263 @@
+"""Hearing recordings over HTTP: state and alert, restart, playback page and the media files.
+
+Only the case's assigned judge and clerks of its court see recordings; everyone else gets
+the answer they get for the case itself (404), or 403 when they may see the case but not its
+recordings (mediator, kiosk). Media is served with HTTP range support (web.FileResponse).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.access import Actor
+from app.domain.cases import State
+from app.domain.clock import court_time
+from app.domain.errors import NotFound, NotPermitted, WrongState
+from app.domain.live import LIVE_STATES
+from app.domain.roles import Role
+from app.keys import services
+from app.recording import timeline
+from app.recording.service import FAILED, RECORDING, RECORDINGS_KEY, STOPPED
+from app.services import audit
+from app.services.cases import load_case
+from app.store.models import Case, RecordingRun, RecordingSegment
+from app.web.api import _case_id
+from app.web.middleware import require_caller
+from app.web.pages import render
+
+INDICATOR = {
+    RECORDING: ("on", "录像中", "Recording"),
+    FAILED: ("alert", "录像故障，请重新开始录像", "Recording FAILED: restart it"),
+    STOPPED: ("off", "录像已结束", "Recording ended"),
+    "idle": ("off", "未录像", "Not recording"),
+}
+
+
+async def _case_for_recordings(session: AsyncSession, actor: Actor, case_id: int) -> Case:
+    case = await load_case(session, actor, case_id)
+    if actor.role not in (Role.CLERK, Role.JUDGE):
+        raise NotPermitted(
+            "只有承办审判员和本院书记员可以查看庭审录像。 / Only the assigned judge and the "
+            "court's clerks may see hearing recordings."
+        )
+    return case
+
+
+def _judge_only(actor: Actor) -> None:
+    if actor.role is not Role.JUDGE:
+        raise NotPermitted("只有承办审判员可以操作录像。 / Only the assigned judge controls it.")
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="milliseconds") if value is not None else None
+
+
+def _local(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return court_time(value).strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+
+
+async def recording_view(request: web.Request, case: Case, session: AsyncSession) -> dict[str, Any]:
+    recordings = request.app[RECORDINGS_KEY]
+    runs = list(
+        (
+            await session.scalars(
+                select(RecordingRun)
+                .where(RecordingRun.case_id == case.id)
+                .order_by(RecordingRun.started_at, RecordingRun.id)
+            )
+        ).all()
+    )
+    segments = list(
+        (
+            await session.scalars(
+                select(RecordingSegment)
+                .where(RecordingSegment.case_id == case.id)
+                .order_by(RecordingSegment.started_at, RecordingSegment.id)
+            )
+        ).all()
+    )
+    live = recordings.runs.get(case.id)
+    failure: str | None = None
+    if live is not None:
+        # A failure shows at once, while the run is still being wound down.
+        state, failure = (FAILED, live.failure) if live.failure else (RECORDING, None)
+    elif runs:
+        state = runs[-1].state
+        failure = runs[-1].failure if state == FAILED else None
+    else:
+        state = "idle"
+    now = dt.datetime.fromtimestamp(recordings.wall_clock(), dt.UTC)
+    line = timeline.build(
+        [timeline.RunSpan(r.id, r.started_at, r.ended_at, r.state) for r in runs],
+        [
+            timeline.SegmentSpan(
+                s.id,
+                s.run_id,
+                s.participant_id,
+                s.role,
+                s.display_name,
+                s.started_at,
+                s.ended_at,
+                s.state,
+            )
+            for s in segments
+        ],
+        now,
+    )
+    level, zh, en = INDICATOR.get(state, INDICATOR["idle"])
+    base = f"/api/cases/{case.id}/recording/segments"
+    return {
+        "case_id": case.id,
+        "case_number": case.case_number,
+        "state": state,
+        "indicator": {"level": level, "zh": zh, "en": en},
+        "failure": failure,
+        "runs": [
+            {
+                "id": r.id,
+                "state": r.state,
+                "started_at": _iso(r.started_at),
+                "ended_at": _iso(r.ended_at),
+                "end_reason": r.end_reason,
+                "failure": r.failure,
+            }
+            for r in runs
+        ],
+        "segments": [
+            {
+                "id": s.id,
+                "run": s.run_id,
+                "participant_id": s.participant_id,
+                "role": s.role,
+                "name": s.display_name,
+                "number": s.number,
+                "state": s.state,
+                "started_at": _iso(s.started_at),
+                "ended_at": _iso(s.ended_at),
+                "started_local": _local(s.started_at),
+                "ended_local": _local(s.ended_at),
+                "duration_seconds": s.duration_seconds,
+                "sha256": s.sha256,
+                "size_bytes": s.size_bytes,
+                "has_audio": s.has_audio,
+                "has_video": s.has_video,
+                "video_frames": s.video_frames,
+                "url": f"{base}/{s.id}/media" if s.state == "closed" else None,
+            }
+            for s in segments
+        ],
+        "timeline": [
+            {
+                "kind": e.kind,
+                "start": _iso(e.start),
+                "end": _iso(e.end),
+                "start_local": _local(e.start),
+                "end_local": _local(e.end),
+                "seconds": e.seconds,
+                "participant_id": e.participant_id,
+                "segment_id": e.segment_id,
+                "open": e.open,
+            }
+            for e in line.entries
+        ],
+    }
+
+
+async def get_recording(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        case = await _case_for_recordings(session, who.actor, _case_id(request))
+        view = await recording_view(request, case, session)
+    return web.json_response(view)
+
+
+async def _control(request: web.Request, verb: str) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    recordings = request.app[RECORDINGS_KEY]
+    async with svc.db.transaction() as session:
+        case = await _case_for_recordings(session, who.actor, _case_id(request))
+        _judge_only(who.actor)
+        if verb != "stop" and State(case.state) not in LIVE_STATES:
+            raise WrongState(
+                f'案件状态为"{case.state}"，确认室未开放，无法录像。 / No live room in state '
+                f'"{case.state}".'
+            )
+        case_id = case.id
+    if verb == "start":
+        await recordings.start(case_id, who.actor.username)
+    elif verb == "restart":
+        await recordings.restart(case_id, who.actor.username)
+    else:
+        await recordings.stop(case_id, "judge", who.actor.username)
+    async with svc.db.transaction() as session:
+        case = await _case_for_recordings(session, who.actor, case_id)
+        view = await recording_view(request, case, session)
+    return web.json_response(view)
+
+
+async def start(request: web.Request) -> web.Response:
+    return await _control(request, "start")
+
+
+async def restart(request: web.Request) -> web.Response:
+    return await _control(request, "restart")
+
+
+async def stop(request: web.Request) -> web.Response:
+    return await _control(request, "stop")
+
+
+async def media(request: web.Request) -> web.StreamResponse:
+    who = require_caller(request)
+    svc = services(request)
+    try:
+        segment_id = int(request.match_info["segment_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with svc.db.transaction() as session:
+        case = await _case_for_recordings(session, who.actor, _case_id(request))
+        segment = await session.get(RecordingSegment, segment_id)
+        if segment is None or segment.case_id != case.id or segment.state != "closed":
+            raise NotFound(f"没有编号为 {segment_id} 的录像。 / No recording {segment_id}.")
+        storage_name = segment.storage_name
+    path = request.app[RECORDINGS_KEY].config.directory / storage_name
+    if not path.is_file():
+        raise NotFound("录像文件不存在。 / The recording file is missing.")
+    return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
+
+
+async def playback_page(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        case = await _case_for_recordings(session, who.actor, _case_id(request))
+        view = await recording_view(request, case, session)
+        await audit.append(
+            session,
+            actor=who.actor.username,
+            action="recording.viewed",
+            case_id=case.id,
+            details={},
+            now=svc.clock(),
+        )
+    return render(request, "playback.html", {"rec": view})
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/api/cases/{case_id}/recording", get_recording),
+        web.post("/api/cases/{case_id}/recording/start", start),
+        web.post("/api/cases/{case_id}/recording/restart", restart),
+        web.post("/api/cases/{case_id}/recording/stop", stop),
+        web.get("/api/cases/{case_id}/recording/segments/{segment_id}/media", media),
+        web.get("/cases/{case_id}/recording", playback_page),
+    ]
