@@ -3,6 +3,7 @@
 // every 2 s and draws it (state lives on the server).
 
 import { SifaCall } from "/static/call.js";
+import { callApi } from "/static/http.js";
 
 const app = document.getElementById("app");
 const lang = app.dataset.lang || "zh-CN";
@@ -34,32 +35,8 @@ function say(message) {
   $("error").classList.toggle("hidden", !message);
 }
 
-function errorText(data, status) {
-  const message = data && data.error && data.error.message;
-  if (!message) return `HTTP ${status}`;
-  const [zh, en] = message.split(" / ");
-  const text = lang === "en" && en ? en : zh;
-  const fields = (data.error.fields || []).map((f) => `${f.field}: ${f.problem.split(" / ")[lang === "en" ? 1 : 0] || f.problem}`);
-  return [text, ...fields].join("；");
-}
-
-async function api(method, path, body) {
-  const headers = { Accept: "application/json", "X-CSRF-Token": csrf };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) throw new Error(errorText(data, response.status));
-  return data;
+function api(method, path, body) {
+  return callApi(method, path, body, { "X-CSRF-Token": csrf }, lang);
 }
 
 const clock = (seconds) => {
@@ -346,6 +323,9 @@ async function poll() {
   polling = true;
   try {
     await draw(await api("GET", `/api/cases/${caseId}/session`));
+    // The recorder's state also arrives by signaling; polling covers a console opened late.
+    const recording = await api("GET", `/api/cases/${caseId}/recording`);
+    if (recording.state !== "idle") showRecording(recording.state);
   } catch (err) {
     say(err.message);
   } finally {

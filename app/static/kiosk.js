@@ -5,6 +5,7 @@
 // what it gets, so a reload lands on the same step.
 
 import { SifaCall } from "/static/call.js";
+import { callApi } from "/static/http.js";
 
 const app = document.getElementById("app");
 const mode = app.dataset.mode;
@@ -29,38 +30,11 @@ function say(message) {
   box.classList.toggle("hidden", !message);
 }
 
-function errorText(data, status) {
-  const message = data && data.error && data.error.message;
-  if (!message) return `HTTP ${status}`;
-  const [zh, en] = message.split(" / ");
-  const missing = (data.error.missing || []).join("；");
-  const text = lang === "en" && en ? en : zh;
-  return missing && lang !== "en" && !text.includes(missing) ? `${text}：${missing}` : text;
-}
-
-async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+function api(method, path, body) {
+  const headers = {};
   if (csrf) headers["X-CSRF-Token"] = csrf;
   if (partyPass) headers["X-Party-Token"] = partyPass.token;
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const error = new Error(errorText(data, response.status));
-    error.status = response.status;
-    throw error;
-  }
-  return data;
+  return callApi(method, path, body, headers, lang);
 }
 
 function el(tag, attrs = {}, ...children) {

@@ -89,6 +89,8 @@ async def judge_admits(judge: Any, base: str, case_id: int, shot: str) -> None:
     await judge.screenshot(path=screenshot_path(f"{shot}-judge-1-lobby"), full_page=True)
     await judge.click("button.admit")
     await at_step(judge, "identity")
+    # The whole session is recorded from its opening, and the judge sees that it is.
+    await judge.wait_for_selector("#recording[data-state='recording']:not(.hidden)")
 
 
 async def verify_identities(judge: Any, parties: int = 2) -> None:
