@@ -148,25 +148,13 @@ class Sender:
         return sum(v.sent for v in self.videos)
 
     async def join(self, token: str, case_id: int) -> Message:
-        await self.client.connect()
-        welcome = await self.client.join(token, case_id)
+        welcome = await self.client.connect_and_join(token, case_id)
         self.resume_token = welcome["resume_token"]
         self.case_id = case_id
         return welcome
 
     async def resume(self) -> Message:
-        await self.client.connect()
-        await self.client.send(
-            {
-                "type": "resume",
-                "v": 1,
-                "case_id": self.case_id,
-                "participant": self.id,
-                "resume_token": self.resume_token,
-                "last_seq": self.client.last_seq,
-            }
-        )
-        return await self.client.expect("resumed")
+        return await self.client.reconnect(self.case_id, self.id, self.resume_token)
 
     async def _on_message(self, message: Message) -> None:
         kind = message["type"]

@@ -144,6 +144,25 @@ class Client:
         await self.send({"type": "join", "v": 1, "case_id": case_id, "token": token})
         return await self.expect("welcome")
 
+    async def connect_and_join(self, token: str, case_id: int) -> Message:
+        await self.connect()
+        return await self.join(token, case_id)
+
+    async def reconnect(self, case_id: int, participant: str, resume_token: str) -> Message:
+        """A new socket for a seat kept in its grace period; missed messages follow."""
+        await self.connect()
+        await self.send(
+            {
+                "type": "resume",
+                "v": 1,
+                "case_id": case_id,
+                "participant": participant,
+                "resume_token": resume_token,
+                "last_seq": self.last_seq,
+            }
+        )
+        return await self.expect("resumed")
+
     async def cut(self) -> None:
         """Lose the socket without a leave."""
         assert self.ws is not None
@@ -206,25 +225,13 @@ class MediaPeer:
         self.time_base = fractions.Fraction(1, 90000)
 
     async def join(self, token: str, case_id: int) -> Message:
-        await self.client.connect()
-        welcome = await self.client.join(token, case_id)
+        welcome = await self.client.connect_and_join(token, case_id)
         self.resume_token = welcome["resume_token"]
         self.case_id = case_id
         return welcome
 
     async def resume(self) -> Message:
-        await self.client.connect()
-        await self.client.send(
-            {
-                "type": "resume",
-                "v": 1,
-                "case_id": self.case_id,
-                "participant": self.id,
-                "resume_token": self.resume_token,
-                "last_seq": self.client.last_seq,
-            }
-        )
-        return await self.client.expect("resumed")
+        return await self.client.reconnect(self.case_id, self.id, self.resume_token)
 
     def _pc(self, remote: str) -> RTCPeerConnection:
         pc = self.pcs.get(remote)
