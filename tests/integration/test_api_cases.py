@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.util
-import io
-import re
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import aiohttp
@@ -24,47 +18,8 @@ from app.services import accounts
 from app.services.demo import sample_application
 from app.store.models import AuditEvent, Committee, Court, Hall, Room
 
-from realdeps import require
-
-
-def _integration_conftest() -> ModuleType:
-    """tests/integration/conftest.py by path: the bare name `conftest` depends on import order."""
-    name = "sifa_integration_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-ID_SHAPED = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
-
-
-def make_pdf(text: str = "Mediation agreement") -> bytes:
-    try:
-        from reportlab.pdfgen import canvas
-    except ImportError:
-        require(False, "reportlab")
-        raise
-    buffer = io.BytesIO()
-    # invariant: the same text gives the same bytes, so no run depends on a random digest
-    page = canvas.Canvas(buffer, invariant=1)
-    page.drawString(72, 720, text)
-    page.showPage()
-    page.save()
-    return buffer.getvalue()
-
-
-async def error_of(response: aiohttp.ClientResponse, status: int, code: str) -> dict[str, Any]:
-    """Every refusal has the shape {"error": {"code", "message"}}."""
-    body = await response.json()
-    assert response.status == status, body
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert isinstance(error["message"], str) and error["message"], body
-    assert error["code"] == code, body
-    return error
+from integration import conftest as integration_conftest
+from integration.api_support import error_of, make_pdf
 
 
 async def upload(
@@ -488,7 +443,7 @@ async def test_uploads_are_checked_by_content_and_size(
 
     # a second app on the same database, limited to 1 MiB uploads
     small = create_app(
-        _integration_conftest().make_settings(
+        integration_conftest.make_settings(
             tmp_path, sifa.settings.database_url, SIFA_MAX_UPLOAD_MB="1"
         ),
         clock=sifa.clock,

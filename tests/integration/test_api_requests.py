@@ -10,15 +10,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import importlib.util
-import io
 import itertools
 import json
-import re
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import aiohttp
@@ -37,28 +32,15 @@ from app.store.db import Database
 from app.store.migrate import upgrade
 from app.store.models import AuditEvent, Committee, Court, Hall, Room
 
-from realdeps import require
-
-
-def _integration_conftest() -> ModuleType:
-    """tests/integration/conftest.py by path: the bare name `conftest` depends on import order."""
-    name = "sifa_integration_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-ID_SHAPED = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+from integration import conftest as integration_conftest
+from integration.api_support import ID_SHAPED, error_of, make_pdf
 
 
 @pytest.fixture
 async def sifa(tmp_path: Path, clock: Any, aiohttp_client: Callable[..., Any]) -> Any:
     """Like the `sifa` fixture of conftest.py, with one court, committee and room, the accounts
     mediator, clerk and judge (password "demo"), and one draft case."""
-    helpers = _integration_conftest()
+    helpers = integration_conftest
     settings = helpers.make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}")
     db = Database(settings.database_url)
     await upgrade(db.engine)
@@ -99,31 +81,6 @@ async def sifa(tmp_path: Path, clock: Any, aiohttp_client: Callable[..., Any]) -
     await db.close()
     app = create_app(settings, clock=clock)
     return helpers.Sifa(app, settings, clock, aiohttp_client)
-
-
-def make_pdf(text: str = "Mediation agreement") -> bytes:
-    try:
-        from reportlab.pdfgen import canvas
-    except ImportError:
-        require(False, "reportlab")
-        raise
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer, invariant=1)  # the same text gives the same bytes
-    page.drawString(72, 720, text)
-    page.showPage()
-    page.save()
-    return buffer.getvalue()
-
-
-async def error_of(response: aiohttp.ClientResponse, status: int, code: str) -> dict[str, Any]:
-    """Every refusal has the shape {"error": {"code", "message"}}."""
-    body = await response.json()
-    assert response.status == status, body
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert isinstance(error["message"], str) and error["message"], body
-    assert error["code"] == code, body
-    return error
 
 
 async def upload(client: TestClient, case_id: int, data: bytes) -> aiohttp.ClientResponse:

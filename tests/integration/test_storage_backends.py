@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib.util
 import itertools
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -40,19 +37,9 @@ from app.store.models import (
     Room,
 )
 
+from integration import conftest as integration_conftest
 
-def _integration_conftest() -> ModuleType:
-    """tests/integration/conftest.py by path: the bare name `conftest` depends on import order."""
-    name = "sifa_integration_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-make_settings = _integration_conftest().make_settings
+make_settings = integration_conftest.make_settings
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
