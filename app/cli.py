@@ -138,9 +138,16 @@ def _serve(settings: Settings) -> None:
     from aiohttp import web
 
     from app.main import create_app
+    from signaling.collector import settle_collector
 
+    app = create_app(settings)
+
+    async def settle(_: web.Application) -> None:
+        settle_collector()
+
+    app.on_startup.append(settle)
     print(f"Sifa serving on {settings.public_url}")
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -29,8 +30,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
 SCRIPT = Path(__file__).resolve()
@@ -38,6 +41,7 @@ ROOT = SCRIPT.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from signaling.authority import MemoryAuthority  # noqa: E402
+from signaling.collector import settle_collector  # noqa: E402
 from signaling.server import SignalingConfig, setup_signaling  # noqa: E402
 from signaling.tokens import verify_room_token  # noqa: E402
 
@@ -82,6 +86,39 @@ def bare_relay(app: web.Application, secret: bytes) -> None:
     app.router.add_get("/ws", handler)
 
 
+def watch_collector(app: web.Application) -> None:
+    """Time every garbage collection in the server: a full one stalls every room at once,
+    so its pauses show up directly in the relay's p99. GET /bench/gc reads and resets."""
+    started: list[float] = [0.0]
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+
+    def on_collect(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses[info["generation"]].append(time.perf_counter() - started[0])
+
+    gc.callbacks.append(on_collect)
+
+    async def report_gc(request: web.Request) -> web.Response:
+        out = {
+            str(gen): {"count": len(p), "max_ms": max(p, default=0) * 1e3, "sum_ms": sum(p) * 1e3}
+            for gen, p in pauses.items()
+        }
+        objects = gc.get_objects()
+        out["tracked"] = len(objects)  # type: ignore[assignment]
+        if os.environ.get("SIGNALING_BENCH_GC_TYPES"):
+            counts = Counter(type(o).__qualname__ for o in objects)
+            out["types"] = counts.most_common(25)  # type: ignore[assignment]
+        del objects
+        if "reset" in request.query:
+            for p in pauses.values():
+                p.clear()
+        return web.json_response(out)
+
+    app.router.add_get("/bench/gc", report_gc)
+
+
 def serve(port: int, rooms: int, secret: bytes, bare: bool, use_uvloop: bool) -> None:
     raise_fd_limit()
     authority = MemoryAuthority()
@@ -94,9 +131,12 @@ def serve(port: int, rooms: int, secret: bytes, bare: bool, use_uvloop: bool) ->
         setup_signaling(app, SignalingConfig(secret=secret), authority)
 
     async def on_startup(_: web.Application) -> None:
+        if os.environ.get("SIGNALING_BENCH_DEFAULT_GC") is None:
+            settle_collector()  # as `sifa serve` does
         print("ready", flush=True)
 
     app.on_startup.append(on_startup)
+    watch_collector(app)
     profile_to = os.environ.get("SIGNALING_BENCH_PROFILE")
     if profile_to:
         import cProfile
@@ -139,6 +179,13 @@ async def sample_own_cpu(samples: list[float]) -> None:
         cpu, t = time.process_time(), time.perf_counter()
         samples.append((cpu - last_cpu) / (t - last_t))
         last_cpu, last_t = cpu, t
+
+
+async def read_gc(port: int, *, reset: bool) -> dict[str, object]:
+    url = f"http://127.0.0.1:{port}/bench/gc" + ("?reset=1" if reset else "")
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        result: dict[str, object] = await response.json()
+        return result
 
 
 async def run_step(
@@ -191,6 +238,7 @@ async def run_step(
                 "-o", f"{ROOT}/var/py-spy-signaling-{n_rooms}{'-bare' if bare else ''}.txt",
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
+        await read_gc(port, reset=True)
         load.start_measuring()
         stats = load.stats
         cpu0, t1 = cpu_seconds(proc.pid), time.perf_counter()
@@ -209,6 +257,7 @@ async def run_step(
         elapsed = time.perf_counter() - t1
         cpu = cpu_seconds(proc.pid) - cpu0
         sampler.cancel()
+        gc_pauses = await read_gc(port, reset=False)
         load_rss = rss_bytes(proc.pid)
         await load.close()
         if spy is not None:
@@ -239,6 +288,7 @@ async def run_step(
             "idle_kb_per_conn": (idle_rss - base_rss) / connections / 1024,
             "load_kb_per_conn": (load_rss - base_rss) / connections / 1024,
             "base_rss_mb": base_rss / 2**20,
+            "gc": gc_pauses,  # type: ignore[dict-item]
             "samples": stats.error_samples,  # type: ignore[dict-item]
         }
     finally:
@@ -273,6 +323,18 @@ def report(r: dict[str, float], client: str) -> None:
         f"under load {r['load_kb_per_conn']:.1f} KB (server base RSS {r['base_rss_mb']:.0f} MB)",
         flush=True,
     )
+    gcs = r["gc"]
+    print(
+        "  garbage collector while measuring: "
+        + ", ".join(
+            f"gen{gen} {g['count']} runs (max {g['max_ms']:.1f} ms, total {g['sum_ms']:.0f} ms)"
+            for gen, g in ((k, gcs[k]) for k in ("0", "1", "2"))  # type: ignore[index]
+        )
+        + f"; {gcs['tracked']} tracked objects",  # type: ignore[index]
+        flush=True,
+    )
+    if "types" in gcs:  # type: ignore[operator]
+        print("  tracked by type:", gcs["types"])  # type: ignore[index]
     for sample in r["samples"]:  # type: ignore[attr-defined]
         print(f"  sample: {sample}")
 
