@@ -32,7 +32,9 @@ def app_secret(certs_dir: Path, configured: bytes | None) -> bytes:
 
 
 class FieldCipher:
-    """AES-256-GCM for single fields such as ID numbers. The field name is bound in as AAD."""
+    """AES-256-GCM for personal data: single fields such as ID numbers, and whole files such
+    as scanned ID cards. What the ciphertext is for is bound in as AAD, so a blob moved to
+    another field, case or file does not decrypt."""
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
@@ -42,11 +44,18 @@ class FieldCipher:
         return cls(_load_or_create(certs_dir / DATA_KEY_FILE, 32))
 
     def encrypt(self, plaintext: str, *, purpose: str) -> bytes:
-        nonce = os.urandom(12)
-        return _FORMAT + nonce + self._aead.encrypt(nonce, plaintext.encode(), purpose.encode())
+        return self.seal(plaintext.encode(), purpose=purpose)
 
     def decrypt(self, blob: bytes, *, purpose: str) -> str:
+        return self.open(blob, purpose=purpose).decode()
+
+    def seal(self, data: bytes, *, purpose: str) -> bytes:
+        nonce = os.urandom(12)
+        return _FORMAT + nonce + self._aead.encrypt(nonce, data, purpose.encode())
+
+    def open(self, blob: bytes, *, purpose: str) -> bytes:
+        """The plaintext, or cryptography's InvalidTag when the blob or its purpose is wrong."""
         if blob[:1] != _FORMAT:
             raise ValueError("unknown ciphertext format")
         nonce, body = blob[1:13], blob[13:]
-        return self._aead.decrypt(nonce, body, purpose.encode()).decode()
+        return self._aead.decrypt(nonce, body, purpose.encode())

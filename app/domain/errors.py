@@ -48,6 +48,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class StoredFileDamaged(DomainError):
+    """A stored file no longer matches what was recorded: damaged or tampered with on disk."""
+
+    code = "stored_file_damaged"
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
 

@@ -28,8 +28,18 @@ _ROOM_ROLE = {
 }
 
 
+# A party on their own device has no account: its seat is its place among the applicants.
+PARTY_ROLE = "party"
+
+
 def participant_id(role: Role, account_id: int) -> str:
     return f"{role.value}-{account_id}"
+
+
+def party_participant(case_id: int, position: int) -> str:
+    """The same name the party's pass acts under in the session records (PartyPass.username),
+    so the room's audit and the session's records name one person alike."""
+    return f"{PARTY_ROLE}-{case_id}-{position}"
 
 
 def judge_participant(judge_id: int) -> str:

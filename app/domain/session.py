@@ -49,11 +49,13 @@ PHASE_TEXT: dict[Phase, str] = {
 
 class Kind(StrEnum):
     OPENED = "opened"  # a further session begins (session 1 begins with its first event)
-    CHECK_IN = "check_in"  # the room's kiosk ran its self-test
+    # The room's kiosk ran its self-test. Never a condition of any step: parties who all take
+    # part on their own devices hold a session with no kiosk at all.
+    CHECK_IN = "check_in"
     ADMIT = "admit"  # the judge admitted the room from the lobby
     IDENTITY = "identity"
     WARNING_ACK = "warning_ack"  # the sham-mediation warning was read and acknowledged
-    CONSENT = "consent"  # the party tapped their confirmation at the kiosk
+    CONSENT = "consent"  # the party tapped their confirmation, at the kiosk or on own device
     ANSWERS = "answers"  # the judge's record of what the party said
     REVIEW = "review"  # Interp 358 checklist items
 
@@ -76,15 +78,117 @@ class IdResult(StrEnum):
     FAILED = "failed"
 
 
+class Device(StrEnum):
+    """Where a party confirmed: the room's kiosk, or their own device (a join code)."""
+
+    KIOSK = "kiosk"
+    OWN_DEVICE = "own_device"
+
+
+class Gap(StrEnum):
+    """What stands between the session and a step: stable codes for screens and clients."""
+
+    IDENTITY_PENDING = "identity_pending"
+    IDENTITY_FAILED = "identity_failed"
+    IDENTITY_NOT_PASSED = "identity_not_passed"  # consent and answers wait for a passed check
+    WARNING_PENDING = "warning_pending"
+    CONSENT_PENDING = "consent_pending"
+    ANSWERS_PENDING = "answers_pending"
+    NOT_VOLUNTARY = "not_voluntary"
+    NOT_UNDERSTOOD = "not_understood"
+    REVIEW_PENDING = "review_pending"
+    GROUND_FOUND = "ground_found"
+    GROUNDS_FOUND = "grounds_found"  # a rejection's ground not found: these were
+    NOBODY_SAID_NO = "nobody_said_no"
+
+
+# {who}: the party ("申请人张三" / "Applicant 张三"); {grounds}: Interp 358 items.
+GAP_TEXT: dict[Gap, tuple[str, str]] = {
+    Gap.IDENTITY_PENDING: ("{who}尚未核验身份", "{who}: identity not yet checked"),
+    Gap.IDENTITY_FAILED: ("{who}身份核验未通过", "{who}: identity check failed"),
+    Gap.IDENTITY_NOT_PASSED: ("{who}的身份核验尚未通过", "{who}: identity check not yet passed"),
+    Gap.WARNING_PENDING: (
+        "{who}尚未确认知悉虚假调解风险告知",
+        "{who}: sham-mediation warning not yet acknowledged",
+    ),
+    Gap.CONSENT_PENDING: ("{who}尚未在终端确认", "{who}: not yet confirmed at the kiosk"),
+    Gap.ANSWERS_PENDING: ("{who}尚未回答询问", "{who}: questions not yet answered"),
+    Gap.NOT_VOLUNTARY: ("{who}表示并非自愿达成协议", "{who} said the agreement was not free"),
+    Gap.NOT_UNDERSTOOD: ("{who}表示不清楚协议内容", "{who} said the terms are not clear to them"),
+    Gap.REVIEW_PENDING: ("审查事项“{grounds}”尚未审查", "Review item “{grounds}” not yet reviewed"),
+    Gap.GROUND_FOUND: ("审查认定存在“{grounds}”", "The review found “{grounds}”"),
+    Gap.GROUNDS_FOUND: ("审查中认定存在的事项：{grounds}", "Found in the review: {grounds}"),
+    Gap.NOBODY_SAID_NO: (
+        "也没有申请人在询问中作出否定回答",
+        "nor did any applicant answer no when asked",
+    ),
+}
+# The legal wording stays Chinese (REJECT_TEXT); English screens and messages need a name too.
+REJECT_TEXT_EN: dict[RejectGround, str] = {
+    RejectGround.MANDATORY_LAW: "Violates mandatory law",
+    RejectGround.PUBLIC_INTEREST: "Harms state, public or third-party interests",
+    RejectGround.PUBLIC_ORDER: "Against public order",
+    RejectGround.NOT_VOLUNTARY: "Not voluntary",
+    RejectGround.UNCLEAR: "Content unclear",
+    RejectGround.OTHER: "Otherwise unsuitable",
+}
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing missing: a code and its parameters; `zh` and `en` are its wording."""
+
+    gap: Gap
+    party: int | None = None
+    name: str = ""
+    grounds: tuple[RejectGround, ...] = ()
+
+    @classmethod
+    def of(cls, gap: Gap, record: PartyRecord) -> Missing:
+        return cls(gap, record.position, record.name)
+
+    def _text(self, english: bool) -> str:
+        template = GAP_TEXT[self.gap][1 if english else 0]
+        who = f"Applicant {self.name}" if english else f"申请人{self.name}"
+        names = [(REJECT_TEXT_EN if english else REJECT_TEXT)[g] for g in self.grounds]
+        grounds = ("; " if english else "、").join(names) or ("none" if english else "无")
+        return template.format(who=who, grounds=grounds)
+
+    @property
+    def zh(self) -> str:
+        return self._text(english=False)
+
+    @property
+    def en(self) -> str:
+        return self._text(english=True)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "code": self.gap.value,
+            "party": self.party,
+            "party_name": self.name or None,
+            "grounds": [g.value for g in self.grounds],
+            "zh": self.zh,
+            "en": self.en,
+        }
+
+
 class SessionRefused(WrongState):
-    """A session step refused because something it needs is missing; `missing` names it."""
+    """A session step refused because something it needs is missing.
+
+    `items` names each gap; `missing` keeps their Chinese wording for clients that read text.
+    """
 
     code = "session_refused"
 
-    def __init__(self, zh: str, en: str, missing: Sequence[str] = ()) -> None:
-        self.missing = tuple(missing)
-        detail = f"：{'；'.join(self.missing)}" if self.missing else ""
-        super().__init__(f"{zh}{detail}。 / {en}")
+    def __init__(self, zh: str, en: str, items: Sequence[Missing] = ()) -> None:
+        self.items = tuple(items)
+        self.missing = tuple(i.zh for i in self.items)
+        if self.items:
+            # Each half whole in its language: clients split the message at " / ".
+            zh = f"{zh}：{'；'.join(self.missing)}"
+            en = f"{en}: {'; '.join(i.en for i in self.items)}"
+        super().__init__(f"{zh}。 / {en}.")
 
 
 class NotReady(SessionRefused):
@@ -280,6 +384,7 @@ class PartyRecord:
     identity_at: dt.datetime | None = None
     warning_at: dt.datetime | None = None
     consented_at: dt.datetime | None = None
+    consent_device: Device | None = None
     answers: Answers | None = None
     answered_at: dt.datetime | None = None
 
@@ -289,30 +394,30 @@ class PartyRecord:
 
     @property
     def inquiry_done(self) -> bool:
-        """Asked and answered: confirmed at the kiosk, or said no (then there is no consent)."""
+        """Asked and answered: confirmed (at the kiosk or on own device), or said no (then
+        there is no consent)."""
         if self.answers is None or not self.identity_passed:
             return False
         return self.consented_at is not None or not self.answers.all_yes
 
-    def missing_for_confirm(self) -> list[str]:
-        who = f"申请人{self.name}"
-        out = []
+    def missing_for_confirm(self) -> list[Missing]:
+        gaps = []
         if self.identity is None:
-            out.append(f"{who}尚未核验身份")
+            gaps.append(Gap.IDENTITY_PENDING)
         elif not self.identity.passed:
-            out.append(f"{who}身份核验未通过")
+            gaps.append(Gap.IDENTITY_FAILED)
         if self.warning_at is None:
-            out.append(f"{who}尚未确认知悉虚假调解风险告知")
+            gaps.append(Gap.WARNING_PENDING)
         if self.consented_at is None:
-            out.append(f"{who}尚未在终端确认")
+            gaps.append(Gap.CONSENT_PENDING)
         if self.answers is None:
-            out.append(f"{who}尚未回答询问")
+            gaps.append(Gap.ANSWERS_PENDING)
         else:
             if not self.answers.agreed_freely:
-                out.append(f"{who}表示并非自愿达成协议")
+                gaps.append(Gap.NOT_VOLUNTARY)
             if not self.answers.understands:
-                out.append(f"{who}表示不清楚协议内容")
-        return out
+                gaps.append(Gap.NOT_UNDERSTOOD)
+        return [Missing.of(g, self) for g in gaps]
 
 
 @dataclass(frozen=True)
@@ -354,14 +459,14 @@ class SessionView:
     def unanswered(self) -> list[RejectGround]:
         return [g for g in RejectGround if g not in self.review]
 
-    def missing_for_confirm(self) -> list[str]:
+    def missing_for_confirm(self) -> list[Missing]:
         out = [m for p in self.parties for m in p.missing_for_confirm()]
         for ground in RejectGround:
             item = self.review.get(ground)
             if item is None:
-                out.append(f"审查事项“{REJECT_TEXT[ground]}”尚未审查")
+                out.append(Missing(Gap.REVIEW_PENDING, grounds=(ground,)))
             elif item.present:
-                out.append(f"审查认定存在“{REJECT_TEXT[ground]}”")
+                out.append(Missing(Gap.GROUND_FOUND, grounds=(ground,)))
         return out
 
 
@@ -404,7 +509,12 @@ def derive(
             case Kind.WARNING_ACK if record is not None:
                 records[record.position] = _replace(record, warning_at=record.warning_at or e.at)
             case Kind.CONSENT if record is not None:
-                records[record.position] = _replace(record, consented_at=e.at)
+                # Consents recorded before parties could join on their own device name none:
+                # the kiosk was the only place to confirm then.
+                device = Device(e.payload.get("device", Device.KIOSK))
+                records[record.position] = _replace(
+                    record, consented_at=e.at, consent_device=device
+                )
             case Kind.ANSWERS if record is not None:
                 answers = Answers(
                     e.payload["agreed_freely"], e.payload["understands"], e.payload.get("note", "")
@@ -503,9 +613,9 @@ def check_consent(view: SessionView, party: int) -> None:
     record = view.party(party)
     missing = []
     if not record.identity_passed:
-        missing.append(f"申请人{record.name}的身份核验尚未通过")
+        missing.append(Missing.of(Gap.IDENTITY_NOT_PASSED, record))
     if record.warning_at is None:
-        missing.append(f"申请人{record.name}尚未确认知悉虚假调解风险告知")
+        missing.append(Missing.of(Gap.WARNING_PENDING, record))
     if missing:
         raise SessionRefused(
             "尚不能确认", "Cannot confirm yet: identity and the warning come first", missing
@@ -520,7 +630,7 @@ def check_answers(view: SessionView, party: int, data: Mapping[str, Any]) -> Ans
         raise SessionRefused(
             "尚不能记录询问",
             "Answers are recorded after the party's identity check passed",
-            [f"申请人{record.name}的身份核验尚未通过"],
+            [Missing.of(Gap.IDENTITY_NOT_PASSED, record)],
         )
     return Answers.read(data)
 
@@ -549,12 +659,12 @@ def check_decision(view: SessionView, decision: str, ground: RejectGround | None
     said_no = [p for p in view.parties if p.answers is not None and not p.answers.all_yes]
     if ground is RejectGround.NOT_VOLUNTARY and said_no:
         return
-    found = [REJECT_TEXT[g] for g, i in view.review.items() if i.present]
-    hint = [f"审查中认定存在的事项：{'、'.join(found) if found else '无'}"]
+    found = tuple(g for g in RejectGround if g in view.review and view.review[g].present)
+    hint = [Missing(Gap.GROUNDS_FOUND, grounds=found)]
     if ground is RejectGround.NOT_VOLUNTARY:
-        hint.append("也没有申请人在询问中作出否定回答")
+        hint.append(Missing(Gap.NOBODY_SAID_NO))
     raise NotReady(
         f"驳回事由“{REJECT_TEXT[ground]}”未经审查认定",
-        f'The ground "{ground.value}" was not found present in the review',
+        f"The ground “{REJECT_TEXT_EN[ground]}” was not found present in the review",
         hint,
     )

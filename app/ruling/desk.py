@@ -65,6 +65,9 @@ class RulingDesk:
 
     # Rendering and signing take tens of milliseconds of CPU: off the event loop, so video
     # signaling in the same process keeps its latency.
+    def missing_glyphs(self, text: str) -> str:
+        return self.renderer.missing_glyphs(text)
+
     async def ruling(self, data: RulingData) -> bytes:
         return await asyncio.get_running_loop().run_in_executor(None, self._ruling, data)
 

@@ -77,13 +77,18 @@ class RulingRenderer:
         with self._lock:
             return self._draw(pages, title, court, subject)
 
+    def missing_glyphs(self, text: str) -> str:
+        """The distinct characters of text the font cannot draw, in code-point order."""
+        cmap = self._cmap
+        return "".join(sorted({ch for ch in text if ord(ch) not in cmap and not ch.isspace()}))
+
     def _check_glyphs(self, pages: list[Page]) -> None:
         # A character the font lacks would print as a blank box in a legal document
         # (a rare character in a name, typically): refuse instead.
-        chars = {ch for p in pages for op in p.ops if isinstance(op, TextOp) for ch in op.text}
-        missing = sorted(ch for ch in chars if ord(ch) not in self._cmap and not ch.isspace())
+        text = "".join(op.text for p in pages for op in p.ops if isinstance(op, TextOp))
+        missing = self.missing_glyphs(text)
         if missing:
-            raise GlyphError(self.config.font_path, "".join(missing))
+            raise GlyphError(self.config.font_path, missing)
 
     def _draw(self, pages: list[Page], title: str, court: str, subject: str) -> bytes:
         buf = io.BytesIO()

@@ -1,4 +1,5 @@
-"""The case bundle a clerk archives: ruling, vouchers, materials, audit trail and a manifest."""
+"""The case bundle a clerk archives: ruling, transcript, vouchers, materials, audit trail and a
+manifest."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.access import Actor
 from app.domain.errors import NotFound, NotPermitted
 from app.domain.roles import Role
+from app.keyring import FieldCipher
 from app.recording.bundle import bundle_media
-from app.services import audit
+from app.services import audit, materials, sessions
 from app.services.cases import load_case
 from app.services.rulings import receipts_of, ruling_of
 
@@ -37,6 +39,7 @@ async def build_bundle(
     *,
     rulings_dir: Path,
     materials_dir: Path,
+    cipher: FieldCipher,
     now: dt.datetime,
     recordings_dir: Path | None = None,
     media_limit_bytes: int = 32 * 1024 * 1024,
@@ -58,18 +61,22 @@ async def build_bundle(
     )
     events = await audit.events_for_case(session, case.id)
     receipts = await receipts_of(session, case.id)
+    transcript = await sessions.transcript_of(session, case.id)
     # Hearing recordings: all listed by SHA-256; files up to the limit included.
     media = await bundle_media(session, case.id, recordings_dir, media_limit_bytes)
     sums: list[tuple[str, str]] = []
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         _add(archive, "ruling.pdf", (rulings_dir / ruling.storage_name).read_bytes(), sums)
+        if transcript is not None:
+            data = (rulings_dir / transcript.storage_name).read_bytes()
+            _add(archive, "transcript.pdf", data, sums)
         for receipt in receipts:
             data = (rulings_dir / receipt.voucher_storage_name).read_bytes()
             _add(archive, f"vouchers/voucher-{receipt.party_position + 1}.pdf", data, sums)
         for material in case.materials:
-            data = (materials_dir / material.storage_name).read_bytes()
-            suffix = material.storage_name.rsplit(".", 1)[-1]
+            data = materials.read_material(material, materials_dir, cipher)
+            suffix = materials.extension_of(material)
             _add(archive, f"materials/{material.id}-{material.category}.{suffix}", data, sums)
         trail = "".join(
             json.dumps(
@@ -97,6 +104,8 @@ async def build_bundle(
             "case_number": case.case_number,
             "ruling_sha256": ruling.sha256,
             "signer_cert_sha256": ruling.signer_cert_sha256,
+            # As recorded at issue: SHA256SUMS gives the bytes' own hash, to compare with it.
+            "transcript_sha256": transcript.sha256 if transcript is not None else None,
             "files": [{"name": n, "sha256": h} for h, n in sums],
             "recordings": [item.entry for item in media],
         }

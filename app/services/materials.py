@@ -1,24 +1,44 @@
-"""Storing uploaded materials: checked by content, size-limited, hashed, written atomically."""
+"""Storing uploaded materials: checked by content, size-limited, hashed, sealed, written atomically.
+
+Materials are ID card copies, agreements naming people and addresses: personal data as much
+as the ID numbers in the database, so they are encrypted at rest with the same data key. The
+file's purpose (case and content hash) is bound in, so a sealed file copied under another
+case's name does not open. Files stored before sealing existed (no ".sealed" suffix) are still
+read as they are.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Actor
 from app.domain.cases import State
-from app.domain.errors import DomainError, NotFound, NotPermitted, ValidationError, WrongState
+from app.domain.errors import (
+    DomainError,
+    NotFound,
+    NotPermitted,
+    StoredFileDamaged,
+    ValidationError,
+    WrongState,
+)
 from app.domain.materials import Category, safe_filename, sniff
 from app.domain.roles import Role
 from app.files import write_atomically
+from app.keyring import FieldCipher
 from app.services import audit
 from app.services.cases import load_case
 from app.store.models import Material
 
+log = logging.getLogger(__name__)
+
 UPLOAD_STATES = frozenset({State.DRAFT, State.SUBMITTED})
+SEALED_SUFFIX = ".sealed"
 
 
 class TooLarge(DomainError):
@@ -51,6 +71,7 @@ async def add_material(
     filename: str,
     data: bytes,
     folder: Path,
+    cipher: FieldCipher,
     limit: int,
     now: dt.datetime,
 ) -> Material:
@@ -68,10 +89,11 @@ async def add_material(
         choices = ", ".join(c.value for c in Category)
         raise ValidationError([("category", f"must be one of: {choices}")]) from None
     content_type, extension, digest = check_upload(data, limit=limit)
-    storage_name = f"{case.id}/{digest}.{extension}"
+    storage_name = f"{case.id}/{digest}.{extension}{SEALED_SUFFIX}"
     target = folder / storage_name
     if not target.exists():  # same content, same name: identical bytes need no second copy
-        write_atomically(target, data, mode=0o640)
+        sealed = cipher.seal(data, purpose=_purpose(case.id, digest))
+        write_atomically(target, sealed, mode=0o640)
     material = Material(
         case_id=case.id,
         category=kind.value,
@@ -101,14 +123,44 @@ async def add_material(
     return material
 
 
+def _purpose(case_id: int, sha256: str) -> str:
+    return f"material:{case_id}:{sha256}"
+
+
+def extension_of(material: Material) -> str:
+    return material.storage_name.removesuffix(SEALED_SUFFIX).rsplit(".", 1)[-1]
+
+
+def read_material(material: Material, folder: Path, cipher: FieldCipher) -> bytes:
+    """The material's bytes as uploaded, checked against the hash taken at upload."""
+    damaged = StoredFileDamaged(
+        "材料文件已损坏或被改动，请联系管理员。 / The stored material is damaged or was "
+        "altered; contact the administrator."
+    )
+    try:
+        stored = (folder / material.storage_name).read_bytes()
+        if material.storage_name.endswith(SEALED_SUFFIX):
+            data = cipher.open(stored, purpose=_purpose(material.case_id, material.sha256))
+        else:
+            data = stored
+    except (OSError, ValueError, InvalidTag):
+        log.error("material %s of case %s cannot be read", material.id, material.case_id)
+        raise damaged from None
+    if hashlib.sha256(data).hexdigest() != material.sha256:
+        log.error("material %s of case %s fails its hash", material.id, material.case_id)
+        raise damaged
+    return data
+
+
 async def open_material(
     session: AsyncSession,
     actor: Actor,
     case_id: int,
     material_id: int,
     folder: Path,
+    cipher: FieldCipher,
     now: dt.datetime,
-) -> tuple[Material, Path]:
+) -> tuple[Material, bytes]:
     case = await load_case(session, actor, case_id)
     material = next((m for m in case.materials if m.id == material_id), None)
     if material is None:
@@ -121,4 +173,4 @@ async def open_material(
         details={"material": material.id},
         now=now,
     )
-    return material, folder / material.storage_name
+    return material, read_material(material, folder, cipher)

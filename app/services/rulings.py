@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from app.ruling.desk import RulingDesk
 from app.services import audit, sessions
 from app.services.cases import _take_step, load_case, names_for, visible_cases
 from app.store.db import Database
-from app.store.models import Case, Party, Room, Ruling, ServiceReceipt
+from app.store.models import Case, Party, Room, Ruling, ServiceReceipt, Transcript
 
 DECISION_STEP = {"confirm": Step.CONFIRM, "reject": Step.REJECT, "withdraw": Step.WITHDRAW}
 OUTCOME = {State.CONFIRMED: "confirmed", State.REJECTED: "rejected", State.WITHDRAWN: "withdrawn"}
@@ -137,6 +138,7 @@ async def ruling_data(
 @dataclass(frozen=True)
 class Issued:
     ruling: Ruling
+    transcript: Transcript | None  # None: no session was held (a withdrawal before it)
     created: bool
 
 
@@ -151,11 +153,13 @@ async def issue(
     public_url: str,
     now: dt.datetime,
 ) -> Issued:
-    """Render, sign, store and record the ruling. Asking again returns the same ruling.
+    """Render, sign, store and record the ruling and the session's transcript (笔录) with it.
+    Asking again returns the same ruling and transcript.
 
     Rendering and signing run outside any transaction (they take tens of milliseconds and must
-    not hold the database's write lock); the record is then written in one transaction that
-    checks the case has not moved meanwhile. A file whose record does not commit is removed.
+    not hold the database's write lock); the records are then written in one transaction that
+    checks the case has not moved meanwhile. Both documents are rendered before either file is
+    written, and a file whose record does not commit is removed: both are issued, or neither.
     """
     async with db.transaction() as session:
         case = await load_case(session, actor, case_id)
@@ -163,16 +167,26 @@ async def issue(
         if existing is not None:
             if actor.role is not Role.JUDGE:
                 raise NotPermitted("只有承办审判员可以出具裁定。 / Only the judge issues.")
-            return Issued(existing, created=False)
+            return Issued(existing, await sessions.transcript_of(session, case.id), False)
         advance(State(case.state), Step.ISSUE_RULING, actor.role)
         token = secrets.token_urlsafe(24)
         data = await ruling_data(
             session, case, cipher, f"{public_url}/verify/{token}", court_date(now)
         )
+        # The records cannot change any more: they are written only while the case is in
+        # session, and the case version is checked again below.
+        source = await sessions.transcript_source(session, case, now)
         version = case.version
     pdf = await desk.ruling(data)
-    storage_name = f"{court_date(now).year}/{case_id}-{token[:12]}.pdf"
-    with issued_file(folder / storage_name, pdf):
+    minutes = await desk.transcript(source[1]) if source is not None else None
+    stem = f"{court_date(now).year}/{case_id}-{token[:12]}"
+    storage_name = f"{stem}.pdf"
+    minutes_name = f"{stem}-transcript.pdf"
+    with ExitStack() as files:
+        # Unwound in reverse on any failure below, the second file's included.
+        files.enter_context(issued_file(folder / storage_name, pdf))
+        if minutes is not None:
+            files.enter_context(issued_file(folder / minutes_name, minutes))
         async with db.transaction() as session:
             case = await load_case(session, actor, case_id)
             if case.version != version:
@@ -190,20 +204,38 @@ async def issue(
                 issued_by=actor.account_id,
             )
             session.add(ruling)
-            await _take_step(
-                session,
-                actor,
-                case,
-                Step.ISSUE_RULING,
-                now,
-                {
-                    "sha256": ruling.sha256,
-                    "signer_cert_sha256": ruling.signer_cert_sha256,
-                    "level": ruling.signature_level,
-                    "file": storage_name,
-                },
-            )
-    return Issued(ruling, created=True)
+            transcript = None
+            details = {
+                "sha256": ruling.sha256,
+                "signer_cert_sha256": ruling.signer_cert_sha256,
+                "level": ruling.signature_level,
+                "file": storage_name,
+            }
+            if source is not None and minutes is not None:
+                await session.flush()  # the ruling's id, for the transcript's row
+                transcript = Transcript(
+                    case_id=case.id,
+                    ruling_id=ruling.id,
+                    session_no=source[0],
+                    storage_name=minutes_name,
+                    sha256=hashlib.sha256(minutes).hexdigest(),
+                    size=len(minutes),
+                    signer_cert_sha256=desk.certificate_sha256,
+                    signature_level=desk.level,
+                    created_at=now,
+                )
+                session.add(transcript)
+                details |= {"transcript_sha256": transcript.sha256, "transcript_file": minutes_name}
+            await _take_step(session, actor, case, Step.ISSUE_RULING, now, details)
+    return Issued(ruling, transcript, created=True)
+
+
+async def transcripts_of(session: AsyncSession, case_ids: list[int]) -> dict[int, Transcript]:
+    """Archived transcripts by case, for lists of rulings."""
+    if not case_ids:
+        return {}
+    rows = await session.scalars(select(Transcript).where(Transcript.case_id.in_(case_ids)))
+    return {t.case_id: t for t in rows}
 
 
 async def acknowledge(

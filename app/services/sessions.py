@@ -11,9 +11,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,14 +24,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import session as rules
 from app.domain.access import KIOSK_STATES, Actor
 from app.domain.cases import DECIDED, State
-from app.domain.errors import NotFound, NotPermitted, Unauthenticated, ValidationError, WrongState
+from app.domain.errors import (
+    NotFound,
+    NotPermitted,
+    StoredFileDamaged,
+    Unauthenticated,
+    ValidationError,
+    WrongState,
+)
 from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
 from app.domain.roles import Role
 from app.ruling.desk import RulingDesk
 from app.services import audit
 from app.services.cases import load_case, names_for
 from app.store.db import Database
-from app.store.models import AuditEvent, Case, PartyCode, Room, ServiceReceipt, SessionEventRow
+from app.store.models import (
+    AuditEvent,
+    Case,
+    PartyCode,
+    Room,
+    ServiceReceipt,
+    SessionEventRow,
+    Transcript,
+)
 
 # A kiosk checks in and the judge admits before the session is opened; the hearing's own
 # records (identity, answers, consents, review) only while it is open.
@@ -44,6 +61,7 @@ CODE_LENGTH = 10
 _TOKEN_DOMAIN = b"sifa-party-token-v1."  # a MAC for another use of the secret never passes
 MAX_TOKEN_CHARS = 512
 TRANSCRIPT_TEMPLATE = "transcript.txt.j2"
+log = logging.getLogger(__name__)
 
 
 # --- parties on their own device -------------------------------------------------------------
@@ -717,25 +735,80 @@ async def _transcript_context(
     }
 
 
+async def transcript_source(
+    session: AsyncSession, case: Case, now: dt.datetime
+) -> tuple[int, dict[str, Any]] | None:
+    """(session number, the template's context) as the records stand; None when no session
+    has begun (a withdrawal before the hearing), so there is nothing to transcribe."""
+    view = await view_of(session, case, now)
+    if view.started_at is None:
+        return None
+    return view.number, await _transcript_context(session, case, now)
+
+
+async def transcript_of(session: AsyncSession, case_id: int) -> Transcript | None:
+    """The transcript archived when the ruling was issued, if it has been."""
+    return await session.scalar(select(Transcript).where(Transcript.case_id == case_id))
+
+
+def _archived_bytes(stored: Transcript, folder: Path) -> bytes:
+    """The archived file, checked against the hash recorded at issue: the response and the
+    audit name that hash, so no other bytes may go out under it."""
+    damaged = StoredFileDamaged(
+        "笔录文件已损坏或被改动，请联系管理员。 / The archived transcript is damaged or was "
+        "altered; contact the administrator."
+    )
+    try:
+        pdf = (folder / stored.storage_name).read_bytes()
+    except OSError:
+        log.error("transcript %s of case %s cannot be read", stored.id, stored.case_id)
+        raise damaged from None
+    if hashlib.sha256(pdf).hexdigest() != stored.sha256:
+        log.error("transcript %s of case %s fails its hash", stored.id, stored.case_id)
+        raise damaged
+    return pdf
+
+
+@dataclass(frozen=True)
+class TranscriptDocument:
+    case: Case
+    pdf: bytes
+    sha256: str
+    archived: bool  # False: a draft rendered from the records at the moment of asking
+
+
 async def transcript_pdf(
-    db: Database, desk: RulingDesk, actor: Actor, case_id: int, now: dt.datetime
-) -> tuple[Case, bytes]:
+    db: Database,
+    desk: RulingDesk,
+    actor: Actor,
+    case_id: int,
+    now: dt.datetime,
+    *,
+    folder: Path,
+) -> TranscriptDocument:
     """The session's electronic transcript (人民法院在线诉讼规则 art 34), signed by the court.
 
-    Built from the records at the moment of asking; rendering and signing run outside the
+    Once the ruling is issued, the transcript archived with it, byte for byte. Before, a draft
+    built from the records at the moment of asking; rendering and signing run outside the
     transaction and off the event loop, like the ruling's.
     """
     if actor.role not in (Role.JUDGE, Role.CLERK):
         raise NotPermitted("只有审判员、书记员可以调取笔录。 / Judge and clerk only.")
     async with db.transaction() as session:
         case = await load_case(session, actor, case_id)
-        view = await view_of(session, case, now)
-        if view.started_at is None:
+        stored = await transcript_of(session, case.id)
+        if stored is not None:
+            pdf = _archived_bytes(stored, folder)
+            details = {"sha256": stored.sha256, "archived": True}
+            await _audit(session, actor.username, case, "transcript", now, details)
+            return TranscriptDocument(case, pdf, stored.sha256, archived=True)
+        source = await transcript_source(session, case, now)
+        if source is None:
             raise WrongState("庭审尚未开始，没有笔录。 / The session has not started.")
-        context = await _transcript_context(session, case, now)
-    pdf = await desk.transcript(context)
+    pdf = await desk.transcript(source[1])
+    digest = hashlib.sha256(pdf).hexdigest()
     async with db.transaction() as session:
         case = await load_case(session, actor, case_id)
-        digest = hashlib.sha256(pdf).hexdigest()
-        await _audit(session, actor.username, case, "transcript", now, {"sha256": digest})
-    return case, pdf
+        details = {"sha256": digest, "archived": False}
+        await _audit(session, actor.username, case, "transcript", now, details)
+    return TranscriptDocument(case, pdf, digest, archived=False)

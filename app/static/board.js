@@ -4,6 +4,9 @@ const T = document.getElementById("texts").dataset;
 const steps = JSON.parse(T.steps);
 const states = JSON.parse(T.states);
 const roles = JSON.parse(T.roles);
+const quality = JSON.parse(T.quality || "{}");
+const english = document.getElementById("app").dataset.lang === "en";
+const [open, close, and] = english ? [" (", ")", ", "] : ["（", "）", "、"];
 const body = document.querySelector("#board tbody");
 
 const cell = (text, className = "") => Object.assign(document.createElement("td"), { textContent: text ?? "", className });
@@ -17,7 +20,8 @@ function connection(room) {
   for (const p of people) {
     const tag = document.createElement("span");
     tag.className = `conn-tag ${p.connected ? "on" : "off"} ${p.quality || ""}`;
-    tag.textContent = `${roles[p.role] || p.role}${p.admitted ? "" : "…"}${p.quality && p.quality !== "ok" ? ` (${p.quality})` : ""}`;
+    const warn = p.quality && p.quality !== "ok" ? `${open}${quality[p.quality] || p.quality}${close}` : "";
+    tag.textContent = `${roles[p.role] || p.role}${p.admitted ? "" : "…"}${warn}`;
     td.append(tag, " ");
   }
   return td;
@@ -36,7 +40,7 @@ function row(room) {
   link.href = `/cases/${room.case_id}`;
   link.textContent = room.case_number || `#${room.case_id}`;
   const what = cell("");
-  what.append(link, document.createElement("br"), room.applicants.join("、"));
+  what.append(link, document.createElement("br"), room.applicants.join(and));
   if (room.later) what.append(document.createElement("br"), Object.assign(document.createElement("span"), { className: "muted", textContent: T.later.replace("{n}", room.later) }));
   const state = cell("");
   state.append(Object.assign(document.createElement("span"), { className: `state state-${room.state}`, textContent: states[room.state] || room.state }));

@@ -29,6 +29,9 @@ const STEP_LABEL = {
   service: ["送达签收", "Service & receipt"],
 };
 const pick = (pair) => (lang === "en" ? pair[1] : pair[0]);
+const CONN = JSON.parse(T.conn || "{}");
+const ROLES = JSON.parse(T.roles || "{}");
+const fill = (template, n) => template.replace("{n}", n);
 
 function say(message) {
   $("error").textContent = message || "";
@@ -48,6 +51,7 @@ const clock = (seconds) => {
 
 let call = null;
 let caseState = app.dataset.state;
+const roleName = (role) => ROLES[role] || role;
 
 async function joinRoom() {
   if (call) return;
@@ -64,7 +68,8 @@ async function joinRoom() {
   }
   window.sifaCall = call;
   call.addEventListener("state", ({ detail }) => {
-    $("conn-state").textContent = detail.state;
+    $("conn-state").textContent = CONN[detail.state] || detail.state;
+    $("conn-state").dataset.state = detail.state;
     $("join-room").classList.toggle("hidden", detail.state !== "closed");
     if (detail.state === "closed") {
       call = null;
@@ -74,33 +79,48 @@ async function joinRoom() {
   call.addEventListener("lobby", ({ detail }) => {
     if (!detail.self) drawLobby(detail.waiting);
   });
-  call.addEventListener("presence", () => drawLobby(call.waiting));
-  call.addEventListener("track", ({ detail }) => {
-    if (detail.track.kind === "video") {
-      $("remote-video").srcObject = detail.stream;
-      $("remote-video").play().catch(() => {});
-      const who = call.participants.get(detail.participant);
-      if (who) $("remote-name").textContent = who.name;
-    } else {
-      $("remote-audio").srcObject = detail.stream;
-      $("remote-audio").play().catch(() => {});
+  // Who is in the room: the lobby, the tiles, and where each party takes part.
+  for (const type of ["welcome", "admitted", "resumed"]) call.addEventListener(type, syncTiles);
+  call.addEventListener("presence", ({ detail }) => {
+    drawLobby(call.waiting);
+    const who = detail.participant || {};
+    if (["left", "removed"].includes(detail.event)) {
+      dropTile(who.id);
+      // Someone gone has no connection to warn about any more.
+      if (quality.delete(who.id)) drawQuality();
+    } else if (who.admitted) {
+      const figure = tileFor(who);
+      if (figure) figure.dataset.conn = detail.event === "dropped" ? "dropped" : "on";
     }
+    drawWhere();
   });
+  call.addEventListener("ended", () => {
+    for (const id of [...tiles.keys()]) dropTile(id);
+    drawWhere();
+  });
+  call.addEventListener("track", ({ detail }) => showTrack(detail));
+  // One state per connection (the room, a party's device, the court's recorder): the last
+  // one to change alone would hide a broken link behind a healthy one.
+  const peerStates = new Map();
   call.addEventListener("peerstate", ({ detail }) => {
-    $("conn-state").textContent = `${detail.participant}: ${detail.state}`;
-    $("conn-state").dataset.state = detail.state;
+    if (detail.state === "closed") peerStates.delete(detail.participant);
+    else peerStates.set(detail.participant, detail.state);
+    const sep = lang === "en" ? ": " : "：";
+    const parts = [...peerStates].map(([id, state]) => {
+      // The recorder is hidden from presence lists, so it has no name there.
+      const who = call.participants.get(id);
+      return `${who ? who.name : id.includes("recorder") ? roleName("recorder") : id}${sep}${CONN[state] || state}`;
+    });
+    $("conn-state").textContent = parts.join(" · ");
+    const states = [...peerStates.values()];
+    $("conn-state").dataset.state = states.find((x) => x !== "connected") || (states.length ? "connected" : "");
   });
+  // The server sends a level only when it changes (ok, poor past 10% loss, bad past 15%):
+  // keep each participant's latest and show every one not ok.
   call.addEventListener("quality", ({ detail }) => {
-    const box = $("quality-warning");
-    if (detail.level === "ok") {
-      box.classList.add("hidden");
-      return;
-    }
-    const who = call.participants.get(detail.participant);
-    const loss = Math.round((detail.packet_loss || 0) * 100);
-    const rtt = detail.rtt_ms ? `, RTT ${Math.round(detail.rtt_ms)} ms` : "";
-    box.textContent = `${T.quality}${who ? who.name : detail.participant} (${detail.level}, ${loss}%${rtt})`;
-    box.classList.remove("hidden");
+    if (detail.level === "ok") quality.delete(detail.participant);
+    else quality.set(detail.participant, detail);
+    drawQuality();
   });
   // The court records the whole session: the judge sees at once when the recorder fails.
   call.addEventListener("recording", ({ detail }) => showRecording(detail.state));
@@ -108,6 +128,129 @@ async function joinRoom() {
     if (detail.code !== "negotiation") say(detail.message);
   });
   await call.start();
+}
+
+// -- one tile per person in the room ---------------------------------------------------------
+// Everyone admitted besides the judge gets a picture and a player of their own, so one voice
+// never replaces another (the same pattern as kiosk.js). The hall's kiosk comes first and
+// largest: it is the room the court sits with; parties on their own devices follow in order.
+
+const tiles = new Map(); // participant id -> figure
+const ROLE_ORDER = ["kiosk", "party", "mediator", "clerk"];
+
+function tileKey(figure) {
+  const rank = ROLE_ORDER.indexOf(figure.dataset.role);
+  // Seats of parties end in their position ("party-{case}-{position}").
+  const position = Number(figure.dataset.participant.split("-").pop()) || 0;
+  return [rank < 0 ? ROLE_ORDER.length : rank, position, figure.dataset.participant];
+}
+
+function before(a, b) {
+  const [x, y] = [tileKey(a), tileKey(b)];
+  for (let i = 0; i < x.length; i += 1) if (x[i] !== y[i]) return x[i] < y[i];
+  return false;
+}
+
+function tileFor(who) {
+  // The judge is this page; the hidden recorder only receives and is never in the list.
+  if (!who || !who.id || who.role === "judge" || (call && call.me && who.id === call.me.id)) return null;
+  let figure = tiles.get(who.id);
+  if (figure) return figure;
+  figure = document.createElement("figure");
+  figure.className = "tile";
+  figure.dataset.participant = who.id;
+  figure.dataset.role = who.role;
+  const caption = document.createElement("figcaption");
+  caption.append(
+    Object.assign(document.createElement("span"), { className: "who", textContent: who.name }),
+    " ",
+    Object.assign(document.createElement("span"), { className: "role", textContent: roleName(who.role) }),
+  );
+  figure.append(
+    Object.assign(document.createElement("video"), { autoplay: true, playsInline: true, muted: true }),
+    caption,
+    Object.assign(document.createElement("span"), { className: "tile-state", textContent: T.dropped }),
+    Object.assign(document.createElement("audio"), { autoplay: true }),
+  );
+  tiles.set(who.id, figure);
+  // Inserted in place rather than re-sorted: moving a playing element would restart it.
+  const next = [...$("tiles").children].find((other) => before(figure, other));
+  $("tiles").insertBefore(figure, next || null);
+  $("nobody-in").classList.add("hidden");
+  return figure;
+}
+
+function dropTile(id) {
+  const figure = tiles.get(id);
+  if (!figure) return;
+  tiles.delete(id);
+  for (const media of figure.querySelectorAll("video, audio")) media.srcObject = null;
+  figure.remove();
+  $("nobody-in").classList.toggle("hidden", tiles.size > 0);
+}
+
+// After joining or resuming, the room's list is the whole truth: add who is in, drop who left.
+function syncTiles() {
+  if (!call) return;
+  const inside = new Set();
+  for (const who of call.participants.values()) {
+    if (who.admitted && tileFor(who)) inside.add(who.id);
+  }
+  for (const id of [...tiles.keys()]) if (!inside.has(id)) dropTile(id);
+  drawWhere();
+}
+
+function showTrack({ participant, track, stream }) {
+  const figure = tileFor(call && call.participants.get(participant));
+  if (!figure) return;
+  const media = figure.querySelector(track.kind === "video" ? "video" : "audio");
+  media.srcObject = stream;
+  media.play().catch(() => {
+    // A console opened straight into the room has had no click yet: autoplay may refuse sound.
+    if (track.kind === "audio") $("enable-sound").classList.remove("hidden");
+  });
+}
+
+$("enable-sound").addEventListener("click", () => {
+  const players = [...document.querySelectorAll("#tiles audio")].filter((a) => a.srcObject);
+  Promise.all(players.map((a) => a.play()))
+    .then(() => $("enable-sound").classList.add("hidden"))
+    .catch(() => {});
+});
+
+// Parties present in the room on their own device (seat "party-{case}-{position}"), waiting
+// or admitted: the kiosk does not speak for them.
+function remoteParties() {
+  const found = new Set();
+  if (!call) return found;
+  const prefix = `party-${caseId}-`;
+  for (const p of call.participants.values()) {
+    if (p.role === "party" && p.id.startsWith(prefix)) found.add(Number(p.id.slice(prefix.length)));
+  }
+  return found;
+}
+
+const quality = new Map();
+function drawQuality() {
+  const box = $("quality-warning");
+  const lines = [...quality.values()].map((q) => {
+    const who = call && call.participants.get(q.participant);
+    const facts = [fill(T.qualityLoss, Math.round((q.packet_loss || 0) * 100))];
+    if (q.rtt_ms) facts.push(fill(T.qualityRtt, Math.round(q.rtt_ms)));
+    const [colon, open, comma, close] = lang === "en" ? [": ", " (", ", ", ")"] : ["：", "（", "，", "）"];
+    const line = document.createElement("p");
+    line.dataset.participant = q.participant;
+    line.dataset.level = q.level;
+    line.textContent = `${q.level === "bad" ? T.qualityBad : T.qualityPoor}${colon}${who ? who.name : q.participant}${open}${facts.join(comma)}${close}`;
+    return line;
+  });
+  box.replaceChildren(...lines);
+  box.classList.toggle("hidden", lines.length === 0);
+  for (const [id, figure] of tiles) {
+    const q = quality.get(id);
+    if (q) figure.dataset.quality = q.level;
+    else delete figure.dataset.quality;
+  }
 }
 
 function drawLobby(waiting) {
@@ -120,13 +263,23 @@ function drawLobby(waiting) {
     ...waiting.map((p) => {
       const li = document.createElement("li");
       li.dataset.participant = p.id;
+      li.dataset.role = p.role;
       const button = Object.assign(document.createElement("button"), {
         type: "button",
         className: "primary admit",
-        textContent: `${T.admit}：${p.name}`,
+        textContent: `${T.admit}${lang === "en" ? ": " : "："}${p.name}`,
       });
       button.dataset.participant = p.id;
-      li.append(Object.assign(document.createElement("span"), { textContent: `${p.name}（${p.role}）${T.lobbyWait} ` }), button);
+      const label = document.createElement("span");
+      label.className = "waiting-who";
+      label.append(
+        Object.assign(document.createElement("strong"), { textContent: p.name }),
+        " ",
+        Object.assign(document.createElement("span"), { className: "role", textContent: roleName(p.role) }),
+        " ",
+        Object.assign(document.createElement("span"), { className: "muted", textContent: T.lobbyWait }),
+      );
+      li.append(label, button);
       return li;
     }),
   );
@@ -228,6 +381,8 @@ function drawClock() {
   const seconds = clockBase.elapsed + (clockBase.running ? (Date.now() - clockBase.at) / 1000 : 0);
   $("clock-value").textContent = clock(seconds);
   $("clock").classList.toggle("over", seconds > clockBase.target);
+  $("timings-total").textContent = `${clock(seconds)} / ${clock(clockBase.target)}`;
+  $("timings-total").classList.toggle("over", seconds > clockBase.target);
 }
 setInterval(drawClock, 1000);
 
@@ -236,6 +391,42 @@ function drawPreview() {
   const choice = new FormData(form).get("decision");
   $("ruling-preview").textContent = $("ruling-preview").dataset[choice] || "";
   form.querySelector("select[name=ground]").closest("label").classList.toggle("hidden", choice !== "reject");
+}
+
+// Where each party takes part and what that means for the consent line and the kiosk: the
+// records say where a consent was given, the room says who is on their own device now. Drawn
+// on every poll and whenever someone comes or goes.
+let lastState = null;
+function drawWhere() {
+  if (!lastState) return;
+  const remote = remoteParties();
+  for (const p of lastState.parties) {
+    const card = document.querySelector(`.party-card[data-party="${p.position}"]`);
+    if (!card) continue;
+    card.querySelector(".where").classList.toggle("hidden", !remote.has(p.position));
+    const consent = card.querySelector(".consent-status");
+    if (p.consented_at) {
+      consent.textContent = `✓ ${p.consent_device === "own_device" ? T.consentOwn : T.consentKiosk}`;
+    } else {
+      consent.textContent = remote.has(p.position) ? T.consentNoOwn : T.consentNo;
+    }
+    consent.dataset.done = p.consented_at ? "yes" : "no";
+    consent.dataset.device = p.consent_device || "";
+  }
+  // The kiosk's check-in is never a condition of the session (app/domain/session.py): it is
+  // awaited only while some party is not taking part on their own device.
+  const check = lastState.check_in;
+  const line = $("checkin-status");
+  const allRemote = lastState.parties.length > 0 && lastState.parties.every((p) => remote.has(p.position));
+  const [status, text] = check
+    ? check.ok
+      ? ["ok", `✓ ${T.checkinOk}`]
+      : ["bad", `✗ ${T.checkinBad}`]
+    : allRemote
+      ? ["not-needed", T.kioskNotNeeded]
+      : ["awaited", T.checkinNone];
+  line.dataset.status = status;
+  line.textContent = text;
 }
 
 let rulingShown = false;
@@ -257,9 +448,11 @@ async function draw(state) {
     running: Boolean(state.started_at) && state.step !== "closed",
     target: state.target_seconds,
   };
+  $("clock").querySelector(".target").textContent = `/ ${clock(state.target_seconds)}`;
   drawClock();
   const rows = state.timings.map((t) => {
     const tr = document.createElement("tr");
+    tr.dataset.step = t.step;
     tr.append(
       Object.assign(document.createElement("td"), { textContent: pick(STEP_LABEL[t.step] || [t.step, t.step]) }),
       Object.assign(document.createElement("td"), { textContent: clock(t.seconds) + (t.ended_at ? "" : " …") }),
@@ -267,9 +460,6 @@ async function draw(state) {
     return tr;
   });
   $("timings").tBodies[0].replaceChildren(...rows);
-  const check = state.check_in;
-  $("checkin-status").textContent = !check ? T.checkinNone : check.ok ? `✓ ${T.checkinOk}` : `✗ ${T.checkinBad}`;
-
   for (const p of state.parties) {
     const card = document.querySelector(`.party-card[data-party="${p.position}"]`);
     if (!card) continue;
@@ -277,20 +467,30 @@ async function draw(state) {
     id.textContent = !p.identity ? T.pending : p.identity_passed ? `✓ ${T.passed}` : `✗ ${T.failed}`;
     id.dataset.result = p.identity ? p.identity.result : "none";
     card.querySelector(".warning-status").textContent = p.warning_acknowledged_at ? `✓ ${T.warningYes}` : T.warningNo;
-    const consent = card.querySelector(".consent-status");
-    consent.textContent = p.consented_at ? `✓ ${T.consentYes}` : T.consentNo;
-    consent.dataset.done = p.consented_at ? "yes" : "no";
     const answers = card.querySelector(".answers-status");
     answers.textContent = p.answers ? `✓ ${T.recorded}` : "";
   }
+  lastState = state;
+  drawWhere();
   const unanswered = state.review.unanswered.length;
   $("review-status").textContent = state.review.at && !unanswered ? `✓ ${T.recorded}` : "";
 
   const missing = $("missing");
   const decided = state.decision;
   missing.classList.toggle("hidden", Boolean(decided) || state.missing_for_confirm.length === 0);
+  // Each item comes in both languages with its code; the plain list is the Chinese wording.
+  const items = state.missing_for_confirm_items || state.missing_for_confirm.map((m) => ({ zh: m, en: m }));
+  const remote = remoteParties();
   missing.querySelector("ul").replaceChildren(
-    ...state.missing_for_confirm.map((m) => Object.assign(document.createElement("li"), { textContent: m })),
+    ...items.map((m) => {
+      // The records cannot know where a party is now; the room can: a party on their own
+      // device is not waited for at the kiosk.
+      const own = m.code === "consent_pending" && remote.has(m.party);
+      const text = own ? T.missingConsentOwn.replace("{name}", m.party_name) : lang === "en" ? m.en : m.zh;
+      const li = Object.assign(document.createElement("li"), { textContent: text });
+      if (m.code) li.dataset.code = m.code;
+      return li;
+    }),
   );
   $("decision-form").classList.toggle("hidden", Boolean(decided));
   if (decided) {

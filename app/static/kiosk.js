@@ -3,6 +3,11 @@
 //
 // State lives on the server: the page polls GET /api/cases/{id}/session every 2 s and draws
 // what it gets, so a reload lands on the same step.
+//
+// The kiosk and a party's own device both test their camera, microphone and network, then wait
+// in the room's lobby for the judge. They differ in how they prove who they are: the kiosk is a
+// logged-in account (cookie and CSRF token), the party's device holds the signed party token
+// that redeeming the mediator's one-time code gave it (X-Party-Token); api() sends whichever.
 
 import { SifaCall } from "/static/call.js";
 import { callApi } from "/static/http.js";
@@ -19,7 +24,14 @@ const STEPS = ["identity", "inquiry", "review", "service"];
 const POLL_MS = 2000;
 
 const tokenKey = (id) => `sifa-party-${id}`;
-let partyPass = null; // {token, party, party_name} on a party's own device
+let partyPass = null; // {token, party, party_name, entered?} on a party's own device
+
+// A party's device words some guidance differently: no mediator stands beside it to help.
+const text = (key) => (mode === "party" && T[`party${key[0].toUpperCase()}${key.slice(1)}`]) || T[key];
+
+function savePass() {
+  sessionStorage.setItem(tokenKey(caseId), JSON.stringify(partyPass));
+}
 
 // -- helpers -------------------------------------------------------------------------------
 
@@ -136,6 +148,7 @@ let localStream = null;
 let call = null;
 let stopMeter = null;
 let checks = { camera: false, microphone: false, network: false };
+let selfTested = false;
 
 function mark(name, state, detail = "") {
   const li = $(`check-${name}`);
@@ -227,12 +240,13 @@ async function runSelfTest() {
   const net = await testNetwork();
   checks = { camera: media.camera, microphone: media.microphone, network: net.network };
   const lines = [];
-  if (!media.camera) lines.push(T.cameraFail);
-  if (!media.microphone) lines.push(T.micFail);
-  if (!net.network) lines.push(T.netFail);
+  if (!media.camera) lines.push(text("cameraFail"));
+  if (!media.microphone) lines.push(text("micFail"));
+  if (!net.network) lines.push(text("netFail"));
   else if (net.slow) lines.push(T.netSlow);
   showGuidance(lines);
   $("checkin").disabled = !(checks.camera && checks.microphone && checks.network);
+  selfTested = true;
   window.sifaSelfTest = checks;
 }
 
@@ -248,10 +262,27 @@ async function checkIn() {
   await enterRoom();
 }
 
+// A party's device has no check-in record of its own (that is the room's kiosk): its self-test
+// travels with its request for a room token and lands in the audit trail there.
+async function partyReady() {
+  $("checkin").disabled = true;
+  partyPass.entered = true;
+  savePass();
+  await enterRoom();
+}
+
+// The body of the room-token request: the kiosk is known by its login; a party's device
+// reports the self-test it just passed (none after a reload straight into the room).
+function doorRequest() {
+  return partyPass && selfTested ? { self_test: checks } : {};
+}
+
 async function enterRoom() {
   if (call) return;
   $("selftest").classList.add("hidden");
   $("lobby").classList.remove("hidden");
+  $("rejoin").classList.add("hidden");
+  $("lobby-text").textContent = T.connecting;
   $("video-area").classList.remove("hidden");
   $("parties").classList.remove("hidden");
   if (stopMeter) stopMeter();
@@ -265,9 +296,10 @@ async function enterRoom() {
   $("self-video").srcObject = localStream;
   let door;
   try {
-    door = await api("POST", `/api/cases/${caseId}/room-token`, {});
+    door = await api("POST", `/api/cases/${caseId}/room-token`, doorRequest());
   } catch (err) {
     say(err.message);
+    $("rejoin").classList.remove("hidden");
     return;
   }
   call = new SifaCall({
@@ -279,9 +311,9 @@ async function enterRoom() {
   });
   window.sifaCall = call;
   call.addEventListener("state", ({ detail }) => {
-    const text = $("lobby-text");
-    if (detail.state === "lobby") text.textContent = T.lobby;
-    if (detail.state === "admitted") text.textContent = T.admitted;
+    const line = $("lobby-text");
+    if (detail.state === "lobby") line.textContent = T.lobby;
+    if (detail.state === "admitted") line.textContent = T.admitted;
     $("lobby").dataset.state = detail.state;
   });
   call.addEventListener("admitted", () => beep());
@@ -289,24 +321,78 @@ async function enterRoom() {
     if (detail.participant.role === "judge" && ["joined", "admitted", "resumed"].includes(detail.event)) {
       beep();
     }
+    if (["left", "removed"].includes(detail.event)) dropOther(detail.participant.id);
+    if (detail.participant.role === "party") redrawParties();
   });
-  call.addEventListener("track", ({ detail }) => {
-    if (detail.track.kind === "video") {
-      $("remote-video").srcObject = detail.stream;
-      $("remote-video").play().catch(() => {});
-      const who = call.participants.get(detail.participant);
-      if (who) $("remote-name").textContent = who.name;
-    } else {
-      const player = $("remote-audio");
-      player.srcObject = detail.stream;
-      player.play().catch(() => $("enable-sound").classList.remove("hidden"));
-      watchSpeech(detail.stream);
-    }
-  });
+  // Who is in the room decides whose buttons the kiosk shows (remoteParties).
+  for (const type of ["admitted", "resumed"]) call.addEventListener(type, redrawParties);
+  call.addEventListener("track", ({ detail }) => showTrack(detail));
   call.addEventListener("error", ({ detail }) => {
     if (detail.code !== "negotiation") say(detail.message);
   });
+  let removed = false;
+  call.addEventListener("removed", () => {
+    removed = true;
+  });
+  call.addEventListener("ended", () => {
+    // No more reconnecting (the grace period ran out, or the judge ended this seat): say so,
+    // and offer a fresh start unless the judge removed us.
+    call = null;
+    window.sifaCall = null;
+    $("lobby").dataset.state = "closed";
+    $("lobby-text").textContent = removed ? T.removed : T.ended;
+    $("rejoin").classList.toggle("hidden", removed);
+    for (const id of [...others.keys()]) dropOther(id);
+    redrawParties();
+  });
   await call.start();
+}
+
+// The judge fills the big picture; anyone else admitted (the kiosk seen from a party's device,
+// a party on their own device seen from the kiosk) gets a small picture and a player of its own,
+// so one voice never replaces another.
+const others = new Map(); // participant id -> figure
+
+function showTrack({ participant, track, stream }) {
+  const who = call && call.participants.get(participant);
+  if (!who) return; // the hidden recorder only receives; anything else unknown is not shown
+  if (who.role === "judge") {
+    if (track.kind === "video") {
+      $("remote-video").srcObject = stream;
+      $("remote-video").play().catch(() => {});
+      $("remote-name").textContent = `${T.judge} ${who.name}`;
+    } else {
+      const player = $("remote-audio");
+      player.srcObject = stream;
+      player.play().catch(() => $("enable-sound").classList.remove("hidden"));
+      watchSpeech(stream);
+    }
+    return;
+  }
+  let figure = others.get(participant);
+  if (!figure) {
+    figure = el(
+      "figure",
+      { class: "other", "data-participant": participant, "data-role": who.role },
+      el("video", { autoplay: true, playsInline: true, muted: true }),
+      el("figcaption", { text: who.name }),
+      el("audio", { autoplay: true }),
+    );
+    others.set(participant, figure);
+    $("others").append(figure);
+  }
+  const media = figure.querySelector(track.kind === "video" ? "video" : "audio");
+  media.srcObject = stream;
+  media.play().catch(() => {
+    if (track.kind === "audio") $("enable-sound").classList.remove("hidden");
+  });
+}
+
+function dropOther(participant) {
+  const figure = others.get(participant);
+  if (!figure) return;
+  others.delete(participant);
+  figure.remove();
 }
 
 let lastSound = 0;
@@ -356,16 +442,40 @@ function partyBox(p) {
   return box;
 }
 
+// Parties the judge let into the room on their own device (seat "party-{case}-{position}").
+// The kiosk does not tap for them: they acknowledge and confirm there, in their own hand.
+// Should they leave or be removed, their buttons come back to the kiosk.
+function remoteParties() {
+  const found = new Set();
+  if (mode !== "kiosk" || !call) return found;
+  const prefix = `party-${caseId}-`;
+  for (const p of call.participants.values()) {
+    if (p.role === "party" && p.admitted && p.id.startsWith(prefix)) {
+      found.add(Number(p.id.slice(prefix.length)));
+    }
+  }
+  return found;
+}
+
+let lastState = null;
+function redrawParties() {
+  if (lastState) drawParties(lastState);
+}
+
 function drawParties(state) {
+  lastState = state;
   const area = $("parties");
   const parties = partyPass ? state.parties.filter((p) => p.position === partyPass.party) : state.parties;
   const done = state.decision !== null;
+  const remote = remoteParties();
   for (const p of parties) {
-    const signature = JSON.stringify([p.identity_passed, p.identity && p.identity.result, p.warning_acknowledged_at, p.consented_at, done]);
+    const away = remote.has(p.position);
+    const signature = JSON.stringify([p.identity_passed, p.identity && p.identity.result, p.warning_acknowledged_at, p.consented_at, done, away]);
     if (drawn.get(p.position) === signature) continue;
     drawn.set(p.position, signature);
     const fresh = partyBox(p);
-    if (done) fresh.querySelectorAll("button").forEach((b) => b.remove());
+    if (done || away) fresh.querySelectorAll("button").forEach((b) => b.remove());
+    if (away && !done) fresh.append(el("p", { class: "status remote", text: T.remoteParty }));
     const old = area.querySelector(`.party-box[data-party="${p.position}"]`);
     if (old) old.replaceWith(fresh);
     else area.append(fresh);
@@ -497,15 +607,23 @@ async function poll() {
   }
 }
 
+function wireRoom() {
+  $("retest").addEventListener("click", runSelfTest);
+  $("rejoin").addEventListener("click", () => enterRoom());
+  $("enable-sound").addEventListener("click", () => {
+    const players = [$("remote-audio"), ...document.querySelectorAll("#others audio")];
+    Promise.all(players.filter((p) => p.srcObject).map((p) => p.play()))
+      .then(() => $("enable-sound").classList.add("hidden"))
+      .catch(() => {});
+  });
+}
+
 async function startKiosk() {
   document.addEventListener("click", onPartyTap);
   document.addEventListener("click", onSign);
-  $("retest").addEventListener("click", runSelfTest);
   $("checkin").addEventListener("click", checkIn);
   $("print").addEventListener("click", printRuling);
-  $("enable-sound").addEventListener("click", () => {
-    $("remote-audio").play().then(() => $("enable-sound").classList.add("hidden")).catch(() => {});
-  });
+  wireRoom();
   const state = await poll();
   setInterval(poll, POLL_MS);
   if (state && state.check_in && state.check_in.ok && LIVE.has(state.case_state)) {
@@ -524,15 +642,29 @@ async function startKiosk() {
 async function startParty() {
   const raw = sessionStorage.getItem(tokenKey(caseId));
   if (!raw) {
+    $("selftest").classList.add("hidden");
     say(T.noToken);
     return;
   }
   partyPass = JSON.parse(raw);
   $("party-who").textContent = (T.partyWho || "").replace("{name}", partyPass.party_name);
-  $("parties").classList.remove("hidden");
   document.addEventListener("click", onPartyTap);
-  await poll();
+  $("checkin").addEventListener("click", partyReady);
+  wireRoom();
+  const state = await poll();
   setInterval(poll, POLL_MS);
+  if (!state) {
+    // The pass was refused (expired, or the case closed): the error says what to do.
+    $("selftest").classList.add("hidden");
+  } else if (!LIVE.has(state.case_state)) {
+    $("selftest").classList.add("hidden");
+    $("parties").classList.remove("hidden");
+  } else if (partyPass.entered) {
+    // Tested and in the room before (a reload): straight back, same step.
+    await enterRoom();
+  } else {
+    await runSelfTest();
+  }
 }
 
 function startJoin() {

@@ -254,6 +254,23 @@ class Ruling(Base):
     issued_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
 
 
+class Transcript(Base):
+    """The session's signed transcript (笔录), archived with the ruling in the same transaction:
+    one per case, never replaced. A case withdrawn before any session has none."""
+
+    __tablename__ = "transcripts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    ruling_id: Mapped[int] = mapped_column(ForeignKey("rulings.id"), unique=True)
+    session_no: Mapped[int] = mapped_column(Integer)
+    storage_name: Mapped[str] = mapped_column(String(200), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    signer_cert_sha256: Mapped[str] = mapped_column(String(64))
+    signature_level: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 class ServiceReceipt(Base):
     """A party's acknowledgement of receipt, and the signed voucher (电子送达凭证) proving it."""
 

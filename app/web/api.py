@@ -15,6 +15,7 @@ from app.keys import Caller, services
 from app.services import accounts, cases, materials
 from app.web.middleware import CSRF_DEFERRED, SESSION_COOKIE, check_csrf, require_caller
 from app.web.present import case_detail, case_summary
+from app.web.printable import require_printable
 
 MAX_JSON_BYTES = 256 * 1024
 
@@ -119,6 +120,7 @@ async def create_case(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
     data = await read_json(request)
+    require_printable(data, svc.desk.missing_glyphs)
     async with svc.db.transaction() as session:
         case = await cases.create_case(session, who.actor, data, cipher=svc.cipher, now=svc.clock())
         body = await _detail(session, case, who, svc)
@@ -172,6 +174,7 @@ async def upload_material(request: web.Request) -> web.Response:
             filename=filename,
             data=data,
             folder=svc.settings.materials_dir,
+            cipher=svc.cipher,
             limit=svc.settings.max_upload_bytes,
             now=svc.clock(),
         )
@@ -226,24 +229,27 @@ async def download_material(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise web.HTTPNotFound() from None
     async with svc.db.transaction() as session:
-        material, path = await materials.open_material(
+        material, data = await materials.open_material(
             session,
             who.actor,
             _case_id(request),
             material_id,
             svc.settings.materials_dir,
+            svc.cipher,
             svc.clock(),
         )
-    response = web.FileResponse(path)
-    response.content_type = material.content_type
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return web.Response(
+        body=data,
+        content_type=material.content_type,
+        headers={"Content-Disposition": "inline", "Cache-Control": "no-store"},
+    )
 
 
 async def _step(request: web.Request, run: Any) -> web.Response:
     who = require_caller(request)
     svc = services(request)
     data = await read_json(request)
+    require_printable(data, svc.desk.missing_glyphs)
     async with svc.db.transaction() as session:
         case = await run(session, who.actor, _case_id(request), data, svc.clock())
         body = await _detail(session, case, who, svc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.domain.cases import State
 from app.domain.grounds import DECLINE_TEXT, REJECT_TEXT, DeclineGround, RejectGround
+from app.domain.live import PARTY_ROLE
 from app.domain.materials import Category
 from app.domain.roles import Role
 
@@ -22,12 +23,16 @@ STATE: dict[str, tuple[str, str]] = {
     State.ARCHIVED: ("已归档", "Archived"),
 }
 
+# Accounts' roles, and the seats of the video room (app/domain/live.py), which share their
+# names: the one table every page and script takes role names from.
 ROLE: dict[str, tuple[str, str]] = {
     Role.ADMIN: ("管理员", "Administrator"),
     Role.MEDIATOR: ("调解员", "Mediator"),
     Role.JUDGE: ("审判员", "Judge"),
     Role.CLERK: ("书记员", "Clerk"),
     Role.KIOSK: ("确认室终端", "Room kiosk"),
+    PARTY_ROLE: ("当事人（本人设备）", "Party (own device)"),
+    "recorder": ("庭审录像", "Court recorder"),
 }
 
 CATEGORY: dict[str, tuple[str, str]] = {

@@ -1,16 +1,26 @@
-"""Room tokens: the door from a logged-in page (or kiosk) into the case's signaling room."""
+"""Room tokens: the door from a logged-in page (or kiosk), or from a party's own device with its
+party token (`X-Party-Token`), into the case's signaling room."""
 
 from __future__ import annotations
 
-from aiohttp import web
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.access import Actor
 from app.domain.cases import State
-from app.domain.errors import WrongState
-from app.domain.live import LIVE_STATES, participant_id, room_role
+from app.domain.errors import NotFound, ValidationError, WrongState
+from app.domain.live import LIVE_STATES, PARTY_ROLE, participant_id, party_participant, room_role
+from app.domain.session import SelfTest
 from app.keys import services
 from app.services import audit, cases
-from app.web.api import _case_id
-from app.web.middleware import require_caller
+from app.services.sessions import PartyPass
+from app.store.models import Case
+from app.web.api import _case_id, read_json
+from app.web.session_api import _who
 from app.web.signaling_setup import ICE_KEY
 from signaling.ice import ice_servers_for
 from signaling.tokens import issue_room_token
@@ -18,34 +28,97 @@ from signaling.tokens import issue_room_token
 TOKEN_SECONDS = 120  # long enough to connect; resumes use the room's own resume token
 
 
+@dataclass(frozen=True)
+class Seat:
+    """Who takes which seat, and what the audit trail says about it."""
+
+    case_id: int
+    participant: str
+    role: str
+    name: str
+    actor: str
+    details: dict[str, Any]
+    ttl_seconds: int
+
+
+def _require_live(case: Case) -> None:
+    if State(case.state) not in LIVE_STATES:
+        raise WrongState(
+            f'案件状态为"{case.state}"，确认室未开放。 / The room is not open in state '
+            f'"{case.state}".'
+        )
+
+
+async def _account_seat(session: AsyncSession, actor: Actor, case_id: int) -> Seat:
+    case = await cases.load_case(session, actor, case_id)
+    _require_live(case)
+    role = room_role(actor, judge_id=case.judge_id)
+    pid = participant_id(actor.role, actor.account_id)
+    return Seat(
+        case.id,
+        pid,
+        role,
+        actor.display_name,
+        actor.username,
+        {"role": role, "participant": pid},
+        TOKEN_SECONDS,
+    )
+
+
+async def _party_seat(
+    session: AsyncSession, who: PartyPass, case_id: int, data: dict[str, Any], now: dt.datetime
+) -> Seat:
+    """A party's own device: only its own case, in the party's seat, under the party's name."""
+    case = await session.get(Case, case_id)
+    name = next((p.name for p in case.parties if p.position == who.party), None) if case else None
+    # Another case than the pass's gets the same answer as a missing case.
+    if case is None or who.case_id != case.id or name is None:
+        raise NotFound(f"没有编号为 {case_id} 的案件。 / No case {case_id}.")
+    _require_live(case)
+    pid = party_participant(case.id, who.party)
+    details: dict[str, Any] = {
+        "role": PARTY_ROLE,
+        "participant": pid,
+        "party": who.party,
+        "device": "own_device",
+    }
+    # The device's own self-test goes on record with its entry: the court can later tell a
+    # party who joined with a failing camera from a connection that broke.
+    test = data.get("self_test")
+    if test is not None:
+        if not isinstance(test, dict):
+            raise ValidationError([("self_test", "must be {camera, microphone, network}")])
+        details["self_test"] = SelfTest.read(test).payload()
+    # The room token must not outlive the pass it was issued on.
+    left = who.expires_at - int(now.timestamp())
+    return Seat(case.id, pid, PARTY_ROLE, name, pid, details, max(1, min(TOKEN_SECONDS, left)))
+
+
 async def room_token(request: web.Request) -> web.Response:
-    who = require_caller(request)
+    who = _who(request)
     svc = services(request)
     now = svc.clock()
+    data = await read_json(request)
     async with svc.db.transaction() as session:
-        case = await cases.load_case(session, who.actor, _case_id(request))
-        if State(case.state) not in LIVE_STATES:
-            raise WrongState(
-                f'案件状态为"{case.state}"，确认室未开放。 / The room is not open in state '
-                f'"{case.state}".'
-            )
-        role = room_role(who.actor, judge_id=case.judge_id)
-        pid = participant_id(who.actor.role, who.actor.account_id)
+        if isinstance(who, PartyPass):
+            seat = await _party_seat(session, who, _case_id(request), data, now)
+        else:
+            seat = await _account_seat(session, who, _case_id(request))
         await audit.append(
             session,
-            actor=who.actor.username,
+            actor=seat.actor,
             action="room.token_issued",
-            case_id=case.id,
-            details={"role": role, "participant": pid},
+            case_id=seat.case_id,
+            details=seat.details,
             now=now,
         )
     token = issue_room_token(
         svc.secret,
-        case_id=case.id,
-        participant_id=pid,
-        role=role,
-        display_name=who.actor.display_name,
-        ttl_seconds=TOKEN_SECONDS,
+        case_id=seat.case_id,
+        participant_id=seat.participant,
+        role=seat.role,
+        display_name=seat.name,
+        ttl_seconds=seat.ttl_seconds,
         now=now.timestamp(),
     )
     scheme = "wss" if request.secure or svc.settings.public_url.startswith("https") else "ws"
@@ -53,10 +126,11 @@ async def room_token(request: web.Request) -> web.Response:
         {
             "token": token,
             "ws_url": f"{scheme}://{request.host}/ws",
-            "ice_servers": ice_servers_for(request.app[ICE_KEY], pid, now.timestamp()),
-            "participant_id": pid,
-            "role": role,
-            "expires_in": TOKEN_SECONDS,
+            "ice_servers": ice_servers_for(request.app[ICE_KEY], seat.participant, now.timestamp()),
+            "participant_id": seat.participant,
+            "role": seat.role,
+            "display_name": seat.name,
+            "expires_in": seat.ttl_seconds,
         }
     )
 

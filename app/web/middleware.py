@@ -13,6 +13,7 @@ from app.domain.errors import (
     DomainError,
     NotFound,
     NotPermitted,
+    StoredFileDamaged,
     TooManyAttempts,
     TransitionRefused,
     Unauthenticated,
@@ -42,6 +43,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
     (Unauthenticated, 401),
     (TooManyAttempts, 429),
+    (StoredFileDamaged, 500),
 ]
 
 

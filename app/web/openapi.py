@@ -101,6 +101,12 @@ _RULING = {
         "signature_level": {"enum": ["B-B", "B-T"]},
         "verify_url": {"type": "string"},
         "outcome": {"enum": ["confirmed", "rejected", "withdrawn"]},
+        "transcript": {
+            "type": ["object", "null"],
+            "description": "the session's transcript archived with the ruling; null when no "
+            "session was held",
+            "properties": {"sha256": {"type": "string"}, "download": {"type": "string"}},
+        },
     },
 }
 
@@ -140,6 +146,22 @@ def _session_paths(case_id: list[dict[str, Any]]) -> dict[str, Any]:
         "type": "object",
         "description": "the derived session state: step, parties, "
         "review, timings, elapsed_seconds, ready_to_confirm, missing_for_confirm",
+        "properties": {
+            "parties": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "consented_at": {"type": ["string", "null"], "format": "date-time"},
+                        "consent_device": {
+                            "enum": ["kiosk", "own_device", None],
+                            "description": "where the party confirmed: the room's kiosk, or "
+                            "their own device (joined with a code); null until they confirm",
+                        },
+                    },
+                },
+            },
+        },
     }
     party = {"party": {"type": "integer"}}
 
@@ -221,12 +243,30 @@ def _session_paths(case_id: list[dict[str, Any]]) -> dict[str, Any]:
             "parameters": case_id,
         },
         "/api/cases/{case_id}/transcript.pdf": {
-            "get": _op(
-                "The signed electronic transcript (笔录)", "judge, clerk", media="application/pdf"
-            ),
+            "get": _transcript_op(),
             "parameters": case_id,
         },
     }
+
+
+def _transcript_op() -> dict[str, Any]:
+    operation = _op(
+        "The signed electronic transcript (笔录): once the ruling is issued, the transcript "
+        "archived with it (the same bytes every time); before, a draft signed on demand",
+        "judge, clerk (audited)",
+        media="application/pdf",
+    )
+    operation["responses"]["200"]["headers"] = {
+        "X-Sifa-Transcript": {
+            "description": "archived: issued with the ruling; draft: rendered at this request",
+            "schema": {"enum": ["archived", "draft"]},
+        },
+        "X-Sifa-Transcript-SHA256": {
+            "description": "the SHA-256 of the body (for an archived one, as recorded at issue)",
+            "schema": {"type": "string"},
+        },
+    }
+    return operation
 
 
 def _recording_paths(case_id: list[dict[str, Any]]) -> dict[str, Any]:
@@ -429,7 +469,8 @@ def document() -> dict[str, Any]:
         },
         "/api/cases/{case_id}/bundle.zip": {
             "get": _op(
-                "The case bundle: ruling, vouchers, materials, audit records, SHA-256 manifest",
+                "The case bundle: ruling, transcript, vouchers, materials, audit records, "
+                "SHA-256 manifest",
                 "clerks of the court",
                 media="application/zip",
             ),

@@ -27,6 +27,7 @@ from app.web.i18n import COOKIE as LANG_COOKIE
 from app.web.i18n import LANGUAGES, language, pick, split_bilingual
 from app.web.middleware import SESSION_COOKIE, require_caller
 from app.web.present import case_detail
+from app.web.printable import require_printable
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "pages"
 HOME = {
@@ -69,6 +70,8 @@ def render(
         "path": request.path_qs,
         "other_lang": "en" if lang == "zh-CN" else "zh-CN",
         "role_label": labels.label(labels.ROLE, who.actor.role.value, lang) if who else "",
+        # For scripts that name people in the video room (data-roles).
+        "role_names": {str(key): labels.label(labels.ROLE, key, lang) for key in labels.ROLE},
     }
     html = request.app[PAGES].get_template(name).render({**base, **context})
     return web.Response(
@@ -251,6 +254,7 @@ async def _render_case(
         events = await audit.events_for_case(session, case.id)
         ruling = await rulings.ruling_of(session, case.id)
         receipts = await rulings.receipts_of(session, case.id)
+        transcript = (await rulings.transcripts_of(session, [case.id])).get(case.id)
         judges = rooms = []
         if who.actor.role is Role.CLERK:
             judges = await accounts.judges_of_court(session, case.court_id)
@@ -267,6 +271,7 @@ async def _render_case(
             "grounds": [g.value for g in DeclineGround],
             "reject_grounds": [g.value for g in RejectGround],
             "ruling": ruling,
+            "transcript": transcript,
             "receipts": {r.party_position: r for r in receipts},
             "window_closes": window_closes(case.agreement_date),
             "problems": problems or [],
@@ -286,6 +291,9 @@ async def case_action(request: web.Request) -> web.Response:
     form = await request.post()
     lang = language(request)
     try:
+        require_printable(
+            {k: v for k, v in form.items() if isinstance(v, str)}, svc.desk.missing_glyphs
+        )
         if action == "issue":
             await rulings.issue(
                 svc.db,
@@ -358,6 +366,7 @@ async def _run_action(
             filename=upload.filename,
             data=upload.file.read(),
             folder=svc.settings.materials_dir,
+            cipher=svc.cipher,
             limit=svc.settings.max_upload_bytes,
             now=now,
         )
@@ -419,6 +428,7 @@ async def new_case_submit(request: web.Request) -> web.Response:
     payload = form_to_application(form)
     lang = language(request)
     try:
+        require_printable(payload, svc.desk.missing_glyphs)
         async with svc.db.transaction() as session:
             case = await cases.create_case(
                 session, who.actor, payload, cipher=svc.cipher, now=svc.clock()

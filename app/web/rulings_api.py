@@ -13,12 +13,26 @@ from app.keys import Services, services
 from app.recording.service import RECORDINGS_KEY
 from app.services import audit, bundle, rulings
 from app.services.cases import load_case
-from app.store.models import Ruling
+from app.store.models import Ruling, Transcript
 from app.web.api import _case_id, _int, _step, read_json
 from app.web.middleware import require_caller
 
 
-def ruling_json(ruling: Ruling, svc: Services) -> dict[str, Any]:
+def transcript_json(transcript: Transcript | None) -> dict[str, Any] | None:
+    if transcript is None:
+        return None
+    return {
+        "sha256": transcript.sha256,
+        "size": transcript.size,
+        "signer_cert_sha256": transcript.signer_cert_sha256,
+        "created_at": transcript.created_at.isoformat(),
+        "download": f"/api/cases/{transcript.case_id}/transcript.pdf",
+    }
+
+
+def ruling_json(
+    ruling: Ruling, svc: Services, transcript: Transcript | None = None
+) -> dict[str, Any]:
     return {
         "case_id": ruling.case_id,
         "outcome": ruling.outcome,
@@ -29,6 +43,7 @@ def ruling_json(ruling: Ruling, svc: Services) -> dict[str, Any]:
         "issued_at": ruling.issued_at.isoformat(),
         "verify_url": f"{svc.settings.public_url}/verify/{ruling.verify_token}",
         "download": f"/api/cases/{ruling.case_id}/ruling.pdf",
+        "transcript": transcript_json(transcript),
     }
 
 
@@ -57,7 +72,8 @@ async def issue(request: web.Request) -> web.Response:
         public_url=svc.settings.public_url,
         now=svc.clock(),
     )
-    return web.json_response(ruling_json(result.ruling, svc), status=201 if result.created else 200)
+    body = ruling_json(result.ruling, svc, result.transcript)
+    return web.json_response(body, status=201 if result.created else 200)
 
 
 async def _pdf(svc: Services, path: str, name: str) -> web.Response:
@@ -188,11 +204,12 @@ async def search(request: web.Request) -> web.Response:
     criteria = parse_search(request.query)
     async with svc.db.transaction() as session:
         rows = (await session.execute(rulings.search_query(who.actor, criteria))).all()
+        transcripts = await rulings.transcripts_of(session, [c.id for c, _ in rows])
     return web.json_response(
         {
             "rulings": [
                 {
-                    **ruling_json(r, svc),
+                    **ruling_json(r, svc, transcripts.get(c.id)),
                     "case_number": c.case_number,
                     "applicants": [p.name for p in c.parties],
                 }
@@ -212,6 +229,7 @@ async def case_bundle(request: web.Request) -> web.Response:
             _case_id(request),
             rulings_dir=svc.settings.rulings_dir,
             materials_dir=svc.settings.materials_dir,
+            cipher=svc.cipher,
             recordings_dir=svc.settings.recordings_dir,
             now=svc.clock(),
         )

@@ -23,6 +23,7 @@ from app.services.sessions import PartyPass, Who
 from app.store.models import Case
 from app.web.api import _case_id, read_json
 from app.web.middleware import require_caller
+from app.web.printable import require_printable
 
 PARTY_HEADER = "X-Party-Token"
 
@@ -69,6 +70,7 @@ def view_json(case: Case, view: rules.SessionView, who: Who) -> dict[str, Any]:
                 "identity_passed": p.identity_passed,
                 "warning_acknowledged_at": _at(p.warning_at),
                 "consented_at": _at(p.consented_at),
+                "consent_device": p.consent_device.value if p.consent_device else None,
                 "answers": None
                 if p.answers is None
                 else {
@@ -124,7 +126,10 @@ def view_json(case: Case, view: rules.SessionView, who: Who) -> dict[str, Any]:
         "target_seconds": view.target_seconds,
         "over_target": view.over_target,
         "ready_to_confirm": not missing,
-        "missing_for_confirm": missing,
+        # Chinese wording as before, for clients that show text; the items carry the code,
+        # the party and both languages, so each screen shows its own language.
+        "missing_for_confirm": [m.zh for m in missing],
+        "missing_for_confirm_items": [m.payload() for m in missing],
     }
 
 
@@ -135,6 +140,7 @@ async def _record(request: web.Request, run: Run, *, party_allowed: bool = False
     who = _who(request) if party_allowed else require_caller(request).actor
     svc = services(request)
     data = await read_json(request)
+    require_printable(data, svc.desk.missing_glyphs)
     async with svc.db.transaction() as session:
         result = await run(session, who, _case_id(request), data, svc.clock())
         body = view_json(result.case, result.view, who)
@@ -244,16 +250,33 @@ async def timeline(request: web.Request) -> web.Response:
     )
 
 
+TRANSCRIPT_HEADER = "X-Sifa-Transcript"  # "archived" (issued with the ruling) or "draft"
+TRANSCRIPT_SHA_HEADER = "X-Sifa-Transcript-SHA256"
+
+
 async def transcript(request: web.Request) -> web.Response:
     actor = require_caller(request).actor
     svc = services(request)
-    case, pdf = await sessions.transcript_pdf(
-        svc.db, svc.desk, actor, _case_id(request), svc.clock()
+    document = await sessions.transcript_pdf(
+        svc.db,
+        svc.desk,
+        actor,
+        _case_id(request),
+        svc.clock(),
+        folder=svc.settings.rulings_dir,
     )
+    kind = "archived" if document.archived else "draft"
+    suffix = "" if document.archived else "-draft"
     return web.Response(
-        body=pdf,
+        body=document.pdf,
         content_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="transcript-{case.id}.pdf"'},
+        headers={
+            "Content-Disposition": (
+                f'inline; filename="transcript-{document.case.id}{suffix}.pdf"'
+            ),
+            TRANSCRIPT_HEADER: kind,
+            TRANSCRIPT_SHA_HEADER: document.sha256,
+        },
     )
 
 

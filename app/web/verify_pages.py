@@ -74,11 +74,13 @@ async def rulings_page(request: web.Request) -> web.Response:
     criteria = parse_search(request.query)
     async with svc.db.transaction() as session:
         rows = (await session.execute(rulings.search_query(who.actor, criteria))).all()
+        transcripts = await rulings.transcripts_of(session, [c.id for c, _ in rows])
     return render(
         request,
         "rulings.html",
         {
             "rows": rows,
+            "transcripts": transcripts,
             "q": request.query,
             "title": pick(language(request), "裁定文书", "Rulings"),
         },

@@ -59,6 +59,17 @@ async def test_application_to_schedule(browser: Any, live_server: Any, tmp_path:
         await mediator.fill(f"input[name=a{i}_address]", "深圳市光明区光明街道")
         await mediator.fill(f"input[name=a{i}_phone]", f"1380000000{i}")
     await mediator.screenshot(path=screenshot_path("mediator-new-application"), full_page=True)
+    # A character the court's font lacks is refused on the form, in Chinese, data kept.
+    await mediator.fill("input[name=a0_name]", "张𪚥")
+    await mediator.click("button.primary.big")
+    await mediator.wait_for_selector("div.alert")
+    alert = await mediator.inner_text("div.alert")
+    assert "无法在文书中印出" in alert and "𪚥" in alert and "Cannot be printed" not in alert
+    assert await mediator.input_value("input[name=a1_name]") == "赵六"
+    await mediator.screenshot(path=screenshot_path("mediator-unprintable-name"), full_page=True)
+    await mediator.fill("input[name=a0_name]", "张三")
+    await mediator.fill("input[name=a0_id_number]", people[0][3])
+    await mediator.fill("input[name=a1_id_number]", people[1][3])
     await mediator.click("button.primary.big")
     await mediator.wait_for_url("**/cases/*")
     case_url = mediator.url

@@ -14,6 +14,8 @@ from app.domain.clock import COURT_TZ
 from app.domain.grounds import RejectGround
 from app.services.demo import sample_application
 
+from integration.conftest import Sifa
+
 
 def small_pdf(text: str = "mediation agreement") -> bytes:
     buffer = io.BytesIO()
@@ -106,3 +108,13 @@ async def decided_case(
         await record_session(judge, kiosk, case_id, agreed=agreed)
     await ok(await judge.post(f"/api/cases/{case_id}/decision", json=decision))
     return case_id
+
+
+async def people(sifa: Sifa) -> tuple[TestClient, TestClient, TestClient, TestClient]:
+    """Mediator, clerk, judge and the kiosk of the room cases are booked into, logged in."""
+    return (
+        await sifa.as_user("mediator"),
+        await sifa.as_user("clerk"),
+        await sifa.as_user("judge"),
+        await sifa.as_user("kiosk1"),
+    )

@@ -26,7 +26,7 @@ from app.services import accounts
 from app.services.demo import sample_application
 
 from integration.conftest import Sifa
-from integration.ruling_flow import decided_case, ok, record_session, scheduled_case
+from integration.ruling_flow import decided_case, ok, people, record_session, scheduled_case
 from realdeps import require_tool
 
 CONFIRM = {"decision": "confirm"}
@@ -36,15 +36,6 @@ REJECT = {"decision": "reject", "ground": "not_voluntary", "reasons": "一方当
 def tool(*args: str) -> subprocess.CompletedProcess[str]:
     path = require_tool(args[0])
     return subprocess.run([path, *args[1:]], capture_output=True, text=True, timeout=60)
-
-
-async def people(sifa: Sifa) -> tuple[Any, Any, Any, Any]:
-    return (
-        await sifa.as_user("mediator"),
-        await sifa.as_user("clerk"),
-        await sifa.as_user("judge"),
-        await sifa.as_user("kiosk1"),
-    )
 
 
 def check_with_tools(pdf: Path, sifa: Sifa, needles: list[str]) -> None:
@@ -274,7 +265,13 @@ async def test_bundle_and_search(sifa: Sifa) -> None:
         "SHA256SUMS",
         "manifest.json",
     } <= names
-    assert any(n.startswith("materials/") for n in names)
+    # Materials leave the sealed store as uploaded: the hash taken at upload matches.
+    uploaded = {
+        m["sha256"] for m in (await ok(await clerk.get(f"/api/cases/{case_id}")))["materials"]
+    }
+    packed = [n for n in names if n.startswith("materials/")]
+    assert packed and all(n.endswith(".pdf") for n in packed)
+    assert {hashlib.sha256(archive.read(n)).hexdigest() for n in packed} == uploaded
     for line in archive.read("SHA256SUMS").decode().splitlines():
         digest, name = line.split("  ", 1)
         assert hashlib.sha256(archive.read(name)).hexdigest() == digest
@@ -316,11 +313,15 @@ async def test_two_issue_requests_at_once_leave_one_ruling(sifa: Sifa) -> None:
         judge.post(f"/api/cases/{case_id}/ruling", json={}),
     )
     assert sorted([first.status, second.status]) in ([200, 201], [201, 409])
-    # The loser's rendered file was removed with its failed record: one file, the recorded one.
+    # The loser's rendered files were removed with its failed record: one ruling and one
+    # transcript, the recorded ones.
     files = list(sifa.settings.rulings_dir.rglob("*.pdf"))
-    assert len(files) == 1
+    assert len(files) == 2
+    [ruling] = [f for f in files if not f.name.endswith("-transcript.pdf")]
+    [transcript] = [f for f in files if f.name.endswith("-transcript.pdf")]
     issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}))
-    assert hashlib.sha256(files[0].read_bytes()).hexdigest() == issued["sha256"]
+    assert hashlib.sha256(ruling.read_bytes()).hexdigest() == issued["sha256"]
+    assert hashlib.sha256(transcript.read_bytes()).hexdigest() == issued["transcript"]["sha256"]
 
 
 async def test_ruling_for_a_passport_holder_names_the_document(sifa: Sifa) -> None:
@@ -331,6 +332,10 @@ async def test_ruling_for_a_passport_holder_names_the_document(sifa: Sifa) -> No
         mediator, clerk, judge, CONFIRM, kiosk=kiosk, application=application
     )
     await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
-    pdf = next(sifa.settings.rulings_dir.rglob("*.pdf"))
+    pdf = next(
+        f
+        for f in sifa.settings.rulings_dir.rglob("*.pdf")
+        if not f.name.endswith("-transcript.pdf")
+    )
     text = "".join(tool("pdftotext", str(pdf), "-").stdout.split())
     assert "护照号码E12345678" in text and "公民身份号码" in text

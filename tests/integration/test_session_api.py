@@ -66,11 +66,6 @@ class People:
 
 @pytest.fixture
 async def people(sifa: Sifa) -> People:
-    # The lead wires these routes in create_app; until then the test adds them, before the
-    # first client starts the app (the router is open until then).
-    known = {r.resource.canonical for r in sifa.app.router.routes() if r.resource is not None}
-    if "/api/cases/{case_id}/session" not in known:
-        sifa.app.router.add_routes(session_api.routes())
     return People(
         await sifa.as_user("mediator"),
         await sifa.as_user("clerk"),
@@ -170,6 +165,19 @@ async def test_the_judge_cannot_confirm_before_every_condition(sifa: Sifa, peopl
     assert "申请人赵六尚未核验身份" in missing and "申请人张三尚未在终端确认" in missing
     state = await ok(await p.judge.get(url(case_id)))
     assert state["missing_for_confirm"] == list(missing)
+    items = state["missing_for_confirm_items"]
+    assert [i["zh"] for i in items] == list(missing)
+    assert {
+        "code": "identity_pending",
+        "party": 1,
+        "party_name": "赵六",
+        "grounds": [],
+        "zh": "申请人赵六尚未核验身份",
+        "en": "Applicant 赵六: identity not yet checked",
+    } in items
+    unclear = next(i for i in items if i["grounds"] == ["unclear"])
+    assert unclear["code"] == "review_pending" and unclear["party"] is None
+    assert unclear["en"] == "Review item “Content unclear” not yet reviewed"
     with pytest.raises(NotReady, match="未经审查认定"):
         await check_ready(sifa, case_id, "reject", "unclear")
     with pytest.raises(ValidationError):

@@ -304,6 +304,7 @@ async def make_submitted_cases(
                 filename=f"协议{i}.pdf",
                 data=PDF + str(i).encode(),
                 folder=settings.materials_dir,
+                cipher=cipher,
                 limit=settings.max_upload_bytes,
                 now=now,
             )

@@ -13,6 +13,7 @@ from app.domain.session import (
     TARGET,
     Answers,
     Event,
+    Gap,
     IdentityCheck,
     Kind,
     NotReady,
@@ -216,6 +217,28 @@ def test_confirm_refusal_lists_every_missing_item() -> None:
     assert not [m for m in missing if "张三" in m]
     assert sum("尚未审查" in m for m in missing) == 6
     assert refused.value.code == "session_not_ready"
+
+
+def test_missing_items_carry_a_code_the_party_and_both_languages() -> None:
+    view = through_identity().add(5, Kind.WARNING_ACK, 0).view()
+    items = view.missing_for_confirm()
+    consent = next(m for m in items if m.gap is Gap.CONSENT_PENDING and m.party == 1)
+    assert consent.name == "赵六" and consent.zh == "申请人赵六尚未在终端确认"
+    assert consent.en == "Applicant 赵六: not yet confirmed at the kiosk"
+    review = next(m for m in items if m.grounds == (RejectGround.PUBLIC_ORDER,))
+    assert review.gap is Gap.REVIEW_PENDING and review.party is None
+    assert review.zh == "审查事项“违背公序良俗”尚未审查"
+    assert review.en == "Review item “Against public order” not yet reviewed"
+    # Only the names stay Chinese in English wording.
+    english = " ".join(m.en.replace("赵六", "").replace("张三", "") for m in items)
+    assert not any("\u4e00" <= c <= "\u9fff" for c in english), english
+    # The refusal keeps one "中文 / English" message: each half lists the items in its language.
+    with pytest.raises(NotReady) as refused:
+        check_decision(view, "confirm", None)
+    zh, en = refused.value.message.split(" / ")
+    assert "申请人赵六尚未在终端确认" in zh
+    assert "Applicant 赵六: not yet confirmed at the kiosk" in en
+    assert refused.value.items == tuple(items)
 
 
 def test_confirm_refused_when_a_party_said_no_or_a_ground_is_present() -> None:

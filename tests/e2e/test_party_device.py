@@ -1,0 +1,264 @@
+"""A party who is not at the hall joins by video from their own device, in real Chromium: the
+mediator issues a one-time code, a phone-sized browser redeems it, tests its camera and
+microphone, waits in the lobby, the judge admits it, video flows both ways, the judge checks the
+party's identity and the party confirms on their own screen.
+
+Also the kiosk's sound and printing, which only a browser can show: a beep when the judge
+arrives, and the print button handing the ruling to the printer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+import pytest
+
+from app.keys import SERVICES
+from app.services import audit
+
+from e2e.session_helpers import (
+    assert_video_plays,
+    at_step,
+    base_of,
+    judge_admits,
+    kiosk_into_lobby,
+    login,
+    screenshot_path,
+    session_server,
+    text_has,
+)
+from e2e.test_ruling_pages import Api, api_login, booked_case
+from integration.ruling_flow import record_session
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+__all__ = ["session_server"]
+
+# Counted in every frame, so a call made inside the ruling's frame is seen by the page too.
+COUNT_OSCILLATORS = """(() => {
+  const make = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function (...args) {
+    window.sifaOscillators = (window.sifaOscillators || 0) + 1;
+    return make.apply(this, args);
+  };
+})();"""
+COUNT_PRINTS = """(() => {
+  // Headless Chromium has no printer: count the request instead of opening a dialog.
+  window.print = () => {
+    try { window.top.sifaPrints = (window.top.sifaPrints || 0) + 1; }
+    catch (e) { window.sifaPrints = (window.sifaPrints || 0) + 1; }
+  };
+})();"""
+
+
+async def own_device(browser: Any, script: str = COUNT_OSCILLATORS) -> Any:
+    """A phone-sized browser with nobody logged in: the party's own device."""
+    context = await browser.new_context(locale="zh-CN", viewport={"width": 420, "height": 900})
+    await context.add_init_script(script)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    return page
+
+
+async def issue_code(browser: Any, base: str, case_id: int, party: int) -> str:
+    mediator = await login(browser, base, "mediator")
+    await mediator.goto(f"{base}/cases/{case_id}/codes")
+    await mediator.click(f"button.issue-code[data-party='{party}']")
+    await text_has(mediator, f"#code-{party}", "-")  # XXXXX-XXXXX
+    await mediator.screenshot(path=screenshot_path("remote-party-1-mediator-code"), full_page=True)
+    code: str = await mediator.inner_text(f"#code-{party}")
+    await mediator.context.close()
+    return code
+
+
+async def oscillators(page: Any) -> int:
+    count: int = await page.evaluate("window.sifaOscillators || 0")
+    return count
+
+
+async def test_a_remote_party_joins_by_video_and_confirms(
+    browser: Any, session_server: Any
+) -> None:
+    base = base_of(session_server)
+    case_id = await booked_case(base)
+    pid = f"party-{case_id}-1"
+    judge = await login(browser, base, "judge")
+    await judge.goto(f"{base}/judge/session/{case_id}")
+    await judge.click("#open-session")
+    await judge.wait_for_selector("#open-session.hidden", state="attached")
+    code = await issue_code(browser, base, case_id, 1)
+
+    phone = await own_device(browser)
+    await phone.goto(f"{base}/join")
+    assert "摄像头" in await phone.inner_text("main")  # told what comes after the code
+    await phone.fill("#code", code)
+    await phone.click("#join-form button")
+    await phone.wait_for_url(f"**/party/session/{case_id}")
+    # The same self-test as the kiosk's, before anyone sees the party.
+    await phone.wait_for_selector("#checkin:not([disabled])", timeout=15_000)
+    for check in ("camera", "microphone", "network"):
+        assert await phone.get_attribute(f"#check-{check}", "data-state") in ("ok", "warn")
+    assert "赵六" in await phone.inner_text("#party-who")
+    await phone.screenshot(path=screenshot_path("remote-party-2-selftest"), full_page=True)
+    await phone.click("#checkin")
+    await phone.wait_for_selector("#lobby[data-state='lobby']", state="attached", timeout=15_000)
+    await text_has(phone, "#lobby-text", "等待审判员")
+    await phone.screenshot(path=screenshot_path("remote-party-3-lobby"), full_page=True)
+    assert await oscillators(phone) == 0  # nothing to announce while waiting
+
+    # The judge sees the party waiting, by name, and lets them in like anyone else.
+    admit = f"button.admit[data-participant='{pid}']"
+    await judge.wait_for_selector(admit, timeout=15_000)
+    assert "赵六" in await judge.inner_text("#lobby")
+    await judge.screenshot(path=screenshot_path("remote-party-4-judge-lobby"), full_page=True)
+    await judge.click(admit)
+    await at_step(judge, "identity")
+    await phone.wait_for_selector("#lobby[data-state='admitted']", state="attached")
+
+    await assert_video_plays(judge, "#remote-video")
+    await assert_video_plays(phone, "#remote-video")
+    await assert_video_plays(phone, "#self-video")
+    await text_has(judge, "#remote-name", "赵六")
+    await text_has(phone, "#remote-name", "审判员")
+    await phone.wait_for_function("(window.sifaOscillators || 0) >= 1")  # the judge was heard
+    await phone.screenshot(path=screenshot_path("remote-party-5-admitted"), full_page=True)
+
+    # The judge checks the remote party's identity on camera, recorded as for anyone.
+    await judge.click(".identity-form[data-party='1'] button[type=submit]")
+    await judge.wait_for_selector(
+        ".party-card[data-party='1'] .identity-status[data-result='passed']"
+    )
+    await phone.wait_for_selector(".party-box[data-party='1'] .status.ok", timeout=10_000)
+    assert await phone.locator(".party-box").count() == 1  # only this party's buttons
+
+    # The party confirms on their own device.
+    await phone.click(".party-box[data-party='1'] button.ack")
+    await phone.wait_for_selector(
+        ".party-box[data-party='1'] button.consent:not([disabled])", timeout=10_000
+    )
+    await phone.click(".party-box[data-party='1'] button.consent")
+    await phone.wait_for_selector(".party-box[data-party='1'] .consented")
+    await phone.screenshot(path=screenshot_path("remote-party-6-confirmed"), full_page=True)
+    await judge.wait_for_selector(
+        ".party-card[data-party='1'] .consent-status[data-done='yes']", timeout=10_000
+    )
+    await judge.screenshot(path=screenshot_path("remote-party-7-judge"), full_page=True)
+
+    # The records: who joined from where, with which device check, and who verified them.
+    async with session_server.app[SERVICES].db.transaction() as session:
+        events = await audit.events_for_case(session, case_id)
+    mine = {e.action: json.loads(e.details) for e in events if e.actor == pid}
+    assert mine["room.token_issued"]["self_test"] == {
+        "camera": True,
+        "microphone": True,
+        "network": True,
+    }
+    assert mine["room.token_issued"]["device"] == "own_device"
+    assert mine["room.join"]["role"] == "party" and "room.admit" in mine
+    assert mine["session.consent"]["device"] == "own_device"
+    identity = next(e for e in events if e.action == "session.identity")
+    assert json.loads(identity.details)["party"] == 1 and identity.actor == "judge"
+    for page in (phone, judge):
+        assert not page.errors, page.errors
+
+
+async def test_hall_and_remote_party_see_each_other(browser: Any, session_server: Any) -> None:
+    """One party at the hall's kiosk, the other at home: each side keeps the judge in the big
+    picture and sees the other in a small one, with its own sound."""
+    base = base_of(session_server)
+    case_id = await booked_case(base)
+    pid = f"party-{case_id}-1"
+    kiosk = await login(browser, base, "kiosk1")
+    judge = await login(browser, base, "judge")
+    await kiosk_into_lobby(kiosk, base, case_id, "mixed")
+    await judge_admits(judge, base, case_id, "mixed")
+    await assert_video_plays(kiosk, "#remote-video")
+
+    code = await issue_code(browser, base, case_id, 1)
+    phone = await own_device(browser)
+    await phone.goto(f"{base}/join")
+    await phone.fill("#code", code)
+    await phone.click("#join-form button")
+    await phone.wait_for_selector("#checkin:not([disabled])", timeout=15_000)
+    await phone.click("#checkin")
+    await judge.wait_for_selector(f"button.admit[data-participant='{pid}']", timeout=15_000)
+    await judge.click(f"button.admit[data-participant='{pid}']")
+
+    await assert_video_plays(phone, "#remote-video")
+    await assert_video_plays(phone, "#others figure[data-role=kiosk] video")
+    await assert_video_plays(kiosk, "#others figure[data-role=party] video")
+    await text_has(phone, "#remote-name", "审判员")  # the judge stays in the big picture
+    await text_has(kiosk, "#remote-name", "审判员")
+    await text_has(kiosk, "#others figure[data-role=party] figcaption", "赵六")
+    # The hall's kiosk no longer taps for the party who takes part from their own device.
+    await kiosk.wait_for_selector(".party-box[data-party='1'] .status.remote")
+    assert await kiosk.locator(".party-box[data-party='1'] button").count() == 0
+    assert await kiosk.locator(".party-box[data-party='0'] button.ack").count() == 1
+    for page in (kiosk, phone):
+        sounds = await page.evaluate(
+            "[...document.querySelectorAll('#remote-audio, #others audio')]"
+            ".filter((a) => a.srcObject).length"
+        )
+        assert sounds == 2, sounds  # the judge's voice and the other party's, side by side
+    await kiosk.screenshot(path=screenshot_path("mixed-kiosk"), full_page=True)
+    await phone.screenshot(path=screenshot_path("mixed-party"), full_page=True)
+
+    # The judge ends the remote party's connection: its picture leaves the kiosk, and the
+    # party's device says so instead of offering to reconnect.
+    await judge.evaluate(f"window.sifaCall.remove('{pid}', 'test')")
+    await kiosk.wait_for_selector("#others figure[data-role=party]", state="detached")
+    await phone.wait_for_selector("#lobby[data-state='closed']", state="attached")
+    await text_has(phone, "#lobby-text", "审判员已结束")
+    assert await phone.is_hidden("#rejoin")
+    await kiosk.wait_for_selector(".party-box[data-party='1'] button.ack")  # the hall takes over
+    for page in (kiosk, phone, judge):
+        assert not page.errors, page.errors
+
+
+async def test_the_kiosk_beeps_when_the_judge_arrives(browser: Any, session_server: Any) -> None:
+    base = base_of(session_server)
+    case_id = await booked_case(base)
+    kiosk = await login(browser, base, "kiosk1")
+    await kiosk.context.add_init_script(COUNT_OSCILLATORS)
+    await kiosk_into_lobby(kiosk, base, case_id, "beep")
+    await kiosk.wait_for_selector("#lobby[data-state='lobby']", state="attached", timeout=15_000)
+    await kiosk.wait_for_timeout(1000)
+    assert await oscillators(kiosk) == 0  # the self-test's level meter makes no sound
+    judge = await login(browser, base, "judge")
+    await judge_admits(judge, base, case_id, "beep")
+    await kiosk.wait_for_selector("#lobby[data-state='admitted']", state="attached")
+    await kiosk.wait_for_function("(window.sifaOscillators || 0) >= 1", timeout=10_000)
+    assert await kiosk.evaluate("window.sifaBeeps || 0") >= 1
+    await kiosk.screenshot(path=screenshot_path("beep-kiosk-admitted"), full_page=True)
+    assert not kiosk.errors, kiosk.errors
+
+
+async def test_the_kiosk_prints_the_ruling(browser: Any, session_server: Any) -> None:
+    base = base_of(session_server)
+    case_id = await booked_case(base)
+    # The hearing itself is driven through the API: this test is about the kiosk's ruling view.
+    async with aiohttp.ClientSession() as s:
+        judge = Api(s, base, await api_login(s, base, "judge"))
+        kiosk_api = Api(s, base, await api_login(s, base, "kiosk1"))
+        opened = await judge.post(f"/api/cases/{case_id}/open-session", {})
+        assert opened.status == 200, await opened.text()
+        await record_session(judge, kiosk_api, case_id)  # type: ignore[arg-type]
+        decided = await judge.post(f"/api/cases/{case_id}/decision", {"decision": "confirm"})
+        assert decided.status == 200, await decided.text()
+        issued = await judge.post(f"/api/cases/{case_id}/ruling", {})
+        assert issued.status in (200, 201), await issued.text()
+
+    kiosk = await login(browser, base, "kiosk1")
+    await kiosk.context.add_init_script(COUNT_PRINTS)
+    await kiosk.goto(f"{base}/kiosk/session/{case_id}")
+    await kiosk.wait_for_selector("#ruling-box:not(.hidden)", timeout=15_000)
+    await kiosk.wait_for_selector("#print")
+    assert await kiosk.evaluate("window.sifaPrints || 0") == 0
+    await kiosk.click("#print")
+    await kiosk.wait_for_function("(window.sifaPrints || 0) >= 1", timeout=5_000)
+    await kiosk.click("#print")
+    await kiosk.wait_for_function("(window.sifaPrints || 0) >= 2", timeout=5_000)
+    await kiosk.screenshot(path=screenshot_path("print-kiosk-ruling"), full_page=True)
+    assert not kiosk.errors, kiosk.errors
