@@ -1,10 +1,12 @@
-"""Writing files so that a crash never leaves half a file under the final name."""
+"""Writing files so that a crash never leaves half a file under the final name, and reading
+stored files back only when they still match the hash recorded for them."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,3 +58,17 @@ def issued_file(path: Path, data: bytes) -> Iterator[None]:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+def read_verified(
+    path: Path, sha256: str, opener: Callable[[bytes], bytes] | None = None
+) -> bytes | None:
+    """The file's bytes (passed through opener, e.g. a decryption) when they still hash to
+    sha256; None when the file is missing, unreadable, does not open or was altered."""
+    try:
+        data = path.read_bytes()
+        if opener is not None:
+            data = opener(data)
+    except (OSError, ValueError):
+        return None
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None

@@ -29,7 +29,7 @@ from app.domain.errors import (
 )
 from app.domain.materials import Category, safe_filename, sniff
 from app.domain.roles import Role
-from app.files import write_atomically
+from app.files import read_verified, write_atomically
 from app.keyring import FieldCipher
 from app.services import audit
 from app.services.cases import load_case
@@ -137,17 +137,19 @@ def read_material(material: Material, folder: Path, cipher: FieldCipher) -> byte
         "材料文件已损坏或被改动，请联系管理员。 / The stored material is damaged or was "
         "altered; contact the administrator."
     )
-    try:
-        stored = (folder / material.storage_name).read_bytes()
-        if material.storage_name.endswith(SEALED_SUFFIX):
-            data = cipher.open(stored, purpose=_purpose(material.case_id, material.sha256))
-        else:
-            data = stored
-    except (OSError, ValueError, InvalidTag):
-        log.error("material %s of case %s cannot be read", material.id, material.case_id)
-        raise damaged from None
-    if hashlib.sha256(data).hexdigest() != material.sha256:
-        log.error("material %s of case %s fails its hash", material.id, material.case_id)
+    purpose = _purpose(material.case_id, material.sha256)
+
+    def unseal(stored: bytes) -> bytes:
+        try:
+            return cipher.open(stored, purpose=purpose)
+        except InvalidTag:
+            raise ValueError("does not decrypt") from None
+
+    sealed = material.storage_name.endswith(SEALED_SUFFIX)
+    path = folder / material.storage_name
+    data = read_verified(path, material.sha256, unseal if sealed else None)
+    if data is None:
+        log.error("material %s of case %s is unreadable or altered", material.id, material.case_id)
         raise damaged
     return data
 

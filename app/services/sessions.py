@@ -34,6 +34,7 @@ from app.domain.errors import (
 )
 from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
 from app.domain.roles import Role
+from app.files import read_verified
 from app.ruling.desk import RulingDesk
 from app.services import audit
 from app.services.cases import load_case, names_for
@@ -758,13 +759,9 @@ def _archived_bytes(stored: Transcript, folder: Path) -> bytes:
         "笔录文件已损坏或被改动，请联系管理员。 / The archived transcript is damaged or was "
         "altered; contact the administrator."
     )
-    try:
-        pdf = (folder / stored.storage_name).read_bytes()
-    except OSError:
-        log.error("transcript %s of case %s cannot be read", stored.id, stored.case_id)
-        raise damaged from None
-    if hashlib.sha256(pdf).hexdigest() != stored.sha256:
-        log.error("transcript %s of case %s fails its hash", stored.id, stored.case_id)
+    pdf = read_verified(folder / stored.storage_name, stored.sha256)
+    if pdf is None:
+        log.error("transcript %s of case %s is unreadable or altered", stored.id, stored.case_id)
         raise damaged
     return pdf
 

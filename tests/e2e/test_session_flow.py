@@ -4,6 +4,9 @@ video both ways, records through the pages, the ruling served at the kiosk."""
 from __future__ import annotations
 
 import asyncio
+import io
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,6 +15,7 @@ import pytest
 from app.ruling.pki import read_certificates
 from app.ruling.verify import verify_pdf
 
+from e2e.intake_flow import file_and_book
 from e2e.session_helpers import (
     api_headers,
     assert_video_plays,
@@ -55,20 +59,30 @@ async def issue_and_serve(judge: Any, kiosk: Any, shot: str, parties: int = 2) -
     await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-5-served"), full_page=True)
 
 
-async def clerk_ruling_validates(server: Any, base: str, case_id: int) -> None:
-    async with aiohttp.ClientSession() as s:
-        clerk = await api_headers(s, base, "clerk")
-        async with s.get(f"{base}/api/cases/{case_id}/ruling.pdf", headers=clerk) as r:
-            assert r.status == 200
-            pdf = await r.read()
+async def clerk_ruling_validates(server: Any, base: str, case_id: int, clerk: Any) -> None:
+    """The clerk finds the case on the rulings page and downloads the ruling and the bundle
+    with the browser's own session; the ruling's signature validates."""
+    await clerk.goto(f"{base}/rulings")
+    link = clerk.locator(f"a[href='/api/cases/{case_id}/ruling.pdf']")
+    response = await clerk.request.get(base + str(await link.get_attribute("href")))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    pdf = await response.body()
     roots = read_certificates([server.certs_dir / "dev-root-ca.pem"])
     result = await asyncio.to_thread(verify_pdf, pdf, roots)
     assert result.ok, result.problems
+    bundle = clerk.locator(f"a[href='/api/cases/{case_id}/bundle.zip']")
+    archive = await clerk.request.get(base + str(await bundle.get_attribute("href")))
+    names = zipfile.ZipFile(io.BytesIO(await archive.body())).namelist()
+    assert {"ruling.pdf", "transcript.pdf", "SHA256SUMS"} <= set(names), names
 
 
-async def test_confirmation_end_to_end(browser: Any, session_server: Any) -> None:
+async def test_confirmation_end_to_end(browser: Any, session_server: Any, tmp_path: Path) -> None:
+    """Every user in their own browser context, from the mediator's application to the clerk's
+    validated download."""
     base = base_of(session_server)
-    case_id = await booked_case(base)
+    mediator = await login(browser, base, "mediator")
+    clerk = await login(browser, base, "clerk")
+    case_id = await file_and_book(mediator, clerk, base, tmp_path)
     kiosk = await login(browser, base, "kiosk1")
     judge = await login(browser, base, "judge")
     await kiosk_into_lobby(kiosk, base, case_id, "confirm")
@@ -97,9 +111,8 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any) -> Non
     await text_has(judge, "#receipt-status", "赵六")
     await judge.screenshot(path=screenshot_path("confirm-judge-5-issued"), full_page=True)
     assert await kiosk.evaluate("window.sifaBeeps || 0") >= 1  # the judge's arrival was heard
-    await clerk_ruling_validates(session_server, base, case_id)
+    await clerk_ruling_validates(session_server, base, case_id, clerk)
 
-    clerk = await login(browser, base, "clerk")
     await clerk.goto(f"{base}/board")
     await clerk.wait_for_selector("#board tr[data-step='closed']")
     await clerk.screenshot(path=screenshot_path("clerk-board"), full_page=True)
@@ -109,7 +122,7 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any) -> Non
     await clerk.goto(f"{base}/cases/{case_id}/timeline")
     assert "当事人确认" in await clerk.inner_text("#timeline")
     await clerk.screenshot(path=screenshot_path("clerk-timeline"), full_page=True)
-    for page in (kiosk, judge, clerk):
+    for page in (mediator, kiosk, judge, clerk):
         assert not page.errors, page.errors
 
 
@@ -144,7 +157,7 @@ async def test_rejection_path(browser: Any, session_server: Any) -> None:
         clerk = await api_headers(s, base, "clerk")
         async with s.get(f"{base}/api/cases/{case_id}", headers=clerk) as r:
             assert (await r.json())["state"] == "served"
-    await clerk_ruling_validates(session_server, base, case_id)
+    await clerk_ruling_validates(session_server, base, case_id, await login(browser, base, "clerk"))
 
 
 async def test_kiosk_reload_continues_from_the_same_step(browser: Any, session_server: Any) -> None:

@@ -12,7 +12,11 @@ from reportlab.pdfgen import canvas
 
 from app.domain.clock import COURT_TZ
 from app.domain.grounds import RejectGround
+from app.domain.roles import Role
+from app.keys import SERVICES
+from app.services import accounts
 from app.services.demo import sample_application
+from app.store.models import Committee, Court
 
 from integration.conftest import Sifa
 
@@ -118,3 +122,23 @@ async def people(sifa: Sifa) -> tuple[TestClient, TestClient, TestClient, TestCl
         await sifa.as_user("judge"),
         await sifa.as_user("kiosk1"),
     )
+
+
+async def add_other_court_clerk(sifa: Sifa) -> TestClient:
+    """A clerk of another court (宝安, 粤0306), logged in: sees none of this court's cases."""
+    async with sifa.app[SERVICES].db.transaction() as session:
+        court = Court(name="深圳市宝安区人民法院", code="粤0306")
+        session.add(court)
+        await session.flush()
+        session.add(Committee(name="新安街道人民调解委员会", court_id=court.id))
+        await session.flush()
+        await accounts.add_account(
+            session,
+            username="clerk_ba",
+            password="password-2",
+            role=Role.CLERK,
+            display_name="宝安书记员",
+            binding=accounts.Binding(court="粤0306"),
+            now=sifa.clock.now,
+        )
+    return await sifa.as_user("clerk_ba", "password-2")

@@ -66,10 +66,7 @@ async def test_kiosk_and_judge_meet_through_the_app(served: Sifa) -> None:
         kiosk_peer = MediaPeer(session, ws_url, kiosk_door["participant_id"])
         try:
             await judge_peer.join(judge_door["token"], case_id)
-            await kiosk_peer.join(kiosk_door["token"], case_id)
-            await judge_peer.client.expect("presence", event="joined", within=5)
-            await judge_peer.client.send({"type": "admit", "participant": kiosk_peer.id})
-            await kiosk_peer.client.expect("admitted")
+            await judge_peer.admits(kiosk_peer, kiosk_door["token"])
             await judge_peer.wait_frames(kiosk_peer.id, video=15, audio=15)
             await kiosk_peer.wait_frames(judge_peer.id, video=15, audio=15)
         finally:

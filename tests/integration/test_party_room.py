@@ -134,10 +134,7 @@ async def test_the_judge_admits_a_remote_party_and_checks_identity(served: Sifa)
         party_peer = MediaPeer(session, ws_url, party_door["participant_id"])
         try:
             await judge_peer.join(judge_door["token"], case_id)
-            await kiosk_peer.join(kiosk_door["token"], case_id)
-            await judge_peer.client.expect("presence", event="joined", within=5)
-            await judge_peer.client.send({"type": "admit", "participant": kiosk_peer.id})
-            await kiosk_peer.client.expect("admitted")
+            await judge_peer.admits(kiosk_peer, kiosk_door["token"])
 
             # The party waits in the lobby, seeing nobody; the judge sees who waits, by name.
             welcome = await party_peer.join(party_door["token"], case_id)

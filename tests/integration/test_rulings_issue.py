@@ -26,7 +26,14 @@ from app.services import accounts
 from app.services.demo import sample_application
 
 from integration.conftest import Sifa
-from integration.ruling_flow import decided_case, ok, people, record_session, scheduled_case
+from integration.ruling_flow import (
+    add_other_court_clerk,
+    decided_case,
+    ok,
+    people,
+    record_session,
+    scheduled_case,
+)
 from realdeps import require_tool
 
 CONFIRM = {"decision": "confirm"}
@@ -221,24 +228,7 @@ async def test_refusals(sifa: Sifa) -> None:
     assert len(listed["receipts"]) == 1
     # Only clerks download the bundle; a clerk of another court does not see the ruling.
     assert (await judge.get(f"/api/cases/{case_id}/bundle.zip")).status == 403
-    async with db.transaction() as session:
-        from app.store.models import Committee, Court
-
-        court = Court(name="深圳市宝安区人民法院", code="粤0306")
-        session.add(court)
-        await session.flush()
-        session.add(Committee(name="新安街道人民调解委员会", court_id=court.id))
-        await session.flush()
-        await accounts.add_account(
-            session,
-            username="clerk_ba",
-            password="password-2",
-            role=Role.CLERK,
-            display_name="宝安书记员",
-            binding=accounts.Binding(court="粤0306"),
-            now=sifa.clock.now,
-        )
-    other_clerk = await sifa.as_user("clerk_ba", "password-2")
+    other_clerk = await add_other_court_clerk(sifa)
     assert (await other_clerk.get(f"/api/cases/{case_id}/ruling.pdf")).status == 404
     assert (await other_clerk.get(f"/api/cases/{case_id}/bundle.zip")).status == 404
     assert (await ok(await other_clerk.get("/api/rulings")))["rulings"] == []

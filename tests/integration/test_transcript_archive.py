@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from alembic import command
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from app.domain.clock import COURT_TZ
-from app.domain.roles import Role
 from app.keys import SERVICES
 from app.main import create_app
 from app.ruling.errors import GlyphError
@@ -33,10 +31,17 @@ from app.services import accounts, sessions
 from app.services.demo import sample_application
 from app.store.db import Database
 from app.store.migrate import alembic_config, upgrade
-from app.store.models import Account, AuditEvent, Committee, Court, Ruling, Transcript
+from app.store.models import Account, AuditEvent, Ruling, Transcript
 
 from integration.conftest import Clock, Sifa, make_settings, prepare
-from integration.ruling_flow import decided_case, ok, people, record_session, scheduled_case
+from integration.ruling_flow import (
+    add_other_court_clerk,
+    decided_case,
+    ok,
+    people,
+    record_session,
+    scheduled_case,
+)
 from realdeps import require_tool
 
 CONFIRM = {"decision": "confirm"}
@@ -75,25 +80,6 @@ async def stored(sifa: Sifa, case_id: int) -> tuple[Ruling, Transcript | None, i
         )
     assert ruling is not None
     return ruling, transcript, int(count or 0)
-
-
-async def add_other_court_clerk(sifa: Sifa) -> TestClient:
-    async with sifa.app[SERVICES].db.transaction() as session:
-        court = Court(name="深圳市宝安区人民法院", code="粤0306")
-        session.add(court)
-        await session.flush()
-        session.add(Committee(name="新安街道人民调解委员会", court_id=court.id))
-        await session.flush()
-        await accounts.add_account(
-            session,
-            username="clerk_ba",
-            password="password-2",
-            role=Role.CLERK,
-            display_name="宝安书记员",
-            binding=accounts.Binding(court="粤0306"),
-            now=sifa.clock.now,
-        )
-    return await sifa.as_user("clerk_ba", "password-2")
 
 
 async def test_the_transcript_is_archived_signed_and_served_byte_for_byte(

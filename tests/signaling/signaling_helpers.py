@@ -233,6 +233,14 @@ class MediaPeer:
     async def resume(self) -> Message:
         return await self.client.reconnect(self.case_id, self.id, self.resume_token)
 
+    async def admits(self, other: MediaPeer, token: str) -> None:
+        """As the judge, already seated: other joins with token, waits and is admitted."""
+        assert self.case_id is not None
+        await other.join(token, self.case_id)
+        await self.client.expect("presence", event="joined", within=5)
+        await self.client.send({"type": "admit", "participant": other.id})
+        await other.client.expect("admitted")
+
     def _pc(self, remote: str) -> RTCPeerConnection:
         pc = self.pcs.get(remote)
         if pc is None:
