@@ -198,6 +198,9 @@ class VoucherData:
     acknowledged_at: datetime  # timezone-aware; printed in Beijing time
     served_by: str  # e.g. 书记员李四
     verification_url: str
+    # Served on the recipient's own device through the court's platform (a party who joined
+    # with a one-time code) rather than at the room's kiosk: the voucher words it so.
+    own_device: bool = False
 
     def __post_init__(self) -> None:
         _check_text(self)

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Actor
 from app.domain.cases import State, Step, advance
-from app.domain.clock import COURT_TZ, court_date
+from app.domain.clock import COURT_TZ, court_date, court_time
 from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError, WrongState
 from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
 from app.domain.people import IdType
@@ -27,6 +28,7 @@ from app.ruling import model as doc
 from app.ruling.desk import RulingDesk
 from app.services import audit, sessions
 from app.services.cases import _take_step, load_case, names_for, visible_cases
+from app.services.sessions import PartyPass, Who
 from app.store.db import Database
 from app.store.models import Case, Party, Room, Ruling, ServiceReceipt, Transcript
 
@@ -39,6 +41,11 @@ ID_LABEL = {
     IdType.TAIWAN_PERMIT: "台湾居民来往大陆通行证号码",
 }
 SERVICE_METHOD = "在线司法确认室当场电子送达，受送达人于终端确认签收"
+# A party who joined from their own device with the mediator's one-time code is served there
+# (人民法院在线诉讼规则 arts 29-32: electronic service through the court's platform).
+OWN_DEVICE_METHOD = "通过人民法院在线服务平台向受送达人本人设备电子送达，受送达人于本人设备确认签收"
+OWN_DEVICE_PLACE = "受送达人本人设备"
+SERVABLE = frozenset({State.RULING_ISSUED, State.SERVED})
 
 
 async def decide(
@@ -238,24 +245,57 @@ async def transcripts_of(session: AsyncSession, case_ids: list[int]) -> dict[int
     return {t.case_id: t for t in rows}
 
 
+def _recipient(who: Who, position: int | None) -> int:
+    """Whose receipt: a party's own device only its own; the room's kiosk names the party
+    sitting in front of it. Nobody else acknowledges for a party."""
+    if isinstance(who, PartyPass):
+        if position is not None and position != who.party:
+            raise NotPermitted("只能为本人签收。 / A party acknowledges receipt only for themself.")
+        return who.party
+    if who.role is not Role.KIOSK:
+        raise NotPermitted("须在确认室终端签收。 / Receipt is acknowledged at the room's kiosk.")
+    if position is None:
+        raise ValidationError([("party", "must be the party's position (0, 1, …)")])
+    return position
+
+
+def _already(receipt: ServiceReceipt) -> Conflict:
+    at = court_time(receipt.acknowledged_at).strftime("%H:%M:%S")
+    return Conflict(
+        f"申请人{receipt.recipient_name}已于{at}签收，不能重复签收。 / "
+        f"{receipt.recipient_name} already acknowledged receipt at {at}.",
+        code="already_acknowledged",
+    )
+
+
+async def _receipt_of(session: AsyncSession, case_id: int, position: int) -> ServiceReceipt | None:
+    return await session.scalar(
+        select(ServiceReceipt).where(
+            ServiceReceipt.case_id == case_id, ServiceReceipt.party_position == position
+        )
+    )
+
+
 async def acknowledge(
     db: Database,
     desk: RulingDesk,
-    actor: Actor,
+    who: Who,
     case_id: int,
-    position: int,
+    position: int | None,
     *,
     folder: Path,
     public_url: str,
     now: dt.datetime,
 ) -> ServiceReceipt:
-    """A party at the kiosk acknowledges receipt: record it and sign a service voucher."""
-    if actor.role is not Role.KIOSK:
-        raise NotPermitted("须在确认室终端签收。 / Receipt is acknowledged at the room's kiosk.")
+    """A party acknowledges receipt, at the room's kiosk or on their own device: record it and
+    sign a service voucher. Each party acknowledges once; a second time is refused, so a
+    voucher always names the one act of receipt."""
+    position = _recipient(who, position)
+    own_device = isinstance(who, PartyPass)
     async with db.transaction() as session:
-        case = await load_case(session, actor, case_id)
+        case = await sessions.case_for(session, who, case_id)
         ruling = await ruling_of(session, case.id)
-        if ruling is None or State(case.state) not in (State.RULING_ISSUED, State.SERVED):
+        if ruling is None or State(case.state) not in SERVABLE:
             raise WrongState(
                 f'案件状态为"{case.state}"，尚无可送达的裁定。 / No ruling to serve in state '
                 f'"{case.state}".'
@@ -263,69 +303,79 @@ async def acknowledge(
         party = next((p for p in case.parties if p.position == position), None)
         if party is None:
             raise ValidationError([("party", "没有该当事人。 / No such party.")])
-        done = await session.scalar(
-            select(ServiceReceipt).where(
-                ServiceReceipt.case_id == case.id, ServiceReceipt.party_position == position
-            )
-        )
+        done = await _receipt_of(session, case.id, position)
         if done is not None:
-            return done
-        room = await session.get(Room, case.room_id)
+            raise _already(done)
         names = await names_for(session, case)
-        assert case.case_number and room is not None and case.clerk_id
-        device = f"{room.name}（终端 {actor.username}）"
+        assert case.case_number and case.clerk_id
+        if own_device:
+            device, method = OWN_DEVICE_PLACE, OWN_DEVICE_METHOD
+        else:
+            room = await session.get(Room, case.room_id)
+            assert room is not None
+            device, method = f"{room.name}（终端 {who.username}）", SERVICE_METHOD
         voucher = doc.VoucherData(
             court_name=names.court,
             case_number=case.case_number,
             document_title="民事裁定书",
             document_sha256=ruling.sha256,
             recipient_name=party.name,
-            method=SERVICE_METHOD,
+            method=method,
             place=device,
             acknowledged_at=now,
             served_by=f"书记员{names.accounts[case.clerk_id]}",
             verification_url=f"{public_url}/verify/{ruling.verify_token}",
+            own_device=own_device,
         )
     pdf = await desk.voucher(voucher)
     storage_name = f"{court_date(now).year}/{case_id}-voucher-{position}-{secrets.token_hex(4)}.pdf"
-    with issued_file(folder / storage_name, pdf):
-        async with db.transaction() as session:
-            case = await load_case(session, actor, case_id)
-            receipt = ServiceReceipt(
-                case_id=case.id,
-                party_position=position,
-                recipient_name=voucher.recipient_name,
-                acknowledged_at=now,
-                device=device,
-                method=SERVICE_METHOD,
-                voucher_storage_name=storage_name,
-                voucher_sha256=hashlib.sha256(pdf).hexdigest(),
-            )
-            session.add(receipt)
-            await session.flush()
-            await audit.append(
-                session,
-                actor=actor.username,
-                action="service.acknowledged",
-                case_id=case.id,
-                details={
-                    "party": position,
-                    "device": device,
-                    "method": SERVICE_METHOD,
-                    "voucher_sha256": receipt.voucher_sha256,
-                },
-                now=now,
-            )
-            count = len(
-                (
-                    await session.execute(
-                        select(ServiceReceipt.id).where(ServiceReceipt.case_id == case.id)
-                    )
-                ).all()
-            )
-            if count == len(case.parties) and State(case.state) is State.RULING_ISSUED:
-                system = Actor(0, "system", Role.SYSTEM, "system")
-                await _take_step(session, system, case, Step.SERVE, now, {"parties": count})
+    details: dict[str, Any] = {"party": position, "device": device, "method": method}
+    if isinstance(who, PartyPass):
+        details["code"] = who.code_id  # which redemption of which join code
+    try:
+        with issued_file(folder / storage_name, pdf):
+            async with db.transaction() as session:
+                case = await sessions.case_for(session, who, case_id)
+                # Checked again: another tap (the kiosk, a second device) may have won the race
+                # while the voucher was being signed; the unique key catches the rest.
+                done = await _receipt_of(session, case.id, position)
+                if done is not None:
+                    raise _already(done)
+                receipt = ServiceReceipt(
+                    case_id=case.id,
+                    party_position=position,
+                    recipient_name=voucher.recipient_name,
+                    acknowledged_at=now,
+                    device=device,
+                    method=method,
+                    voucher_storage_name=storage_name,
+                    voucher_sha256=hashlib.sha256(pdf).hexdigest(),
+                )
+                session.add(receipt)
+                await session.flush()
+                await audit.append(
+                    session,
+                    actor=who.username,
+                    action="service.acknowledged",
+                    case_id=case.id,
+                    details={**details, "voucher_sha256": receipt.voucher_sha256},
+                    now=now,
+                )
+                count = len(
+                    (
+                        await session.execute(
+                            select(ServiceReceipt.id).where(ServiceReceipt.case_id == case.id)
+                        )
+                    ).all()
+                )
+                if count == len(case.parties) and State(case.state) is State.RULING_ISSUED:
+                    system = Actor(0, "system", Role.SYSTEM, "system")
+                    await _take_step(session, system, case, Step.SERVE, now, {"parties": count})
+    except IntegrityError:
+        raise Conflict(
+            "该当事人已签收，不能重复签收。 / This party already acknowledged receipt.",
+            code="already_acknowledged",
+        ) from None
     return receipt
 
 

@@ -33,6 +33,7 @@ from app.domain.errors import (
     WrongState,
 )
 from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
+from app.domain.live import party_participant
 from app.domain.roles import Role
 from app.files import read_verified
 from app.ruling.desk import RulingDesk
@@ -218,7 +219,9 @@ async def join(session: AsyncSession, code: object, secret: bytes, now: dt.datet
 # --- loading and appending -----------------------------------------------------------------
 
 
-async def _case_for(session: AsyncSession, who: Who, case_id: int) -> Case:
+async def case_for(session: AsyncSession, who: Who, case_id: int) -> Case:
+    """The case as the caller may see it: an account by its access rules; a party's pass only
+    its own case while the room may see it (any other case reads as missing)."""
     if isinstance(who, Actor):
         return await load_case(session, who, case_id)
     case = await session.get(Case, case_id)
@@ -382,7 +385,7 @@ async def _prepare(
     what: str,
     now: dt.datetime,
 ) -> tuple[Case, rules.SessionView]:
-    case = await _case_for(session, who, case_id)
+    case = await case_for(session, who, case_id)
     _require_state(case, states, what)
     await _lock(session, case)
     return case, await view_of(session, case, now)
@@ -396,7 +399,7 @@ async def _done(session: AsyncSession, case: Case, now: dt.datetime) -> Result:
 
 
 async def read_state(session: AsyncSession, who: Who, case_id: int, now: dt.datetime) -> Result:
-    case = await _case_for(session, who, case_id)
+    case = await case_for(session, who, case_id)
     return await _done(session, case, now)
 
 
@@ -603,7 +606,7 @@ class TimelineItem:
 
 
 async def timeline(session: AsyncSession, who: Who, case_id: int) -> list[TimelineItem]:
-    case = await _case_for(session, who, case_id)
+    case = await case_for(session, who, case_id)
     items: list[tuple[dt.datetime, int, int, TimelineItem]] = []
     for row in await _rows(session, case.id):
         kind = rules.Kind(row.kind)
@@ -651,6 +654,9 @@ async def timeline(session: AsyncSession, who: Who, case_id: int) -> list[Timeli
 # --- transcript (笔录) ---------------------------------------------------------------------
 
 DEVICE_TEXT = {"kiosk": "确认室终端", "own_device": "本人设备"}
+# Entering the video room is when a remote party joined the hearing; redeeming the code is
+# the fallback for a device whose video never connected (it still acted in the session).
+_JOIN_ACTIONS = ("room.join", "session.party_joined")
 
 
 @dataclass(frozen=True)
@@ -666,6 +672,10 @@ class TranscriptParty:
     agreed_freely: bool | None
     understands: bool | None
     answer_note: str
+    remote: bool = False  # on their own device (a join code), not at the hall's room
+    joined_at: dt.datetime | None = None  # when a remote party joined this session
+    warning_device: str = DEVICE_TEXT["kiosk"]
+    consent_device: str = DEVICE_TEXT["kiosk"]
 
 
 @dataclass(frozen=True)
@@ -677,15 +687,81 @@ class TranscriptReviewItem:
     note: str
 
 
+@dataclass(frozen=True)
+class _Attendance:
+    remote: bool
+    joined_at: dt.datetime | None
+    warning_device: str
+    consent_device: str
+
+
+def _join_time(times: list[dt.datetime], started: dt.datetime | None) -> dt.datetime | None:
+    """The seat's entry that this session saw: its latest entry by the session's start (a
+    reconvened session keeps the seat that was already in the room), else its first after."""
+    if not times:
+        return None
+    before = [t for t in times if started is not None and t <= started]
+    return before[-1] if before else min(times)
+
+
+async def _attendance(
+    session: AsyncSession, case: Case, view: rules.SessionView
+) -> dict[int, _Attendance]:
+    """How each party took part in the session the transcript covers: at the hall's room
+    (the kiosk acted for them) or remotely on their own device (their seat's records).
+
+    Where the party confirmed decides; without a confirmation (a party who said no), whether
+    their own device entered the room. The seat acts under the party's pass name in both the
+    session's records and the room's audit (app/domain/live.py party_participant)."""
+    seats = {p.position: party_participant(case.id, p.position) for p in view.parties}
+    warned_on_device = {
+        row.party_position
+        for row in await _rows(session, case.id)
+        if row.session_no == view.number
+        and row.kind == rules.Kind.WARNING_ACK.value
+        and row.party_position is not None
+        and row.actor == seats.get(row.party_position)
+    }
+    result = await session.execute(
+        select(AuditEvent.actor, AuditEvent.action, AuditEvent.at)
+        .where(
+            AuditEvent.case_id == case.id,
+            AuditEvent.action.in_(_JOIN_ACTIONS),
+            AuditEvent.actor.in_(list(seats.values())),
+        )
+        .order_by(AuditEvent.seq)
+    )
+    joins: dict[tuple[str, str], list[dt.datetime]] = {}
+    for actor, action, at in result.all():
+        joins.setdefault((actor, action), []).append(at)
+    out = {}
+    for p in view.parties:
+        seat = seats[p.position]
+        entered = joins.get((seat, "room.join")) or joins.get((seat, "session.party_joined")) or []
+        if p.consent_device is not None:
+            remote = p.consent_device is rules.Device.OWN_DEVICE
+        else:
+            remote = bool(joins.get((seat, "room.join")))
+        out[p.position] = _Attendance(
+            remote=remote,
+            joined_at=_join_time(sorted(entered), view.started_at) if remote else None,
+            warning_device=DEVICE_TEXT["own_device" if p.position in warned_on_device else "kiosk"],
+            consent_device=DEVICE_TEXT[(p.consent_device or rules.Device.KIOSK).value],
+        )
+    return out
+
+
 async def _transcript_context(
     session: AsyncSession, case: Case, now: dt.datetime
 ) -> dict[str, Any]:
     view = await view_of(session, case, now)
     names = await names_for(session, case)
     room = await session.get(Room, case.room_id) if case.room_id else None
+    attendance = await _attendance(session, case, view)
     parties = []
     for p in view.parties:
         check = p.identity
+        how = attendance[p.position]
         parties.append(
             TranscriptParty(
                 name=p.name,
@@ -699,6 +775,10 @@ async def _transcript_context(
                 agreed_freely=p.answers.agreed_freely if p.answers else None,
                 understands=p.answers.understands if p.answers else None,
                 answer_note=p.answers.note if p.answers else "",
+                remote=how.remote,
+                joined_at=how.joined_at,
+                warning_device=how.warning_device,
+                consent_device=how.consent_device,
             )
         )
     review = [

@@ -86,6 +86,8 @@ async function joinRoom() {
     const who = detail.participant || {};
     if (["left", "removed"].includes(detail.event)) {
       dropTile(who.id);
+      // call.js closes the link itself, and a closed link reports no state change.
+      if (peerStates.delete(who.id)) drawConnections();
       // Someone gone has no connection to warn about any more.
       if (quality.delete(who.id)) drawQuality();
     } else if (who.admitted) {
@@ -96,24 +98,14 @@ async function joinRoom() {
   });
   call.addEventListener("ended", () => {
     for (const id of [...tiles.keys()]) dropTile(id);
+    peerStates.clear();
     drawWhere();
   });
   call.addEventListener("track", ({ detail }) => showTrack(detail));
-  // One state per connection (the room, a party's device, the court's recorder): the last
-  // one to change alone would hide a broken link behind a healthy one.
-  const peerStates = new Map();
   call.addEventListener("peerstate", ({ detail }) => {
     if (detail.state === "closed") peerStates.delete(detail.participant);
     else peerStates.set(detail.participant, detail.state);
-    const sep = lang === "en" ? ": " : "：";
-    const parts = [...peerStates].map(([id, state]) => {
-      // The recorder is hidden from presence lists, so it has no name there.
-      const who = call.participants.get(id);
-      return `${who ? who.name : id.includes("recorder") ? roleName("recorder") : id}${sep}${CONN[state] || state}`;
-    });
-    $("conn-state").textContent = parts.join(" · ");
-    const states = [...peerStates.values()];
-    $("conn-state").dataset.state = states.find((x) => x !== "connected") || (states.length ? "connected" : "");
+    drawConnections();
   });
   // The server sends a level only when it changes (ok, poor past 10% loss, bad past 15%):
   // keep each participant's latest and show every one not ok.
@@ -128,6 +120,25 @@ async function joinRoom() {
     if (detail.code !== "negotiation") say(detail.message);
   });
   await call.start();
+}
+
+// One state per connection (the room, a party's device, the court's recorder): the last one to
+// change alone would hide a broken link behind a healthy one.
+const peerStates = new Map();
+function drawConnections() {
+  const sep = lang === "en" ? ": " : "：";
+  const parts = [...peerStates].map(([id, state]) => {
+    // The recorder is hidden from presence lists, so it has no name there.
+    const who = call && call.participants.get(id);
+    const name = who ? who.name : id.includes("recorder") ? roleName("recorder") : id;
+    // One piece per connection, never broken inside a name.
+    const part = Object.assign(document.createElement("span"), { textContent: `${name}${sep}${CONN[state] || state}` });
+    part.dataset.state = state;
+    return part;
+  });
+  $("conn-state").replaceChildren(...parts.flatMap((part, i) => (i ? [" · ", part] : [part])));
+  const states = [...peerStates.values()];
+  $("conn-state").dataset.state = states.find((x) => x !== "connected") || (states.length ? "connected" : "");
 }
 
 // -- one tile per person in the room ---------------------------------------------------------
@@ -264,11 +275,13 @@ function drawLobby(waiting) {
       const li = document.createElement("li");
       li.dataset.participant = p.id;
       li.dataset.role = p.role;
+      // The name stands beside the button; the button names them only to screen readers.
       const button = Object.assign(document.createElement("button"), {
         type: "button",
         className: "primary admit",
-        textContent: `${T.admit}${lang === "en" ? ": " : "："}${p.name}`,
+        textContent: T.admit,
       });
+      button.setAttribute("aria-label", `${T.admit}${lang === "en" ? ": " : "："}${p.name}`);
       button.dataset.participant = p.id;
       const label = document.createElement("span");
       label.className = "waiting-who";

@@ -10,7 +10,7 @@
 // that redeeming the mediator's one-time code gave it (X-Party-Token); api() sends whichever.
 
 import { SifaCall } from "/static/call.js";
-import { callApi } from "/static/http.js";
+import { callApi, errorText } from "/static/http.js";
 
 const app = document.getElementById("app");
 const mode = app.dataset.mode;
@@ -500,20 +500,89 @@ async function onPartyTap(event) {
 }
 
 // -- the ruling and receipts ------------------------------------------------------------------
+//
+// The kiosk shows the ruling in a frame and a receipt button per party in the hall. A party's
+// own device shows the same ruling and a button for that party alone: a frame cannot send the
+// party's token, so the device fetches the PDF with it and shows the bytes it got.
+//
+// Phones get no print button and no frame: mobile browsers do not draw a PDF inside a page
+// (Android's Chrome leaves the frame blank) and printing the page would print an empty frame;
+// there the party opens the ruling in the phone's own viewer or saves it instead.
+const phone = () => window.matchMedia("(max-width: 700px), (pointer: coarse)").matches;
+
+async function fetchPdf(path) {
+  const headers = { Accept: "application/pdf" };
+  if (partyPass) headers["X-Party-Token"] = partyPass.token;
+  const response = await fetch(path, { headers, credentials: "same-origin" });
+  if (!response.ok) {
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    throw new Error(errorText(data, response.status, lang));
+  }
+  const blob = await response.blob();
+  return { blob, url: URL.createObjectURL(blob) };
+}
 
 let rulingShown = false;
+async function showRuling() {
+  const path = `/api/cases/${caseId}/ruling.pdf`;
+  if (mode === "kiosk") {
+    $("ruling-frame").src = `${path}#navpanes=0&view=FitH`;
+    $("ruling-link").href = path;
+    return;
+  }
+  const ruling = await fetchPdf(path);
+  window.sifaRuling = ruling; // what the party was shown, for checks from outside the page
+  const { url } = ruling;
+  $("ruling-link").href = url;
+  const save = $("ruling-save");
+  save.href = url;
+  save.download = `ruling-${caseId}.pdf`;
+  save.classList.remove("hidden");
+  const small = phone();
+  $("print").classList.toggle("hidden", small);
+  $("ruling-frame").closest(".ruling-frame").classList.toggle("hidden", small);
+  if (!small) $("ruling-frame").src = `${url}#navpanes=0&view=FitH`;
+}
+
+let voucherShown = false;
+async function showVoucher(position) {
+  // The party keeps its own proof of service: the signed voucher, fetched with its token.
+  if (voucherShown || !partyPass) return;
+  voucherShown = true;
+  try {
+    const voucher = await fetchPdf(`/api/cases/${caseId}/vouchers/${position}.pdf`);
+    window.sifaVoucher = voucher;
+    const { url } = voucher;
+    const link = $("voucher-link");
+    link.href = url;
+    link.download = `voucher-${caseId}-${position}.pdf`;
+    link.classList.remove("hidden");
+  } catch {
+    voucherShown = false; // tried again at the next poll
+  }
+}
+
 async function drawRuling(state) {
   const box = $("ruling-box");
-  if (!box || mode !== "kiosk") return;
+  if (!box || (mode !== "kiosk" && mode !== "party")) return;
   if (!["ruling_issued", "served", "archived"].includes(state.case_state)) return;
   box.classList.remove("hidden");
-  $("issued-text").textContent = T.issued;
+  $("issued-text").textContent = text("issued");
   $("issued-text").classList.remove("hidden");
   if (!rulingShown) {
     rulingShown = true;
-    const url = `/api/cases/${caseId}/ruling.pdf`;
-    $("ruling-frame").src = `${url}#navpanes=0&view=FitH`;
-    $("ruling-link").href = url;
+    try {
+      await showRuling();
+    } catch (err) {
+      rulingShown = false; // tried again at the next poll
+      say(err.message);
+      return;
+    }
     beep(740, 300);
   }
   let receipts;
@@ -523,20 +592,29 @@ async function drawRuling(state) {
     return;
   }
   const signed = new Map(receipts.receipts.map((r) => [r.party, r]));
+  // A party's own device answers for that party alone; the kiosk for those in the hall.
+  const parties = partyPass ? state.parties.filter((p) => p.position === partyPass.party) : state.parties;
+  const remote = remoteParties();
   const area = $("receipts");
-  const signature = JSON.stringify([...signed.keys()].sort());
-  if (area.dataset.signature === signature) return;
-  area.dataset.signature = signature;
-  area.replaceChildren(
-    ...state.parties.map((p) => {
-      const got = signed.get(p.position);
-      const box = el("div", { class: "receipt", "data-party": String(p.position) }, el("h3", { text: `${T.applicant} ${p.name}` }));
-      if (got) box.append(el("p", { class: "status ok signed", text: `✓ ${T.signed} ${courtTime(got.acknowledged_at)}` }));
-      else box.append(el("button", { class: "big primary sign", type: "button", "data-party": String(p.position), text: T.sign }));
-      return box;
-    }),
-  );
-  $("all-served").classList.toggle("hidden", !(state.case_state === "served" || signed.size === state.parties.length));
+  const signature = JSON.stringify([[...signed.keys()].sort(), [...remote].sort()]);
+  if (area.dataset.signature !== signature) {
+    area.dataset.signature = signature;
+    area.replaceChildren(
+      ...parties.map((p) => {
+        const got = signed.get(p.position);
+        const box = el("div", { class: "receipt", "data-party": String(p.position) }, el("h3", { text: `${T.applicant} ${p.name}` }));
+        if (got) box.append(el("p", { class: "status ok signed", text: `✓ ${T.signed} ${courtTime(got.acknowledged_at)}` }));
+        else if (remote.has(p.position)) box.append(el("p", { class: "status remote", text: T.remoteSign }));
+        else box.append(el("button", { class: "big primary sign", type: "button", "data-party": String(p.position), text: T.sign }));
+        return box;
+      }),
+    );
+  }
+  if (partyPass && signed.has(partyPass.party)) showVoucher(partyPass.party);
+  const everyone = state.case_state === "served" || signed.size === state.parties.length;
+  $("all-served").classList.toggle("hidden", !everyone);
+  const mine = $("self-served");
+  if (mine) mine.classList.toggle("hidden", everyone || !(partyPass && signed.has(partyPass.party)));
 }
 
 async function onSign(event) {
@@ -546,11 +624,12 @@ async function onSign(event) {
   try {
     await api("POST", `/api/cases/${caseId}/receipts`, { party: Number(button.dataset.party) });
     say("");
-    await poll();
   } catch (err) {
     say(err.message);
     button.disabled = false;
   }
+  // Signed already (another tap, or the same party elsewhere) is refused: the poll shows it.
+  await poll();
 }
 
 function printRuling() {
@@ -649,7 +728,9 @@ async function startParty() {
   partyPass = JSON.parse(raw);
   $("party-who").textContent = (T.partyWho || "").replace("{name}", partyPass.party_name);
   document.addEventListener("click", onPartyTap);
+  document.addEventListener("click", onSign);
   $("checkin").addEventListener("click", partyReady);
+  $("print").addEventListener("click", printRuling);
   wireRoom();
   const state = await poll();
   setInterval(poll, POLL_MS);

@@ -20,7 +20,7 @@ from app.services import audit, cases
 from app.services.sessions import PartyPass
 from app.store.models import Case
 from app.web.api import _case_id, read_json
-from app.web.session_api import _who
+from app.web.session_api import caller_or_party
 from app.web.signaling_setup import ICE_KEY
 from signaling.ice import ice_servers_for
 from signaling.tokens import issue_room_token
@@ -95,7 +95,7 @@ async def _party_seat(
 
 
 async def room_token(request: web.Request) -> web.Response:
-    who = _who(request)
+    who = caller_or_party(request)
     svc = services(request)
     now = svc.clock()
     data = await read_json(request)

@@ -170,15 +170,24 @@ def check_csrf(who: Caller, sent: object) -> None:
         )
 
 
+def content_security_policy(*, blob_frames: bool = False) -> str:
+    """The site's policy. blob_frames: a page that shows bytes it fetched itself in a frame
+    (the party's device fetches the ruling with its token header, which a frame cannot send)."""
+    frames = "'self' blob:" if blob_frames else "'self'"
+    return (
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+        f"connect-src 'self' ws: wss:; frame-src {frames}; object-src 'self'; "
+        "frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
+    )
+
+
+SITE_CSP = content_security_policy()
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-        "connect-src 'self' ws: wss:; frame-src 'self'; object-src 'self'; frame-ancestors 'self'; "
-        "base-uri 'none'; form-action 'self'",
-    )
+    response.headers.setdefault("Content-Security-Policy", SITE_CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")

@@ -111,6 +111,10 @@ _RULING = {
 }
 
 
+# Operations a party's own device may call with its pass as well as logged-in accounts.
+_WITH_PARTY: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}, {"party": []}]
+
+
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
@@ -402,16 +406,51 @@ def document() -> dict[str, Any]:
         },
         "/api/court/people": {"get": _op("Judges and rooms of the clerk's court", "clerk")},
         "/api/cases/{case_id}/room-token": {
-            "post": _op(
-                "A short-lived signed token for the case's video room, with the WebSocket URL and "
-                "ICE servers",
-                "the assigned judge, the room's kiosk, the mediator, clerks",
-                ok=_obj(
-                    token={"type": "string"},
-                    ws_url={"type": "string"},
-                    ice_servers={"type": "array"},
+            "post": {
+                **_op(
+                    "A short-lived signed token for the case's video room, with the WebSocket URL "
+                    "and ICE servers. A party's own device sends X-Party-Token instead of logging "
+                    "in: it gets its own seat (party-{case_id}-{position}) under the party's name, "
+                    "never longer than its pass lives, and its self-test goes to the audit trail",
+                    "the assigned judge, the room's kiosk, the mediator, clerks, or a party token "
+                    "(its own case only; any other case answers 404)",
+                    ok=_obj(
+                        token={"type": "string"},
+                        ws_url={"type": "string"},
+                        ice_servers={"type": "array"},
+                        participant_id={"type": "string", "example": "party-12-1"},
+                        role={"enum": ["judge", "kiosk", "mediator", "clerk", "party"]},
+                        display_name={
+                            "type": "string",
+                            "description": "the name the room shows for this seat: the "
+                            "account's display name, or the party's name for a party token",
+                        },
+                        expires_in={"type": "integer", "description": "seconds"},
+                    ),
                 ),
-            ),
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "self_test": {
+                                        **_obj(
+                                            camera={"type": "boolean"},
+                                            microphone={"type": "boolean"},
+                                            network={"type": "boolean"},
+                                        ),
+                                        "description": "optional: the party device's camera, "
+                                        "microphone and network check, recorded with its entry",
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "security": _WITH_PARTY,
+            },
             "parameters": case_id,
         },
         "/api/cases/{case_id}/open-session": {
@@ -445,23 +484,50 @@ def document() -> dict[str, Any]:
             "parameters": case_id,
         },
         "/api/cases/{case_id}/ruling.pdf": {
-            "get": _op("The signed ruling (audited)", "the case's people", media="application/pdf"),
+            "get": {
+                **_op(
+                    "The signed ruling (audited); a party's own device reads it there before "
+                    "acknowledging receipt",
+                    "the case's people, or a party token (its own case only)",
+                    media="application/pdf",
+                ),
+                "security": _WITH_PARTY,
+            },
             "parameters": case_id,
         },
         "/api/cases/{case_id}/receipts": {
-            "post": _op(
-                "A party acknowledges receipt; a signed service voucher is made",
-                "the kiosk of the case's room",
-                _obj(party={"type": "integer"}),
-                status="201",
-            ),
-            "get": _op("Receipts so far", "the case's people"),
+            "post": {
+                **_op(
+                    "A party acknowledges receipt; a signed service voucher is made. The kiosk "
+                    "names the party present in the hall; a party token acknowledges only for its "
+                    "own party (party may be left out; another position is refused with 403), "
+                    "recorded as electronic service on the party's own device. A second "
+                    "acknowledgement of the same party is refused (409 already_acknowledged); "
+                    "the last party's completes service",
+                    "the kiosk of the case's room, or a party token (itself only)",
+                    {"type": "object", "properties": {"party": {"type": "integer"}}},
+                    status="201",
+                ),
+                "security": _WITH_PARTY,
+            },
+            "get": {
+                **_op(
+                    "Receipts so far; a party token sees only its own",
+                    "the case's people, or a party token",
+                ),
+                "security": _WITH_PARTY,
+            },
             "parameters": case_id,
         },
         "/api/cases/{case_id}/vouchers/{position}.pdf": {
-            "get": _op(
-                "A party's signed service voucher", "the case's people", media="application/pdf"
-            ),
+            "get": {
+                **_op(
+                    "A party's signed service voucher",
+                    "the case's people, or a party token (its own voucher only)",
+                    media="application/pdf",
+                ),
+                "security": _WITH_PARTY,
+            },
             "parameters": [
                 *case_id,
                 {"name": "position", "in": "path", "required": True, "schema": {"type": "integer"}},
@@ -501,6 +567,13 @@ def document() -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "sifa_session"},
+                "party": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Party-Token",
+                    "description": "a party's own device: the signed pass POST /api/join gives "
+                    "for a one-time code; one case and one party, an hour at most",
+                },
             }
         },
         "security": [{"bearer": []}, {"cookie": []}],

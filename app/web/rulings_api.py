@@ -11,11 +11,12 @@ from app.domain.cases import State
 from app.domain.errors import NotFound, ValidationError
 from app.keys import Services, services
 from app.recording.service import RECORDINGS_KEY
-from app.services import audit, bundle, rulings
-from app.services.cases import load_case
+from app.services import audit, bundle, rulings, sessions
+from app.services.sessions import PartyPass
 from app.store.models import Ruling, Transcript
 from app.web.api import _case_id, _int, _step, read_json
 from app.web.middleware import require_caller
+from app.web.session_api import caller_or_party
 
 
 def transcript_json(transcript: Transcript | None) -> dict[str, Any] | None:
@@ -86,44 +87,52 @@ async def _pdf(svc: Services, path: str, name: str) -> web.Response:
 
 
 async def ruling_pdf(request: web.Request) -> web.Response:
-    who = require_caller(request)
+    """The case's people, and a party's own device (X-Party-Token) for its own case: the
+    ruling is served there, so the party must be able to read it before acknowledging."""
+    who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await load_case(session, who.actor, _case_id(request))
+        case = await sessions.case_for(session, who, _case_id(request))
         ruling = await rulings.ruling_of(session, case.id)
         if ruling is None:
             raise NotFound("该案尚未出具裁定。 / No ruling has been issued in this case.")
+        details: dict[str, Any] = {"sha256": ruling.sha256}
+        if isinstance(who, PartyPass):
+            details |= {"party": who.party, "device": "own_device"}
         await audit.append(
             session,
-            actor=who.actor.username,
+            actor=who.username,
             action="ruling.downloaded",
             case_id=case.id,
-            details={"sha256": ruling.sha256},
+            details=details,
             now=svc.clock(),
         )
     return await _pdf(svc, ruling.storage_name, f"ruling-{case.id}.pdf")
 
 
 async def add_receipt(request: web.Request) -> web.Response:
-    who = require_caller(request)
+    """The room's kiosk for a party in the hall (names the party), or a party's own device for
+    itself (the party may be left out; naming another is refused)."""
+    who = caller_or_party(request)
     svc = services(request)
     data = await read_json(request)
     case_id = _case_id(request)
+    named = "party" in data or not isinstance(who, PartyPass)
     receipt = await rulings.acknowledge(
         svc.db,
         svc.desk,
-        who.actor,
+        who,
         case_id,
-        _int(data, "party"),
+        _int(data, "party") if named else None,
         folder=svc.settings.rulings_dir,
         public_url=svc.settings.public_url,
         now=svc.clock(),
     )
     async with svc.db.transaction() as session:
-        case = await load_case(session, who.actor, case_id)
+        case = await sessions.case_for(session, who, case_id)
     if State(case.state) is State.SERVED:
         # Served on the spot: the session is over, and so is its recording.
-        await request.app[RECORDINGS_KEY].stop(case_id, "served", who.actor.username)
+        await request.app[RECORDINGS_KEY].stop(case_id, "served", who.username)
     return web.json_response(receipt_json(receipt), status=201)
 
 
@@ -140,11 +149,14 @@ def receipt_json(receipt: Any) -> dict[str, Any]:
 
 
 async def list_receipts(request: web.Request) -> web.Response:
-    who = require_caller(request)
+    who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await load_case(session, who.actor, _case_id(request))
+        case = await sessions.case_for(session, who, _case_id(request))
         rows = await rulings.receipts_of(session, case.id)
+    if isinstance(who, PartyPass):
+        # A party's device learns whether it has signed, not where or when the others did.
+        rows = [r for r in rows if r.party_position == who.party]
     return web.json_response(
         {
             "receipts": [receipt_json(r) for r in rows],
@@ -155,14 +167,14 @@ async def list_receipts(request: web.Request) -> web.Response:
 
 
 async def voucher_pdf(request: web.Request) -> web.Response:
-    who = require_caller(request)
+    who = caller_or_party(request)
     svc = services(request)
     try:
         position = int(request.match_info["position"])
     except ValueError:
         raise web.HTTPNotFound() from None
     async with svc.db.transaction() as session:
-        case = await load_case(session, who.actor, _case_id(request))
+        case = await sessions.case_for(session, who, _case_id(request))
         receipt = next(
             (
                 r
@@ -171,7 +183,8 @@ async def voucher_pdf(request: web.Request) -> web.Response:
             ),
             None,
         )
-        if receipt is None:
+        # A party's device gets its own voucher; another party's reads as missing.
+        if receipt is None or (isinstance(who, PartyPass) and position != who.party):
             raise NotFound("没有该当事人的送达凭证。 / No voucher for that party.")
     return await _pdf(svc, receipt.voucher_storage_name, f"voucher-{case.id}-{position}.pdf")
 

@@ -28,7 +28,7 @@ from app.web.printable import require_printable
 PARTY_HEADER = "X-Party-Token"
 
 
-def _who(request: web.Request) -> Who:
+def caller_or_party(request: web.Request) -> Who:
     """A logged-in account wins; otherwise a party's own device with its signed token."""
     who = caller(request)
     if who is not None:
@@ -137,7 +137,7 @@ Run = Callable[[AsyncSession, Any, int, Mapping[str, Any], dt.datetime], Awaitab
 
 
 async def _record(request: web.Request, run: Run, *, party_allowed: bool = False) -> web.Response:
-    who = _who(request) if party_allowed else require_caller(request).actor
+    who = caller_or_party(request) if party_allowed else require_caller(request).actor
     svc = services(request)
     data = await read_json(request)
     require_printable(data, svc.desk.missing_glyphs)
@@ -148,7 +148,7 @@ async def _record(request: web.Request, run: Run, *, party_allowed: bool = False
 
 
 async def get_session(request: web.Request) -> web.Response:
-    who = _who(request)
+    who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
         result = await sessions.read_state(session, who, _case_id(request), svc.clock())

@@ -7,6 +7,7 @@ board.js) reads it from the JSON API, so a reload lands on the same step.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -23,7 +24,7 @@ from app.services import cases, rulings, sessions
 from app.services import figures as desk
 from app.web import labels
 from app.web.i18n import language, pick
-from app.web.middleware import require_caller
+from app.web.middleware import content_security_policy, require_caller
 from app.web.pages import render
 from app.web.present import case_detail
 
@@ -38,6 +39,41 @@ ID_METHOD_EN = {
     "id_card_camera": "ID card shown to the camera",
     "id_photo": "ID photo comparison",
     "identity_platform": "Identity platform",
+}
+
+# The timeline's details: each recorded fact in the page's language, never a Python repr.
+_DETAIL_KEY: dict[str, tuple[str, str]] = {
+    "camera": ("摄像头", "camera"),
+    "microphone": ("麦克风", "microphone"),
+    "network": ("网络", "network"),
+    "method": ("方式", "method"),
+    "result": ("结果", "result"),
+    "device": ("设备", "device"),
+    "agreed_freely": ("自愿、平等达成协议", "agreed freely and as equals"),
+    "understands": ("清楚协议内容及法律后果", "understands the terms and consequences"),
+    "ground": ("理由", "ground"),
+    "role": ("身份", "as"),
+    "participant": ("席位", "seat"),
+    "self_test": ("设备自检", "device check"),
+}
+_CHECKS = frozenset({"camera", "microphone", "network"})
+_DETAIL_VALUE: dict[str, Mapping[str, tuple[str, str]]] = {
+    "method": {
+        **{m.value: (text, ID_METHOD_EN[m.value]) for m, text in ID_METHOD_TEXT.items()},
+        rulings.SERVICE_METHOD: (rulings.SERVICE_METHOD, "served at the room's kiosk"),
+        rulings.OWN_DEVICE_METHOD: (
+            rulings.OWN_DEVICE_METHOD,
+            "served on the party's own device through the court's platform",
+        ),
+    },
+    "result": {"passed": ("通过", "passed"), "failed": ("未通过", "failed")},
+    "device": {
+        "kiosk": ("确认室终端", "the room's kiosk"),
+        "own_device": ("本人设备", "own device"),
+        rulings.OWN_DEVICE_PLACE: (rulings.OWN_DEVICE_PLACE, "the party's own device"),
+    },
+    "ground": labels.REJECT,
+    "role": labels.ROLE,
 }
 
 
@@ -105,6 +141,9 @@ async def join_page(request: web.Request) -> web.Response:
     return render(request, "join.html", {})
 
 
+PARTY_PAGE_CSP = content_security_policy(blob_frames=True)
+
+
 async def party_session(request: web.Request) -> web.Response:
     """A party's own device: no login; the page reads its party token from sessionStorage."""
     lang = language(request)
@@ -117,6 +156,7 @@ async def party_session(request: web.Request) -> web.Response:
             "steps": _steps(lang),
             "mode": "party",
         },
+        headers={"Content-Security-Policy": PARTY_PAGE_CSP},
     )
 
 
@@ -133,6 +173,7 @@ async def timeline_page(request: web.Request) -> web.Response:
         case = await cases.load_case(session, who.actor, _case_id(request))
         items = await sessions.timeline(session, who.actor, case.id)
     names = {p.position: p.name for p in case.parties}
+    lang = language(request)
     return render(
         request,
         "timeline.html",
@@ -147,12 +188,55 @@ async def timeline_page(request: web.Request) -> web.Response:
                     "actor": i.actor,
                     "session": i.session,
                     "party": names.get(i.party) if i.party is not None else None,
-                    "details": ", ".join(f"{k}={v}" for k, v in (i.details or {}).items()),
+                    "details": details_text(i.details or {}, lang, actor=i.actor),
                 }
                 for i in items
             ],
         },
     )
+
+
+def _value_text(key: str, value: Any, lang: str) -> str:
+    if isinstance(value, bool):
+        if key in _CHECKS:
+            return pick(lang, "正常" if value else "异常", "OK" if value else "failed")
+        return pick(lang, "是" if value else "否", "yes" if value else "no")
+    if isinstance(value, Mapping):
+        inner = details_text(value, lang)
+        return pick(lang, f"（{inner}）", f"({inner})")
+    if isinstance(value, list | tuple):
+        return pick(lang, "、", ", ").join(_value_text(key, v, lang) for v in value)
+    known = _DETAIL_VALUE.get(key, {}).get(str(value))
+    if known is not None:
+        return pick(lang, *known)
+    return "" if value is None else str(value)
+
+
+def _review_text(present: Mapping[str, Any], lang: str) -> str:
+    """The Interp 358 checklist: which grounds the judge found, or that none was found."""
+    found = [labels.label(labels.REJECT, g, lang) for g, yes in present.items() if yes is True]
+    if not found:
+        return pick(lang, "审查：各项情形均不存在", "review: none of the grounds found")
+    return pick(lang, "审查认定存在：", "review found: ") + pick(lang, "、", ", ").join(found)
+
+
+def details_text(details: Mapping[str, Any], lang: str, *, actor: str | None = None) -> str:
+    """A timeline row's details as words in the page's language: "摄像头正常；麦克风正常" /
+    "camera OK; microphone OK"."""
+    parts = []
+    for key, value in details.items():
+        if value is None or value == "" or (key == "participant" and value == actor):
+            continue  # nothing recorded (a confirmation's ground), or the actor's own seat
+        if key == "present" and isinstance(value, Mapping):
+            parts.append(_review_text(value, lang))
+            continue
+        name = labels.label(_DETAIL_KEY, key, lang)
+        text = _value_text(key, value, lang)
+        if key in _CHECKS and isinstance(value, bool):
+            parts.append(pick(lang, f"{name}{text}", f"{name} {text}"))
+        else:
+            parts.append(pick(lang, f"{name}：{text}", f"{name}: {text}"))
+    return pick(lang, "；", "; ").join(parts)
 
 
 def board_json(row: desk.BoardRow, snapshot: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """A party who is not at the hall joins by video from their own device, in real Chromium: the
 mediator issues a one-time code, a phone-sized browser redeems it, tests its camera and
 microphone, waits in the lobby, the judge admits it, video flows both ways, the judge checks the
-party's identity and the party confirms on their own screen.
+party's identity, the party confirms on their own screen, and once the ruling is issued reads
+it and signs for it there.
 
 Also the kiosk's sound and printing, which only a browser can show: a beep when the judge
 arrives, and the print button handing the ruling to the printer."""
@@ -13,11 +14,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from app.keys import SERVICES
 from app.services import audit
+from app.store.models import ServiceReceipt
 
 from e2e.session_helpers import (
+    api_headers,
     assert_video_plays,
     at_step,
     base_of,
@@ -29,7 +33,7 @@ from e2e.session_helpers import (
     text_has,
 )
 from e2e.test_ruling_pages import Api, api_login, booked_case
-from integration.ruling_flow import record_session
+from integration.ruling_flow import ALL_ABSENT, PASSED, record_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["session_server"]
@@ -117,10 +121,10 @@ async def test_a_remote_party_joins_by_video_and_confirms(
     await at_step(judge, "identity")
     await phone.wait_for_selector("#lobby[data-state='admitted']", state="attached")
 
-    await assert_video_plays(judge, "#remote-video")
+    await assert_video_plays(judge, "#tiles figure[data-role=party] video")
     await assert_video_plays(phone, "#remote-video")
     await assert_video_plays(phone, "#self-video")
-    await text_has(judge, "#remote-name", "赵六")
+    await text_has(judge, "#tiles figure[data-role=party] figcaption", "赵六")
     await text_has(phone, "#remote-name", "审判员")
     await phone.wait_for_function("(window.sifaOscillators || 0) >= 1")  # the judge was heard
     await phone.screenshot(path=screenshot_path("remote-party-5-admitted"), full_page=True)
@@ -144,6 +148,9 @@ async def test_a_remote_party_joins_by_video_and_confirms(
     await judge.wait_for_selector(
         ".party-card[data-party='1'] .consent-status[data-done='yes']", timeout=10_000
     )
+    # Where it was given, as recorded: not "at the kiosk" for a party who was never there.
+    consent = await judge.inner_text(".party-card[data-party='1'] .consent-status")
+    assert "已在本人设备确认" in consent and "终端" not in consent, consent
     await judge.screenshot(path=screenshot_path("remote-party-7-judge"), full_page=True)
 
     # The records: who joined from where, with which device check, and who verified them.
@@ -160,8 +167,103 @@ async def test_a_remote_party_joins_by_video_and_confirms(
     assert mine["session.consent"]["device"] == "own_device"
     identity = next(e for e in events if e.action == "session.identity")
     assert json.loads(identity.details)["party"] == 1 and identity.actor == "judge"
+
+    issued = await finish_with_hall_party(base, case_id)
+    await party_signs_on_phone(phone, base, case_id, issued["sha256"])
+    async with session_server.app[SERVICES].db.transaction() as session:
+        rows = await session.scalars(
+            select(ServiceReceipt).where(ServiceReceipt.case_id == case_id)
+        )
+        devices = {r.party_position: (r.device, r.method) for r in rows}
+    assert devices[1][0] == "受送达人本人设备" and "本人设备确认签收" in devices[1][1]
+    assert devices[0][0].endswith("（终端 kiosk1）")
     for page in (phone, judge):
         assert not page.errors, page.errors
+
+
+async def finish_with_hall_party(base: str, case_id: int) -> dict[str, Any]:
+    """The rest of the hearing through the API: the other party in the hall at the kiosk, the
+    answers, the review, the decision and the ruling."""
+    async with aiohttp.ClientSession() as s:
+        judge = await api_headers(s, base, "judge")
+        kiosk = await api_headers(s, base, "kiosk1")
+        url = f"{base}/api/cases/{case_id}"
+        steps: list[tuple[str, dict[str, Any], dict[str, str]]] = [
+            ("session/identity", {"party": 0, **PASSED}, judge),
+            ("session/warning-ack", {"party": 0}, kiosk),
+            ("session/consent", {"party": 0}, kiosk),
+            *[
+                (
+                    "session/answers",
+                    {"party": party, "agreed_freely": True, "understands": True},
+                    judge,
+                )
+                for party in (0, 1)
+            ],
+            ("session/review", ALL_ABSENT, judge),
+            ("decision", {"decision": "confirm"}, judge),
+        ]
+        for path, body, headers in steps:
+            async with s.post(f"{url}/{path}", json=body, headers=headers) as r:
+                assert r.status == 200, (path, await r.text())
+        async with s.post(f"{url}/ruling", json={}, headers=judge) as r:
+            assert r.status == 201, await r.text()
+            issued: dict[str, Any] = await r.json()
+    return issued
+
+
+async def party_signs_on_phone(phone: Any, base: str, case_id: int, sha256: str) -> None:
+    """The issued ruling on the party's phone: the very bytes that were signed, a button for
+    this party only, no print button; then the hall's party signs at the kiosk."""
+    await phone.wait_for_selector("#ruling-box:not(.hidden)", timeout=15_000)
+    await phone.wait_for_function("Boolean(window.sifaRuling)", timeout=10_000)
+    seen = await phone.evaluate(
+        """async () => {
+          const bytes = await window.sifaRuling.blob.arrayBuffer();
+          const digest = await crypto.subtle.digest("SHA-256", bytes);
+          const head = new TextDecoder().decode(bytes.slice(0, 5));
+          const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0"));
+          return { head, sha: hex.join("") };
+        }"""
+    )
+    assert seen == {"head": "%PDF-", "sha": sha256}
+    assert await phone.get_attribute("#ruling-link", "href") == await phone.evaluate(
+        "window.sifaRuling.url"
+    )
+    assert await phone.get_attribute("#ruling-save", "download") == f"ruling-{case_id}.pdf"
+    assert await phone.is_visible("#ruling-save")
+    # A phone has no printer to hand and shows no PDF inside a page: open or save instead.
+    assert await phone.is_hidden("#print")
+    assert await phone.is_hidden(".ruling-frame")
+    await phone.wait_for_selector(".receipt[data-party='1'] button.sign")
+    assert await phone.locator(".receipt").count() == 1  # only this party's receipt
+    await phone.screenshot(path=screenshot_path("remote-party-8-ruling"), full_page=True)
+
+    await phone.click(".receipt[data-party='1'] button.sign")
+    await phone.wait_for_selector(".receipt[data-party='1'] .signed", timeout=10_000)
+    await phone.wait_for_selector("#self-served:not(.hidden)")
+    await phone.wait_for_selector("#voucher-link:not(.hidden)", timeout=10_000)
+    assert await phone.is_hidden("#all-served")
+    async with aiohttp.ClientSession() as s:
+        kiosk = await api_headers(s, base, "kiosk1")
+        receipts = f"{base}/api/cases/{case_id}/receipts"
+        async with s.post(receipts, json={"party": 0}, headers=kiosk) as r:
+            assert r.status == 201, await r.text()
+        # The party has signed already: the kiosk cannot sign for them a second time.
+        async with s.post(receipts, json={"party": 1}, headers=kiosk) as r:
+            assert r.status == 409, await r.text()
+    await phone.wait_for_selector("#all-served:not(.hidden)", timeout=10_000)
+    assert await phone.is_hidden("#self-served")
+    voucher = await phone.evaluate(
+        """async () => {
+          const link = document.getElementById("voucher-link");
+          if (link.href !== window.sifaVoucher.url) return "another link";
+          const bytes = await window.sifaVoucher.blob.arrayBuffer();
+          return new TextDecoder().decode(bytes.slice(0, 5));
+        }"""
+    )
+    assert voucher == "%PDF-"
+    await phone.screenshot(path=screenshot_path("remote-party-9-served"), full_page=True)
 
 
 async def test_hall_and_remote_party_see_each_other(browser: Any, session_server: Any) -> None:

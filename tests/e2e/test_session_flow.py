@@ -89,7 +89,7 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any, tmp_pa
     await kiosk.screenshot(path=screenshot_path("confirm-kiosk-2-lobby"), full_page=True)
     await judge_admits(judge, base, case_id, "confirm")
 
-    await assert_video_plays(judge, "#remote-video")
+    await assert_video_plays(judge, "#tiles figure[data-role=kiosk] video")
     await assert_video_plays(kiosk, "#remote-video")
     await kiosk.wait_for_selector("#lobby[data-state='admitted']", state="attached")
 

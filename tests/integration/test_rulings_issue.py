@@ -220,10 +220,10 @@ async def test_refusals(sifa: Sifa) -> None:
     ).status == 404
     assert (await clerk.post(f"/api/cases/{case_id}/receipts", json={"party": 0})).status == 403
     assert (await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 9})).status == 422
-    # Acknowledging twice records one receipt.
-    first = await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0}), 201)
-    second = await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0}), 201)
-    assert first["voucher_sha256"] == second["voucher_sha256"]
+    # A party acknowledges once: a second time is refused, and one receipt stays on record.
+    await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0}), 201)
+    second = await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0})
+    assert second.status == 409 and (await second.json())["error"]["code"] == "already_acknowledged"
     listed = await ok(await clerk.get(f"/api/cases/{case_id}/receipts"))
     assert len(listed["receipts"]) == 1
     # Only clerks download the bundle; a clerk of another court does not see the ruling.
