@@ -19,6 +19,9 @@ from integration.conftest import make_settings, prepare
 
 __all__ = ["screenshot_path"]
 
+# The page language under test -> the browser locale that asks for it (Accept-Language).
+LOCALE = {"zh-CN": "zh-CN", "en": "en-US"}
+
 
 @pytest.fixture
 async def session_server(tmp_path: Path) -> AsyncIterator[TestServer]:

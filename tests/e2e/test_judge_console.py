@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from e2e.session_helpers import (
+    LOCALE,
     api_headers,
     at_step,
     base_of,
@@ -69,7 +70,6 @@ WORDS = {
         missing_review="Review item “Against public order” not yet reviewed",
     ),
 }
-LOCALE = {"zh-CN": "zh-CN", "en": "en-US"}
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from e2e.session_helpers import (
+    LOCALE,
     assert_video_plays,
     base_of,
     judge_admits,
@@ -29,7 +30,6 @@ from e2e.test_ruling_pages import booked_case
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["session_server"]
 
-LOCALE = {"zh-CN": "zh-CN", "en": "en-US"}
 KIOSK_TILE = "#tiles figure.tile[data-role=kiosk]"
 PARTY_TILE = "#tiles figure.tile[data-role=party]"
 # Players with a live sound track that are actually playing, one per tile.
