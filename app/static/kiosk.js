@@ -584,6 +584,8 @@ async function drawRuling(state) {
       return;
     }
     beep(740, 300);
+    // The ruling opens below the video: bring it to the parties rather than ask them to scroll.
+    box.scrollIntoView({ behavior: "smooth", block: "start" });
   }
   let receipts;
   try {

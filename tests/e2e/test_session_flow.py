@@ -49,6 +49,13 @@ async def issue_and_serve(judge: Any, kiosk: Any, shot: str, parties: int = 2) -
     await judge.wait_for_selector("#ruling-box:not(.hidden)", timeout=20_000)
     await kiosk.wait_for_selector("#ruling-box:not(.hidden)", timeout=10_000)
     await kiosk.wait_for_selector("button.sign")
+    # The kiosk brings the ruling on screen by itself (and headless Chromium draws a PDF frame's
+    # viewer only once it has been on screen).
+    await kiosk.wait_for_function(
+        """() => { const r = document.getElementById('ruling-frame').getBoundingClientRect();
+                   return r.top >= 0 && r.top < window.innerHeight; }""",
+        timeout=5000,
+    )
     await kiosk.wait_for_timeout(3000)  # let the PDF viewer draw the ruling
     await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-4-ruling"), full_page=True)
     for p in range(parties):
