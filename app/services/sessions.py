@@ -80,7 +80,7 @@ class PartyPass:
 
     @property
     def username(self) -> str:
-        return f"party-{self.case_id}-{self.party}"
+        return party_participant(self.case_id, self.party)
 
 
 Who = Actor | PartyPass
@@ -752,9 +752,8 @@ async def _attendance(
 
 
 async def _transcript_context(
-    session: AsyncSession, case: Case, now: dt.datetime
+    session: AsyncSession, case: Case, view: rules.SessionView, now: dt.datetime
 ) -> dict[str, Any]:
-    view = await view_of(session, case, now)
     names = await names_for(session, case)
     room = await session.get(Room, case.room_id) if case.room_id else None
     attendance = await _attendance(session, case, view)
@@ -824,7 +823,7 @@ async def transcript_source(
     view = await view_of(session, case, now)
     if view.started_at is None:
         return None
-    return view.number, await _transcript_context(session, case, now)
+    return view.number, await _transcript_context(session, case, view, now)
 
 
 async def transcript_of(session: AsyncSession, case_id: int) -> Transcript | None:
