@@ -126,7 +126,7 @@ async def test_a_remote_party_joins_by_video_and_confirms(
     await assert_video_plays(phone, "#self-video")
     await text_has(judge, "#tiles figure[data-role=party] figcaption", "赵六")
     await text_has(phone, "#remote-name", "审判员")
-    await phone.wait_for_function("(window.sifaOscillators || 0) >= 1")  # the judge was heard
+    await phone.wait_for_function("() => (window.sifaOscillators || 0) >= 1")  # the judge was heard
     await phone.screenshot(path=screenshot_path("remote-party-5-admitted"), full_page=True)
 
     # The judge checks the remote party's identity on camera, recorded as for anyone.
@@ -216,7 +216,7 @@ async def party_signs_on_phone(phone: Any, base: str, case_id: int, sha256: str)
     """The issued ruling on the party's phone: the very bytes that were signed, a button for
     this party only, no print button; then the hall's party signs at the kiosk."""
     await phone.wait_for_selector("#ruling-box:not(.hidden)", timeout=15_000)
-    await phone.wait_for_function("Boolean(window.sifaRuling)", timeout=10_000)
+    await phone.wait_for_function("() => Boolean(window.sifaRuling)", timeout=10_000)
     seen = await phone.evaluate(
         """async () => {
           const bytes = await window.sifaRuling.blob.arrayBuffer();
@@ -331,7 +331,7 @@ async def test_the_kiosk_beeps_when_the_judge_arrives(browser: Any, session_serv
     judge = await login(browser, base, "judge")
     await judge_admits(judge, base, case_id, "beep")
     await kiosk.wait_for_selector("#lobby[data-state='admitted']", state="attached")
-    await kiosk.wait_for_function("(window.sifaOscillators || 0) >= 1", timeout=10_000)
+    await kiosk.wait_for_function("() => (window.sifaOscillators || 0) >= 1", timeout=10_000)
     assert await kiosk.evaluate("window.sifaBeeps || 0") >= 1
     await kiosk.screenshot(path=screenshot_path("beep-kiosk-admitted"), full_page=True)
     assert not kiosk.errors, kiosk.errors
@@ -359,8 +359,8 @@ async def test_the_kiosk_prints_the_ruling(browser: Any, session_server: Any) ->
     await kiosk.wait_for_selector("#print")
     assert await kiosk.evaluate("window.sifaPrints || 0") == 0
     await kiosk.click("#print")
-    await kiosk.wait_for_function("(window.sifaPrints || 0) >= 1", timeout=5_000)
+    await kiosk.wait_for_function("() => (window.sifaPrints || 0) >= 1", timeout=5_000)
     await kiosk.click("#print")
-    await kiosk.wait_for_function("(window.sifaPrints || 0) >= 2", timeout=5_000)
+    await kiosk.wait_for_function("() => (window.sifaPrints || 0) >= 2", timeout=5_000)
     await kiosk.screenshot(path=screenshot_path("print-kiosk-ruling"), full_page=True)
     assert not kiosk.errors, kiosk.errors

@@ -88,7 +88,9 @@ async def test_chromium_judge_and_aiortc_kiosk_exchange_video(
     page.on("pageerror", lambda exc: page_errors.append(str(exc)))
     judge_token = token(JUDGE_ID, "judge")
     await page.goto(f"{stack.origin}/call-test.html?case={CASE}&token={judge_token}")
-    await page.wait_for_function("window.call && window.call.state === 'admitted'", timeout=10_000)
+    await page.wait_for_function(
+        "() => window.call && window.call.state === 'admitted'", timeout=10_000
+    )
 
     async with aiohttp.ClientSession() as session:
         # aiortc cannot restart ICE or roll back: it lets the browser offer.
@@ -146,7 +148,7 @@ async def test_two_browsers_negotiate_and_resume_with_ice_restart(
     stack = await make_stack(extra=with_page)
     judge, party = await browser.new_page(), await browser.new_page()
     await judge.goto(f"{stack.origin}/call-test.html?case={CASE}&token={token(JUDGE_ID, 'judge')}")
-    await judge.wait_for_function("window.call && window.call.state === 'admitted'")
+    await judge.wait_for_function("() => window.call && window.call.state === 'admitted'")
     # Both sides offer the moment the party is admitted: perfect negotiation settles it.
     await party.goto(f"{stack.origin}/call-test.html?case={CASE}&token={token('party-1', 'party')}")
     for page in (judge, party):
@@ -156,14 +158,14 @@ async def test_two_browsers_negotiate_and_resume_with_ice_restart(
     assert before
     await party.evaluate("window.call.ws.close()")  # the socket drops, the media does not
     await party.wait_for_function(
-        "window.events.some(([t, d]) => t === 'state' && d.includes('reconnecting'))"
+        "() => window.events.some(([t, d]) => t === 'state' && d.includes('reconnecting'))"
     )
-    await party.wait_for_function("window.call.state === 'admitted'", timeout=10_000)
-    await party.wait_for_function(f"({UFRAG})('{JUDGE_ID}') !== '{before}'", timeout=10_000)
+    await party.wait_for_function("() => window.call.state === 'admitted'", timeout=10_000)
+    await party.wait_for_function(f"() => ({UFRAG})('{JUDGE_ID}') !== '{before}'", timeout=10_000)
     for page in (judge, party):
         t0 = await page.evaluate("document.getElementById('remote').currentTime")
         await page.wait_for_function(
-            f"document.getElementById('remote').currentTime > {t0} + 0.5", timeout=10_000
+            f"() => document.getElementById('remote').currentTime > {t0} + 0.5", timeout=10_000
         )
         states = await page.evaluate(
             "[...window.call.peers.values()].map((p) => p.pc.connectionState)"
@@ -183,7 +185,7 @@ async def test_two_browsers_offering_at_once_settle(make_stack: StackFactory, br
     stack = await make_stack(extra=with_page)
     judge, party = await browser.new_page(), await browser.new_page()
     await judge.goto(f"{stack.origin}/call-test.html?case={CASE}&token={token(JUDGE_ID, 'judge')}")
-    await judge.wait_for_function("window.call && window.call.state === 'admitted'")
+    await judge.wait_for_function("() => window.call && window.call.state === 'admitted'")
     await party.goto(f"{stack.origin}/call-test.html?case={CASE}&token={token('party-1', 'party')}")
     for page in (judge, party):
         await page.wait_for_function(PLAYING, timeout=15_000)
@@ -196,18 +198,20 @@ async def test_two_browsers_offering_at_once_settle(make_stack: StackFactory, br
         judge.evaluate("window.call.peers.get('party-1').restartIce()"),
         party.evaluate(f"window.call.peers.get('{JUDGE_ID}').restartIce()"),
     )
-    await judge.wait_for_function(f"({UFRAG})('party-1') !== '{before[JUDGE_ID]}'", timeout=10_000)
+    await judge.wait_for_function(
+        f"() => ({UFRAG})('party-1') !== '{before[JUDGE_ID]}'", timeout=10_000
+    )
     await party.wait_for_function(
-        f"({UFRAG})('{JUDGE_ID}') !== '{before['party-1']}'", timeout=10_000
+        f"() => ({UFRAG})('{JUDGE_ID}') !== '{before['party-1']}'", timeout=10_000
     )
     for page in (judge, party):
         t0 = await page.evaluate("document.getElementById('remote').currentTime")
         await page.wait_for_function(
-            f"document.getElementById('remote').currentTime > {t0} + 0.5", timeout=10_000
+            f"() => document.getElementById('remote').currentTime > {t0} + 0.5", timeout=10_000
         )
         await page.wait_for_function(
-            "[...window.call.peers.values()].every((p) => p.pc.connectionState === 'connected'"
-            " && p.pc.signalingState === 'stable')",
+            "() => [...window.call.peers.values()].every("
+            "(p) => p.pc.connectionState === 'connected' && p.pc.signalingState === 'stable')",
             timeout=10_000,
         )
         errors = [e for e in await page.evaluate("window.events") if e[0] == "error"]
