@@ -20,6 +20,7 @@ from app.ruling.pki import (
     read_certificates,
 )
 from app.ruling.render import RenderConfig, RulingRenderer
+from app.ruling.screen import screen_text
 from app.ruling.sign import PdfSigner, SignOptions
 from app.ruling.verify import VerificationResult, verify_pdf
 
@@ -62,6 +63,11 @@ class RulingDesk:
     def _transcript(self, context: Mapping[str, Any]) -> bytes:
         pdf = self.renderer.render_transcript(context)
         return self.signer.sign(pdf, reason="笔录", location=self.location)
+
+    def ruling_screen(self, data: RulingData) -> str:
+        """The masked screen copy, from the same templates as the original (well under a
+        millisecond: no layout, no drawing)."""
+        return screen_text(self.renderer.templates.ruling(data), data)
 
     # Rendering and signing take tens of milliseconds of CPU: off the event loop, so video
     # signaling in the same process keeps its latency.

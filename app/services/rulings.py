@@ -185,6 +185,7 @@ async def issue(
         source = await sessions.transcript_source(session, case, now)
         version = case.version
     pdf = await desk.ruling(data)
+    screen = desk.ruling_screen(data)
     minutes = await desk.transcript(source[1]) if source is not None else None
     stem = f"{court_date(now).year}/{case_id}-{token[:12]}"
     storage_name = f"{stem}.pdf"
@@ -209,6 +210,7 @@ async def issue(
                 verify_token=token,
                 issued_at=now,
                 issued_by=actor.account_id,
+                screen_text=screen,
             )
             session.add(ruling)
             transcript = None

@@ -11,6 +11,7 @@
 
 import { SifaCall } from "/static/call.js";
 import { callApi, errorText } from "/static/http.js";
+import { drawRulingText } from "/static/ruling_text.js";
 
 const app = document.getElementById("app");
 const mode = app.dataset.mode;
@@ -501,13 +502,13 @@ async function onPartyTap(event) {
 
 // -- the ruling and receipts ------------------------------------------------------------------
 //
-// The kiosk shows the ruling in a frame and a receipt button per party in the hall. A party's
-// own device shows the same ruling and a button for that party alone: a frame cannot send the
-// party's token, so the device fetches the PDF with it and shows the bytes it got.
+// The screen shows the ruling's screen copy as large text, ID numbers masked: a kiosk is a
+// shared screen in a public hall, in view of the hearing camera. The signed original is what is
+// served: the kiosk prints it from a frame kept out of sight; a party's own device also opens
+// or saves it, fetched with the party's token (a frame or link cannot send that header), so the
+// bytes saved are the bytes that were signed.
 //
-// Phones get no print button and no frame: mobile browsers do not draw a PDF inside a page
-// (Android's Chrome leaves the frame blank) and printing the page would print an empty frame;
-// there the party opens the ruling in the phone's own viewer or saves it instead.
+// Phones get no print button: they have no printer to hand and do not draw a PDF in a frame.
 const phone = () => window.matchMedia("(max-width: 700px), (pointer: coarse)").matches;
 
 async function fetchPdf(path) {
@@ -527,26 +528,35 @@ async function fetchPdf(path) {
   return { blob, url: URL.createObjectURL(blob) };
 }
 
+async function showScreenCopy() {
+  try {
+    drawRulingText($("ruling-text"), await api("GET", `/api/cases/${caseId}/ruling/screen`));
+  } catch (err) {
+    if (err.status !== 404) throw err;
+    // Issued before screen copies existed: the original is there to print or save.
+    $("ruling-text").replaceChildren(el("p", { class: "big", text: T.noScreenCopy }));
+  }
+}
+
 let rulingShown = false;
 async function showRuling() {
+  await showScreenCopy();
   const path = `/api/cases/${caseId}/ruling.pdf`;
   if (mode === "kiosk") {
-    $("ruling-frame").src = `${path}#navpanes=0&view=FitH`;
-    $("ruling-link").href = path;
+    $("print-frame").src = path;
     return;
   }
   const ruling = await fetchPdf(path);
-  window.sifaRuling = ruling; // what the party was shown, for checks from outside the page
+  window.sifaRuling = ruling; // what the party was given, for checks from outside the page
   const { url } = ruling;
-  $("ruling-link").href = url;
-  const save = $("ruling-save");
-  save.href = url;
-  save.download = `ruling-${caseId}.pdf`;
-  save.classList.remove("hidden");
+  for (const id of ["ruling-link", "ruling-save"]) {
+    $(id).href = url;
+    $(id).classList.remove("hidden");
+  }
+  $("ruling-save").download = `ruling-${caseId}.pdf`;
   const small = phone();
   $("print").classList.toggle("hidden", small);
-  $("ruling-frame").closest(".ruling-frame").classList.toggle("hidden", small);
-  if (!small) $("ruling-frame").src = `${url}#navpanes=0&view=FitH`;
+  if (!small) $("print-frame").src = url;
 }
 
 let voucherShown = false;
@@ -635,13 +645,10 @@ async function onSign(event) {
 }
 
 function printRuling() {
-  const frame = $("ruling-frame");
-  try {
-    frame.contentWindow.focus();
-    frame.contentWindow.print();
-  } catch {
-    window.print();
-  }
+  // The original, with its signature and seal, goes to the printer: not the masked screen copy.
+  const frame = $("print-frame");
+  frame.contentWindow.focus();
+  frame.contentWindow.print();
 }
 
 // -- drawing the state -----------------------------------------------------------------------

@@ -252,6 +252,9 @@ class Ruling(Base):
     verify_token: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     issued_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # The text as shared screens show it, ID numbers masked (app/ruling/screen.py), written
+    # with the record; None for rulings issued before screen copies existed.
+    screen_text: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Transcript(Base):

@@ -495,6 +495,19 @@ def document() -> dict[str, Any]:
             },
             "parameters": case_id,
         },
+        "/api/cases/{case_id}/ruling/screen": {
+            "get": {
+                **_op(
+                    "The ruling as shared screens show it (audited): the issued text as blocks "
+                    "(kind and text, or kind, left and right), every ID number masked, unsigned; "
+                    "the original PDF stays the served document. 404 for a ruling issued before "
+                    "screen copies existed",
+                    "the case's people, or a party token (its own case only)",
+                ),
+                "security": _WITH_PARTY,
+            },
+            "parameters": case_id,
+        },
         "/api/cases/{case_id}/receipts": {
             "post": {
                 **_op(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from app.keys import Services, services
 from app.recording.service import RECORDINGS_KEY
 from app.services import audit, bundle, rulings, sessions
 from app.services.sessions import PartyPass
-from app.store.models import Ruling, Transcript
+from app.store.models import Case, Ruling, Transcript
 from app.web.api import _case_id, _int, _step, read_json
 from app.web.middleware import require_caller
 from app.web.session_api import caller_or_party
@@ -86,9 +87,12 @@ async def _pdf(svc: Services, path: str, name: str) -> web.Response:
     )
 
 
-async def ruling_pdf(request: web.Request) -> web.Response:
+async def _shown_ruling(
+    request: web.Request, action: str, *, screen: bool = False
+) -> tuple[Case, Ruling]:
     """The case's people, and a party's own device (X-Party-Token) for its own case: the
-    ruling is served there, so the party must be able to read it before acknowledging."""
+    ruling is served there, so the party must be able to read it before acknowledging.
+    Each reading is audited: which copy, and on whose device."""
     who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
@@ -96,18 +100,46 @@ async def ruling_pdf(request: web.Request) -> web.Response:
         ruling = await rulings.ruling_of(session, case.id)
         if ruling is None:
             raise NotFound("该案尚未出具裁定。 / No ruling has been issued in this case.")
+        if screen and ruling.screen_text is None:
+            raise NotFound(
+                "该裁定书没有屏幕显示件，请打印或下载原件阅读。"
+                " / This ruling has no screen copy: print or download the original to read it."
+            )
         details: dict[str, Any] = {"sha256": ruling.sha256}
         if isinstance(who, PartyPass):
             details |= {"party": who.party, "device": "own_device"}
         await audit.append(
             session,
             actor=who.username,
-            action="ruling.downloaded",
+            action=action,
             case_id=case.id,
             details=details,
             now=svc.clock(),
         )
-    return await _pdf(svc, ruling.storage_name, f"ruling-{case.id}.pdf")
+    return case, ruling
+
+
+async def ruling_pdf(request: web.Request) -> web.Response:
+    case, ruling = await _shown_ruling(request, "ruling.downloaded")
+    return await _pdf(services(request), ruling.storage_name, f"ruling-{case.id}.pdf")
+
+
+async def ruling_screen(request: web.Request) -> web.Response:
+    """The screen copy (app/ruling/screen.py): the issued text, ID numbers masked."""
+    case, ruling = await _shown_ruling(request, "ruling.displayed", screen=True)
+    assert ruling.screen_text is not None
+    svc = services(request)
+    return web.json_response(
+        {
+            "case_number": case.case_number,
+            "outcome": ruling.outcome,
+            "issued_at": ruling.issued_at.isoformat(),
+            "sha256": ruling.sha256,
+            "verify_url": f"{svc.settings.public_url}/verify/{ruling.verify_token}",
+            "masked": True,
+            "blocks": json.loads(ruling.screen_text),
+        }
+    )
 
 
 async def add_receipt(request: web.Request) -> web.Response:
@@ -259,6 +291,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/api/cases/{case_id}/decision", decision),
         web.post("/api/cases/{case_id}/ruling", issue),
         web.get("/api/cases/{case_id}/ruling.pdf", ruling_pdf),
+        web.get("/api/cases/{case_id}/ruling/screen", ruling_screen),
         web.post("/api/cases/{case_id}/receipts", add_receipt),
         web.get("/api/cases/{case_id}/receipts", list_receipts),
         web.get("/api/cases/{case_id}/vouchers/{position}.pdf", voucher_pdf),

@@ -4,6 +4,7 @@ and waiting for video to play."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,14 @@ async def text_has(page: Any, selector: str, text: str, within_ms: float = 15_00
         arg=[selector, text],
         timeout=within_ms,
     )
+
+
+FULL_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
+MASKED_ID = re.compile(r"[0-9]{4}\*{10}[0-9X]{4}")
+
+
+async def assert_ruling_masked_on_screen(page: Any, parties: int) -> None:
+    """The screen shows every applicant's ID number masked, and no full number anywhere."""
+    shown = await page.inner_text("#ruling-text")
+    assert len(MASKED_ID.findall(shown)) == parties, shown
+    assert not FULL_ID.search(await page.inner_text("body"))

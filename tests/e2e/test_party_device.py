@@ -22,6 +22,7 @@ from app.store.models import ServiceReceipt
 
 from e2e.session_helpers import (
     api_headers,
+    assert_ruling_masked_on_screen,
     assert_video_plays,
     at_step,
     base_of,
@@ -47,10 +48,11 @@ COUNT_OSCILLATORS = """(() => {
   };
 })();"""
 COUNT_PRINTS = """(() => {
-  // Headless Chromium has no printer: count the request instead of opening a dialog.
+  // Headless Chromium has no printer: count the request, and note which document asked.
   window.print = () => {
-    try { window.top.sifaPrints = (window.top.sifaPrints || 0) + 1; }
-    catch (e) { window.sifaPrints = (window.sifaPrints || 0) + 1; }
+    const top = window.top;
+    top.sifaPrints = (top.sifaPrints || 0) + 1;
+    top.sifaPrinted = [...(top.sifaPrinted || []), location.pathname];
   };
 })();"""
 
@@ -232,9 +234,12 @@ async def party_signs_on_phone(phone: Any, base: str, case_id: int, sha256: str)
     )
     assert await phone.get_attribute("#ruling-save", "download") == f"ruling-{case_id}.pdf"
     assert await phone.is_visible("#ruling-save")
-    # A phone has no printer to hand and shows no PDF inside a page: open or save instead.
+    # The phone shows the text itself, ID numbers masked; it has no printer to hand: the
+    # original is opened or saved instead.
+    await phone.wait_for_selector("#ruling-text .rt-title")
+    await assert_ruling_masked_on_screen(phone, 2)
     assert await phone.is_hidden("#print")
-    assert await phone.is_hidden(".ruling-frame")
+    assert await phone.is_visible("#ruling-link")
     await phone.wait_for_selector(".receipt[data-party='1'] button.sign")
     assert await phone.locator(".receipt").count() == 1  # only this party's receipt
     await phone.screenshot(path=screenshot_path("remote-party-8-ruling"), full_page=True)
@@ -362,5 +367,9 @@ async def test_the_kiosk_prints_the_ruling(browser: Any, session_server: Any) ->
     await kiosk.wait_for_function("() => (window.sifaPrints || 0) >= 1", timeout=5_000)
     await kiosk.click("#print")
     await kiosk.wait_for_function("() => (window.sifaPrints || 0) >= 2", timeout=5_000)
+    # The signed original goes to the printer, not the masked screen copy the page shows.
+    ruling = f"/api/cases/{case_id}/ruling.pdf"
+    assert await kiosk.evaluate("window.sifaPrinted") == [ruling, ruling]
+    await assert_ruling_masked_on_screen(kiosk, 2)
     await kiosk.screenshot(path=screenshot_path("print-kiosk-ruling"), full_page=True)
     assert not kiosk.errors, kiosk.errors

@@ -18,6 +18,7 @@ from app.ruling.verify import verify_pdf
 from e2e.intake_flow import file_and_book
 from e2e.session_helpers import (
     api_headers,
+    assert_ruling_masked_on_screen,
     assert_video_plays,
     at_step,
     base_of,
@@ -49,14 +50,16 @@ async def issue_and_serve(judge: Any, kiosk: Any, shot: str, parties: int = 2) -
     await judge.wait_for_selector("#ruling-box:not(.hidden)", timeout=20_000)
     await kiosk.wait_for_selector("#ruling-box:not(.hidden)", timeout=10_000)
     await kiosk.wait_for_selector("button.sign")
-    # The kiosk brings the ruling on screen by itself (and headless Chromium draws a PDF frame's
-    # viewer only once it has been on screen).
+    # The kiosk brings the ruling's text on screen by itself.
+    await kiosk.wait_for_selector("#ruling-text .rt-title")
     await kiosk.wait_for_function(
-        """() => { const r = document.getElementById('ruling-frame').getBoundingClientRect();
+        """() => { const r = document.getElementById('ruling-text').getBoundingClientRect();
                    return r.top >= 0 && r.top < window.innerHeight; }""",
         timeout=5000,
     )
-    await kiosk.wait_for_timeout(3000)  # let the PDF viewer draw the ruling
+    await assert_ruling_masked_on_screen(kiosk, parties)
+    # The signed original waits, out of sight, for the print button.
+    assert (await kiosk.get_attribute("#print-frame", "src") or "").endswith("/ruling.pdf")
     await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-4-ruling"), full_page=True)
     for p in range(parties):
         await kiosk.click(f".receipt[data-party='{p}'] button.sign")
