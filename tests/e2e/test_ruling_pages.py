@@ -26,8 +26,9 @@ async def api_login(session: aiohttp.ClientSession, base: str, username: str) ->
     return {"Authorization": f"Bearer {token}"}
 
 
-async def booked_case(base: str) -> int:
-    """Filed, accepted and scheduled through the API: the browser part starts at the session."""
+async def booked_case(base: str, at: dt.datetime | None = None) -> int:
+    """Filed, accepted and scheduled through the API (in an hour, unless `at` says when): the
+    browser part starts at the session."""
     async with aiohttp.ClientSession() as s:
         mediator = await api_login(s, base, "mediator")
         clerk = await api_login(s, base, "clerk")
@@ -45,7 +46,7 @@ async def booked_case(base: str) -> int:
         await s.post(
             f"{base}/api/cases/{case_id}/accept", json={"judge_id": judge_id}, headers=clerk
         )
-        when = (dt.datetime.now(COURT_TZ) + dt.timedelta(hours=1)).isoformat()
+        when = (at or dt.datetime.now(COURT_TZ) + dt.timedelta(hours=1)).isoformat()
         async with s.post(
             f"{base}/api/cases/{case_id}/schedule",
             json={"room_id": people["rooms"][0]["id"], "scheduled_at": when},
