@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Actor
 from app.domain.cases import State, Step, advance
-from app.domain.clock import COURT_TZ, court_date, court_time
+from app.domain.clock import COURT_TZ, court_date
 from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError, WrongState
 from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
 from app.domain.people import IdType
@@ -261,23 +261,6 @@ def _recipient(who: Who, position: int | None) -> int:
     return position
 
 
-def _already(receipt: ServiceReceipt) -> Conflict:
-    at = court_time(receipt.acknowledged_at).strftime("%H:%M:%S")
-    return Conflict(
-        f"申请人{receipt.recipient_name}已于{at}签收，不能重复签收。 / "
-        f"{receipt.recipient_name} already acknowledged receipt at {at}.",
-        code="already_acknowledged",
-    )
-
-
-async def _receipt_of(session: AsyncSession, case_id: int, position: int) -> ServiceReceipt | None:
-    return await session.scalar(
-        select(ServiceReceipt).where(
-            ServiceReceipt.case_id == case_id, ServiceReceipt.party_position == position
-        )
-    )
-
-
 async def acknowledge(
     db: Database,
     desk: RulingDesk,
@@ -305,9 +288,9 @@ async def acknowledge(
         party = next((p for p in case.parties if p.position == position), None)
         if party is None:
             raise ValidationError([("party", "没有该当事人。 / No such party.")])
-        done = await _receipt_of(session, case.id, position)
+        done = await sessions.receipt_of(session, case.id, position)
         if done is not None:
-            raise _already(done)
+            raise sessions.already_acknowledged(done)
         names = await names_for(session, case)
         assert case.case_number and case.clerk_id
         if own_device:
@@ -340,9 +323,9 @@ async def acknowledge(
                 case = await sessions.case_for(session, who, case_id)
                 # Checked again: another tap (the kiosk, a second device) may have won the race
                 # while the voucher was being signed; the unique key catches the rest.
-                done = await _receipt_of(session, case.id, position)
+                done = await sessions.receipt_of(session, case.id, position)
                 if done is not None:
-                    raise _already(done)
+                    raise sessions.already_acknowledged(done)
                 receipt = ServiceReceipt(
                     case_id=case.id,
                     party_position=position,

@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import session as rules
 from app.domain.access import KIOSK_STATES, Actor
 from app.domain.cases import DECIDED, State
+from app.domain.clock import court_time
 from app.domain.errors import (
+    Conflict,
     NotFound,
     NotPermitted,
     StoredFileDamaged,
@@ -54,6 +56,15 @@ from app.store.models import (
 # records (identity, answers, consents, review) only while it is open.
 OPEN_STATES = frozenset({State.SCHEDULED, State.IN_SESSION})
 RECORD_STATES = frozenset({State.IN_SESSION})
+# A party away from the hall may need a code after the hearing too: to read the ruling and sign
+# for it on their own device (a phone that died at the decision, a ruling issued after the first
+# pass expired). Until every party is served.
+CODE_STATES = OPEN_STATES | {
+    State.CONFIRMED,
+    State.REJECTED,
+    State.WITHDRAWN,
+    State.RULING_ISSUED,
+}
 CODE_TTL = dt.timedelta(minutes=10)
 PARTY_TOKEN_TTL = dt.timedelta(minutes=60)  # one session with room to spare
 # No 0/O, 1/I/L: read aloud or copied from a slip. 10 characters ≈ 49 bits, single use and
@@ -161,9 +172,12 @@ async def issue_party_code(
         raise NotPermitted(
             "只有本案调解员可以发放加入码。 / Only the case's mediator issues codes."
         )
-    _require_state(case, OPEN_STATES, "发放加入码 / issue a join code")
+    _require_state(case, CODE_STATES, "发放加入码 / issue a join code")
     party = _party_position(data)
     name = _party_name(case, party)
+    done = await receipt_of(session, case.id, party)
+    if done is not None:  # served on this party already: nothing left to join for
+        raise already_acknowledged(done)
     code = new_code()
     row = PartyCode(
         case_id=case.id,
@@ -200,7 +214,7 @@ async def join(session: AsyncSession, code: object, secret: bytes, now: dt.datet
         )
     case = await session.get(Case, row.case_id)
     assert case is not None
-    _require_state(case, OPEN_STATES, "加入 / join")
+    _require_state(case, CODE_STATES, "加入 / join")
     row.used_at = now
     expires = now + PARTY_TOKEN_TTL
     claims = PartyPass(case.id, row.party_position, row.id, int(expires.timestamp()))
@@ -217,6 +231,23 @@ async def join(session: AsyncSession, code: object, secret: bytes, now: dt.datet
 
 
 # --- loading and appending -----------------------------------------------------------------
+
+
+def already_acknowledged(receipt: ServiceReceipt) -> Conflict:
+    at = court_time(receipt.acknowledged_at).strftime("%H:%M:%S")
+    return Conflict(
+        f"申请人{receipt.recipient_name}已于{at}签收，不能重复签收。 / "
+        f"{receipt.recipient_name} already acknowledged receipt at {at}.",
+        code="already_acknowledged",
+    )
+
+
+async def receipt_of(session: AsyncSession, case_id: int, position: int) -> ServiceReceipt | None:
+    return await session.scalar(
+        select(ServiceReceipt).where(
+            ServiceReceipt.case_id == case_id, ServiceReceipt.party_position == position
+        )
+    )
 
 
 async def case_for(session: AsyncSession, who: Who, case_id: int) -> Case:

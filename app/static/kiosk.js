@@ -21,6 +21,7 @@ const caseId = Number(app.dataset.case || 0);
 const T = (document.getElementById("texts") || { dataset: {} }).dataset;
 const $ = (id) => document.getElementById(id);
 const LIVE = new Set(["scheduled", "in_session", "confirmed", "rejected", "withdrawn", "ruling_issued"]);
+const DECIDED = new Set(["confirmed", "rejected", "withdrawn", "ruling_issued"]);
 const STEPS = ["identity", "inquiry", "review", "service"];
 const POLL_MS = 2000;
 
@@ -746,7 +747,10 @@ async function startParty() {
   if (!state) {
     // The pass was refused (expired, or the case closed): the error says what to do.
     $("selftest").classList.add("hidden");
-  } else if (!LIVE.has(state.case_state)) {
+  } else if (!LIVE.has(state.case_state) || (DECIDED.has(state.case_state) && !partyPass.entered)) {
+    // Come back after the hearing (a new code once it was decided): no device check and no
+    // video, only the decision, the ruling and this party's receipt.
+    $("party-who").textContent = (T.partyWhoLate || "").replace("{name}", partyPass.party_name);
     $("selftest").classList.add("hidden");
     $("parties").classList.remove("hidden");
   } else if (partyPass.entered) {

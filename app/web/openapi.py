@@ -228,7 +228,9 @@ def _session_paths(case_id: list[dict[str, Any]]) -> dict[str, Any]:
         ),
         "/api/cases/{case_id}/party-codes": {
             "post": _op(
-                "A one-time join code for a party on their own device (shown once)",
+                "A one-time join code for a party on their own device (shown once): before "
+                "or during the hearing, and after the decision until the party has signed for "
+                "the ruling (409 already_acknowledged once they have)",
                 "the case's mediator",
                 _obj(party={"type": "integer"}),
                 status="201",

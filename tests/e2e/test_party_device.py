@@ -373,3 +373,41 @@ async def test_the_kiosk_prints_the_ruling(browser: Any, session_server: Any) ->
     await assert_ruling_masked_on_screen(kiosk, 2)
     await kiosk.screenshot(path=screenshot_path("print-kiosk-ruling"), full_page=True)
     assert not kiosk.errors, kiosk.errors
+
+
+async def test_a_party_who_left_before_signing_is_served_on_their_phone(
+    browser: Any, session_server: Any
+) -> None:
+    """Both parties heard at the hall; 赵六 left before the ruling came. The mediator issues a
+    code after the ruling: the phone skips the device check and the video, shows the ruling
+    (ID numbers masked) and takes 赵六's receipt."""
+    base = base_of(session_server)
+    case_id = await booked_case(base)
+    async with aiohttp.ClientSession() as s:
+        judge = Api(s, base, await api_login(s, base, "judge"))
+        kiosk_api = Api(s, base, await api_login(s, base, "kiosk1"))
+        opened = await judge.post(f"/api/cases/{case_id}/open-session", {})
+        assert opened.status == 200, await opened.text()
+        await record_session(judge, kiosk_api, case_id)  # type: ignore[arg-type]
+        decided = await judge.post(f"/api/cases/{case_id}/decision", {"decision": "confirm"})
+        assert decided.status == 200, await decided.text()
+        issued = await judge.post(f"/api/cases/{case_id}/ruling", {})
+        assert issued.status == 201, await issued.text()
+
+    code = await issue_code(browser, base, case_id, 1)
+    phone = await own_device(browser)
+    await phone.goto(f"{base}/join")
+    await phone.fill("#code", code)
+    await phone.click("#join-form button")
+    await phone.wait_for_url(f"**/party/session/{case_id}")
+    await phone.wait_for_selector("#ruling-text .rt-title", timeout=15_000)
+    assert await phone.is_hidden("#selftest") and await phone.is_hidden("#video-area")
+    await assert_ruling_masked_on_screen(phone, 2)
+    assert await phone.locator(".receipt").count() == 1
+    assert "已作出裁定" in await phone.inner_text("#party-who")
+    await phone.screenshot(path=screenshot_path("late-party-1-ruling"), full_page=True)
+    await phone.click(".receipt[data-party='1'] button.sign")
+    await phone.wait_for_selector("#self-served:not(.hidden)", timeout=10_000)
+    await phone.wait_for_selector("#voucher-link:not(.hidden)", timeout=10_000)
+    await phone.screenshot(path=screenshot_path("late-party-2-signed"), full_page=True)
+    assert not phone.errors, phone.errors

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from app.keys import SERVICES
 from app.ruling.chinese import beijing_datetime
-from app.services import audit
+from app.services import audit, rulings
+from app.services.sessions import PARTY_TOKEN_TTL
 from app.store.models import ServiceReceipt
 from app.web.session_api import PARTY_HEADER
 from signaling.server import SERVER_KEY
@@ -246,3 +247,33 @@ async def test_the_transcript_says_how_each_party_attended(served: Sifa, tmp_pat
     flat = "".join(tool("pdftotext", "-enc", "UTF-8", str(path), "-").stdout.split())
     assert "申请人张三：经人民法院在线服务平台" not in flat
     assert "申请人赵六：在" + ROOM not in flat
+
+
+async def test_a_party_whose_pass_ran_out_is_served_with_a_new_code(served: Sifa) -> None:
+    """After the hearing, a party away from the hall who has not signed (the phone died, the
+    ruling came after the pass expired) gets a new code, reads the ruling and signs for it."""
+    h = await mixed_hearing(served)
+    case_id, mediator = h.case_id, h.mediator
+    codes, receipts = f"/api/cases/{case_id}/party-codes", f"/api/cases/{case_id}/receipts"
+    served.clock.now += PARTY_TOKEN_TTL + dt.timedelta(minutes=1)
+    stale = await h.device.get(f"/api/cases/{case_id}/ruling/screen", headers=h.headers)
+    assert stale.status == 401 and "过期" in (await stale.json())["error"]["message"]
+
+    # The party in the hall signs at the kiosk: nobody issues them a code any more.
+    await ok(await h.kiosk.post(receipts, json={"party": 0}), 201)
+    refused = await error(await mediator.post(codes, json={"party": 0}), 409)
+    assert refused["code"] == "already_acknowledged"
+    # Only the case's mediator issues codes, after the hearing as before it.
+    assert (await h.clerk.post(codes, json={"party": 1})).status == 403
+
+    headers = await party_pass(served, mediator, case_id, 1)
+    device = await served.make_client(served.app)
+    copy = await ok(await device.get(f"/api/cases/{case_id}/ruling/screen", headers=headers))
+    assert copy["sha256"] == h.ruling_sha256
+    receipt = await ok(await device.post(receipts, json={}, headers=headers), 201)
+    assert receipt["party"] == 1 and receipt["method"] == rulings.OWN_DEVICE_METHOD
+    state = await ok(await device.get(f"/api/cases/{case_id}/session", headers=headers))
+    assert state["case_state"] == "served"
+    # Served on everyone: the case takes no more codes.
+    body = await error(await mediator.post(codes, json={"party": 1}), 409)
+    assert "served" in body["message"]
