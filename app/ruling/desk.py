@@ -20,7 +20,7 @@ from app.ruling.pki import (
     read_certificates,
 )
 from app.ruling.render import RenderConfig, RulingRenderer
-from app.ruling.screen import screen_text
+from app.ruling.screen import draft_blocks, screen_text
 from app.ruling.sign import PdfSigner, SignOptions
 from app.ruling.verify import VerificationResult, verify_pdf
 
@@ -68,6 +68,10 @@ class RulingDesk:
         """The masked screen copy, from the same templates as the original (well under a
         millisecond: no layout, no drawing)."""
         return screen_text(self.renderer.templates.ruling(data), data)
+
+    def ruling_draft(self, data: RulingData) -> list[dict[str, Any]]:
+        """What the judge reads before signing: the same text, not yet signed or numbered."""
+        return draft_blocks(self.renderer.templates.ruling(data), data)
 
     # Rendering and signing take tens of milliseconds of CPU: off the event loop, so video
     # signaling in the same process keeps its latency.

@@ -56,3 +56,14 @@ def screen_blocks(document: Document, hidden: Iterable[str]) -> list[dict[str, A
 def screen_text(document: Document, data: RulingData) -> str:
     """The stored form: JSON, kept with the ruling's record."""
     return json.dumps(screen_blocks(document, hidden_numbers(data)), ensure_ascii=False)
+
+
+# A draft has no verification address yet: it is drawn at random when the ruling is issued.
+NOT_YET_ISSUED = "（出具时生成）"
+
+
+def draft_blocks(document: Document, data: RulingData) -> list[dict[str, Any]]:
+    """The judge's preview before signing: the screen copy, with the QR line saying that its
+    address comes at issue rather than showing a placeholder as if it were one."""
+    blocks = screen_blocks(document, hidden_numbers(data))
+    return [b | {"right": NOT_YET_ISSUED} if b["kind"] == "qr" else b for b in blocks]

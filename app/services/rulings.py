@@ -142,6 +142,36 @@ async def ruling_data(
     )
 
 
+# Stands in for the random verification token, which is drawn only when the ruling is issued.
+DRAFT_TOKEN = "draft"
+
+
+async def draft(
+    session: AsyncSession,
+    desk: RulingDesk,
+    cipher: FieldCipher,
+    actor: Actor,
+    case_id: int,
+    *,
+    public_url: str,
+    now: dt.datetime,
+) -> tuple[Case, list[dict[str, Any]]]:
+    """The ruling as it would be issued now, for the judge to read before signing: decided and
+    not yet issued, and only for whoever may issue it."""
+    case = await load_case(session, actor, case_id)
+    if await ruling_of(session, case.id) is not None:
+        raise Conflict(
+            "裁定书已出具，请查看已签章的裁定书。"
+            " / The ruling has been issued: read the signed one.",
+            code="already_issued",
+        )
+    advance(State(case.state), Step.ISSUE_RULING, actor.role)
+    data = await ruling_data(
+        session, case, cipher, f"{public_url}/verify/{DRAFT_TOKEN}", court_date(now)
+    )
+    return case, desk.ruling_draft(data)
+
+
 @dataclass(frozen=True)
 class Issued:
     ruling: Ruling

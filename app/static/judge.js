@@ -4,6 +4,7 @@
 
 import { SifaCall } from "/static/call.js";
 import { callApi } from "/static/http.js";
+import { drawRulingText } from "/static/ruling_text.js";
 
 const app = document.getElementById("app");
 const lang = app.dataset.lang || "zh-CN";
@@ -399,11 +400,25 @@ function drawClock() {
 }
 setInterval(drawClock, 1000);
 
-function drawPreview() {
+function drawGroundChoice() {
   const form = $("decision-form");
   const choice = new FormData(form).get("decision");
-  $("ruling-preview").textContent = $("ruling-preview").dataset[choice] || "";
   form.querySelector("select[name=ground]").closest("label").classList.toggle("hidden", choice !== "reject");
+}
+
+// Between the decision and signing, the judge reads the ruling's full text as it will be issued
+// (rendered by the server from the same templates as the signed document).
+let draftShown = false;
+async function drawDraft(show) {
+  $("draft-box").classList.toggle("hidden", !show);
+  if (!show || draftShown) return;
+  draftShown = true;
+  try {
+    drawRulingText($("ruling-draft"), await api("GET", `/api/cases/${caseId}/ruling/draft`));
+  } catch (err) {
+    draftShown = false; // tried again at the next poll
+    say(err.message);
+  }
 }
 
 // Where each party takes part and what that means for the consent line and the kiosk: the
@@ -512,6 +527,7 @@ async function draw(state) {
   }
   const issued = ["ruling_issued", "served", "archived"].includes(caseState);
   $("issue").classList.toggle("hidden", !decided || issued);
+  drawDraft(Boolean(decided) && !issued);
   if (issued && !rulingShown) {
     rulingShown = true;
     const url = `/api/cases/${caseId}/ruling.pdf`;
@@ -553,11 +569,11 @@ document.addEventListener("click", (event) => {
   const revealButton = event.target.closest("button.reveal");
   if (revealButton) reveal(revealButton);
 });
-$("decision-form").addEventListener("change", drawPreview);
+$("decision-form").addEventListener("change", drawGroundChoice);
 $("issue").addEventListener("click", issue);
 $("open-session").addEventListener("click", openSession);
 $("join-room").addEventListener("click", joinRoom);
-drawPreview();
+drawGroundChoice();
 poll();
 setInterval(poll, 2000);
 if (LIVE.has(caseState)) joinRoom();

@@ -26,7 +26,8 @@ function block(b) {
     case "field":
       return line("field", span("label", b.left), span("value", b.right));
     case "qr": {
-      // A link, not a picture: the reader is already on a screen.
+      // A link, not a picture: the reader is already on a screen. A draft has no address yet.
+      if (!/^https?:\/\//.test(b.right)) return line("qr", span("label", b.left), span("pending", b.right));
       const link = document.createElement("a");
       link.href = b.right;
       link.textContent = b.right;

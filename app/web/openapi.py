@@ -497,6 +497,15 @@ def document() -> dict[str, Any]:
             },
             "parameters": case_id,
         },
+        "/api/cases/{case_id}/ruling/draft": {
+            "get": _op(
+                "The ruling as it would be issued now, for the judge to read before signing: "
+                "blocks as in ruling/screen (ID numbers masked), the QR line without an address "
+                "(drawn at issue). 409 before the decision and once issued (already_issued)",
+                "the assigned judge",
+            ),
+            "parameters": case_id,
+        },
         "/api/cases/{case_id}/ruling/screen": {
             "get": {
                 **_op(

@@ -78,6 +78,25 @@ async def issue(request: web.Request) -> web.Response:
     return web.json_response(body, status=201 if result.created else 200)
 
 
+async def ruling_draft(request: web.Request) -> web.Response:
+    """The judge's preview between the decision and signing (ID numbers masked, unsigned)."""
+    who = require_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        case, blocks = await rulings.draft(
+            session,
+            svc.desk,
+            svc.cipher,
+            who.actor,
+            _case_id(request),
+            public_url=svc.settings.public_url,
+            now=svc.clock(),
+        )
+    return web.json_response(
+        {"case_number": case.case_number, "draft": True, "masked": True, "blocks": blocks}
+    )
+
+
 async def _pdf(svc: Services, path: str, name: str) -> web.Response:
     data = (svc.settings.rulings_dir / path).read_bytes()
     return web.Response(
@@ -292,6 +311,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/api/cases/{case_id}/ruling", issue),
         web.get("/api/cases/{case_id}/ruling.pdf", ruling_pdf),
         web.get("/api/cases/{case_id}/ruling/screen", ruling_screen),
+        web.get("/api/cases/{case_id}/ruling/draft", ruling_draft),
         web.post("/api/cases/{case_id}/receipts", add_receipt),
         web.get("/api/cases/{case_id}/receipts", list_receipts),
         web.get("/api/cases/{case_id}/vouchers/{position}.pdf", voucher_pdf),

@@ -148,8 +148,10 @@ FULL_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
 MASKED_ID = re.compile(r"[0-9]{4}\*{10}[0-9X]{4}")
 
 
-async def assert_ruling_masked_on_screen(page: Any, parties: int) -> None:
+async def assert_ruling_masked_on_screen(
+    page: Any, parties: int, selector: str = "#ruling-text"
+) -> None:
     """The screen shows every applicant's ID number masked, and no full number anywhere."""
-    shown = await page.inner_text("#ruling-text")
+    shown = await page.inner_text(selector)
     assert len(MASKED_ID.findall(shown)) == parties, shown
     assert not FULL_ID.search(await page.inner_text("body"))

@@ -43,8 +43,16 @@ async def review_all_absent(judge: Any) -> None:
     await text_has(judge, "#review-status", "✓")
 
 
-async def issue_and_serve(judge: Any, kiosk: Any, shot: str, parties: int = 2) -> None:
+async def issue_and_serve(
+    judge: Any, kiosk: Any, shot: str, words: tuple[str, ...], parties: int = 2
+) -> None:
     await judge.wait_for_selector("#issue:not(.hidden)")
+    # Before signing, the judge reads the full text the ruling will have.
+    await judge.wait_for_selector("#ruling-draft .rt-title")
+    draft = await judge.inner_text("#ruling-draft")
+    assert all(w in draft for w in words), draft
+    await assert_ruling_masked_on_screen(judge, parties, "#ruling-draft")
+    assert await judge.locator("#ruling-draft .rt-qr a").count() == 0  # drawn at issue
     await judge.screenshot(path=screenshot_path(f"{shot}-judge-4-decided"), full_page=True)
     await judge.click("#issue")
     await judge.wait_for_selector("#ruling-box:not(.hidden)", timeout=20_000)
@@ -58,6 +66,8 @@ async def issue_and_serve(judge: Any, kiosk: Any, shot: str, parties: int = 2) -
         timeout=5000,
     )
     await assert_ruling_masked_on_screen(kiosk, parties)
+    verify = await kiosk.get_attribute("#ruling-text .rt-qr a", "href")
+    assert verify and "/verify/" in verify, verify
     # The signed original waits, out of sight, for the print button.
     assert (await kiosk.get_attribute("#print-frame", "src") or "").endswith("/ruling.pdf")
     await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-4-ruling"), full_page=True)
@@ -117,7 +127,7 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any, tmp_pa
     await judge.wait_for_selector("#missing.hidden", state="attached")
     await judge.screenshot(path=screenshot_path("confirm-judge-3-ready"), full_page=True)
     await judge.click("#decide")
-    await issue_and_serve(judge, kiosk, "confirm")
+    await issue_and_serve(judge, kiosk, "confirm", ("调解协议有效", "第二百零六条"))
     await text_has(judge, "#receipt-status", "赵六")
     await judge.screenshot(path=screenshot_path("confirm-judge-5-issued"), full_page=True)
     assert await kiosk.evaluate("window.sifaBeeps || 0") >= 1  # the judge's arrival was heard
@@ -159,10 +169,9 @@ async def test_rejection_path(browser: Any, session_server: Any) -> None:
     await judge.fill(
         "#decision-form textarea[name=reasons]", "申请人赵六表示协议并非其真实意思表示。"
     )
-    assert "驳回" in await judge.inner_text("#ruling-preview")
     await judge.click("#decide")
     await text_has(kiosk, "#decision-text", "驳回")
-    await issue_and_serve(judge, kiosk, "reject")
+    await issue_and_serve(judge, kiosk, "reject", ("驳回", "申请人赵六表示协议并非其真实意思表示"))
     async with aiohttp.ClientSession() as s:
         clerk = await api_headers(s, base, "clerk")
         async with s.get(f"{base}/api/cases/{case_id}", headers=clerk) as r:
@@ -193,7 +202,7 @@ async def test_kiosk_reload_continues_from_the_same_step(browser: Any, session_s
     await record_answers(judge)
     await review_all_absent(judge)
     await judge.click("#decide")
-    await issue_and_serve(judge, kiosk, "reload")
+    await issue_and_serve(judge, kiosk, "reload", ("调解协议有效",))
 
 
 async def kiosk_consents_rest(kiosk: Any) -> None:

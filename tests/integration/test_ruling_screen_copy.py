@@ -10,11 +10,19 @@ from pathlib import Path
 
 from app.domain.people import mask_id
 from app.keys import SERVICES
+from app.ruling.screen import NOT_YET_ISSUED
 from app.services import audit
 
 from integration.api_support import ID_SHAPED, error_of
 from integration.conftest import Sifa
-from integration.ruling_flow import add_other_court_clerk, decided_case, ok, people
+from integration.ruling_flow import (
+    add_other_court_clerk,
+    decided_case,
+    ok,
+    people,
+    record_session,
+    scheduled_case,
+)
 from integration.test_party_room import ID_NUMBERS
 from integration.test_transcript_archive import flat_text
 
@@ -98,3 +106,33 @@ async def test_a_ruling_without_a_screen_copy_says_so(sifa: Sifa) -> None:
     async with sifa.app[SERVICES].db.transaction() as session:
         events = await audit.events_for_case(session, case_id)
     assert "ruling.displayed" not in [e.action for e in events]
+
+
+async def test_the_judge_reads_the_draft_between_decision_and_signing(sifa: Sifa) -> None:
+    mediator, clerk, judge, kiosk = await people(sifa)
+    case_id = await scheduled_case(mediator, clerk)
+    draft = f"/api/cases/{case_id}/ruling/draft"
+    await ok(await judge.post(f"/api/cases/{case_id}/open-session", json={}))
+    await record_session(judge, kiosk, case_id)
+    # Before the decision there is nothing to preview: the lifecycle says so.
+    assert (await judge.get(draft)).status == 409
+    await ok(await judge.post(f"/api/cases/{case_id}/decision", json=CONFIRM))
+
+    preview = await ok(await judge.get(draft))
+    assert preview["draft"] is True and preview["masked"] is True
+    raw = json.dumps(preview, ensure_ascii=False)
+    assert not ID_SHAPED.search(raw)
+    (qr,) = [b for b in preview["blocks"] if b["kind"] == "qr"]
+    assert qr["right"] == NOT_YET_ISSUED and "/verify/" not in raw
+    # Only the judge who would sign reads it; another court's clerk does not see the case.
+    assert (await clerk.get(draft)).status == 403
+    assert (await kiosk.get(draft)).status == 403
+    await error_of(await (await add_other_court_clerk(sifa)).get(draft), 404, "not_found")
+
+    # Signed the same day, the ruling says word for word what the draft said (bar the QR
+    # address, drawn at issue).
+    await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
+    issued = await ok(await judge.get(f"/api/cases/{case_id}/ruling/screen"))
+    without_qr = [b for b in issued["blocks"] if b["kind"] != "qr"]
+    assert without_qr == [b for b in preview["blocks"] if b["kind"] != "qr"]
+    await error_of(await judge.get(draft), 409, "already_issued")
