@@ -174,7 +174,7 @@ async def issue_party_code(
         )
     _require_state(case, CODE_STATES, "发放加入码 / issue a join code")
     party = _party_position(data)
-    name = _party_name(case, party)
+    name = party_name(case, party)
     done = await receipt_of(session, case.id, party)
     if done is not None:  # served on this party already: nothing left to join for
         raise already_acknowledged(done)
@@ -226,7 +226,7 @@ async def join(session: AsyncSession, code: object, secret: bytes, now: dt.datet
         now,
         {"party": row.party_position, "code": row.id},
     )
-    name = _party_name(case, row.party_position)
+    name = party_name(case, row.party_position)
     return Joined(issue_party_token(secret, claims), case.id, row.party_position, name, expires)
 
 
@@ -284,7 +284,7 @@ def _party_position(data: Mapping[str, Any]) -> int:
     return value
 
 
-def _party_name(case: Case, position: int) -> str:
+def party_name(case: Case, position: int) -> str:
     for party in case.parties:
         if party.position == position:
             return party.name

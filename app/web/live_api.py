@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Actor
 from app.domain.cases import State
-from app.domain.errors import NotFound, ValidationError, WrongState
+from app.domain.errors import ValidationError, WrongState
 from app.domain.live import LIVE_STATES, PARTY_ROLE, participant_id, party_participant, room_role
 from app.domain.session import SelfTest
 from app.keys import services
-from app.services import audit, cases
+from app.services import audit, cases, sessions
 from app.services.sessions import PartyPass
 from app.store.models import Case
 from app.web.api import _case_id, read_json
@@ -69,12 +69,9 @@ async def _party_seat(
     session: AsyncSession, who: PartyPass, case_id: int, data: dict[str, Any], now: dt.datetime
 ) -> Seat:
     """A party's own device: only its own case, in the party's seat, under the party's name."""
-    case = await session.get(Case, case_id)
-    name = next((p.name for p in case.parties if p.position == who.party), None) if case else None
-    # Another case than the pass's gets the same answer as a missing case.
-    if case is None or who.case_id != case.id or name is None:
-        raise NotFound(f"没有编号为 {case_id} 的案件。 / No case {case_id}.")
+    case = await sessions.case_for(session, who, case_id)
     _require_live(case)
+    name = sessions.party_name(case, who.party)
     pid = party_participant(case.id, who.party)
     details: dict[str, Any] = {
         "role": PARTY_ROLE,
