@@ -122,7 +122,9 @@ async def _audit_verify(settings: Settings) -> int:
 async def _purge_recordings(settings: Settings) -> None:
     from app.recording.service import purge_expired, recording_config
 
-    config = recording_config(settings.recordings_dir, settings.recordings_retention_days)
+    config = recording_config(
+        settings.recordings_dir, settings.recordings_retention_days, settings.node_name
+    )
     db = Database(settings.database_url)
     try:
         purged = await purge_expired(db, config, _now())

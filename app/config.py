@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,17 @@ class ConfigError(Exception):
     def __init__(self, name: str, problem: str) -> None:
         super().__init__(f"{name}: {problem}")
         self.name = name
+
+
+_NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def node_name(raw: str) -> str:
+    """SIFA_NODE_NAME, or the host's name: stable across restarts of the same server."""
+    value = raw.strip() or socket.gethostname()
+    if not _NODE_NAME.match(value):
+        raise ConfigError("SIFA_NODE_NAME", f"must be letters, digits, . _ - (≤100), got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,9 @@ class Settings:
     turn_secret: str = ""
     log_level: str = "INFO"
     recordings_retention_days: int = 3650
+    # This server among several on one database: what it records is its own to settle after a
+    # crash (see app/recording/service.py recover_interrupted).
+    node_name: str = "local"
     # The court whose development signing certificate `sifa init` creates.
     court_name: str = "深圳市光明区人民法院"
     court_code: str = "粤0311"
@@ -126,6 +142,7 @@ class Settings:
             materials_dir=path("SIFA_MATERIALS_DIR", "var/materials"),
             recordings_dir=path("SIFA_RECORDINGS_DIR", "var/recordings"),
             recordings_retention_days=integer("SIFA_RECORDINGS_RETENTION_DAYS", 3650, 1, 36500),
+            node_name=node_name(env.get("SIFA_NODE_NAME", "")),
             host=host,
             port=port,
             public_url=public_url,

@@ -64,7 +64,9 @@ def create_app(
     attach_signaling(app, app[SERVICES])
     setup_recording(
         app,
-        recording_config(settings.recordings_dir, settings.recordings_retention_days),
+        recording_config(
+            settings.recordings_dir, settings.recordings_retention_days, settings.node_name
+        ),
         writer_factory=recording_writers,
     )
     app.cleanup_ctx.append(_database(db))

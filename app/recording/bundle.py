@@ -1,4 +1,8 @@
-"""Recordings in the case bundle: every segment listed by SHA-256, small files included."""
+"""Recordings in the case bundle: every segment listed by SHA-256, small files included.
+
+A segment sealed after an interruption ("recovered") is included like a closed one; its state
+in the manifest tells the two apart.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.recording.recovery import PLAYABLE
 from app.store.models import RecordingSegment
 
 
@@ -35,7 +40,7 @@ async def bundle_media(
         path = None if directory is None else directory / row.storage_name
         include = (
             path is not None
-            and row.state == "closed"
+            and row.state in PLAYABLE
             and row.size_bytes is not None
             and row.size_bytes <= limit_bytes
             and path.is_file()

@@ -2,7 +2,8 @@
 
 One run per case at a time. Everything that goes wrong is logged, audited, shown by the API
 (state "failed") and sent to the judge as a signaling message of type "recording"; it is never
-silent. A restart starts a new run, so the time without a recorder stays a visible gap.
+silent. A restart starts a new run, so the time without a recorder stays a visible gap. What a
+killed process left "recording" is settled when the next one starts (recover_interrupted).
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCIceServer
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.keys import SERVICES, Clock
+from app.recording import recovery
 from app.recording.peer import RECORDER_ID, RECORDER_NAME, RecorderPeer, SegmentStart
+from app.recording.probe import examine, file_sha256
 from app.recording.writer import EncoderSettings, OpenOutput, SegmentWriter, WrittenFile, open_mp4
 from app.services import audit
 from app.store.db import Database
@@ -38,7 +41,9 @@ log = logging.getLogger(__name__)
 
 RECORDING = "recording"
 STOPPED = "stopped"
-FAILED = "failed"
+FAILED = recovery.FAILED
+RECOVERED = recovery.RECOVERED
+PLAYABLE = recovery.PLAYABLE
 ACTOR = "recorder"
 READ_ONLY = 0o444
 
@@ -50,6 +55,9 @@ class RecordingConfig:
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     # Case bundles carry recordings up to this size each; larger ones are listed by hash.
     bundle_media_limit_bytes: int = 32 * 1024 * 1024
+    # Runs are stamped with the server that records them: after a crash each server settles
+    # only its own, never a live run of another server on the same database.
+    node: str = "local"
 
     def __post_init__(self) -> None:
         if self.retention_days < 1:
@@ -58,9 +66,9 @@ class RecordingConfig:
             raise ValueError("bundle_media_limit_bytes cannot be negative")
 
 
-def recording_config(directory: Path, retention_days: int) -> RecordingConfig:
-    """From the settings SIFA_RECORDINGS_DIR and SIFA_RECORDINGS_RETENTION_DAYS."""
-    return RecordingConfig(directory=Path(directory), retention_days=retention_days)
+def recording_config(directory: Path, retention_days: int, node: str) -> RecordingConfig:
+    """From the settings SIFA_RECORDINGS_DIR, SIFA_RECORDINGS_RETENTION_DAYS, SIFA_NODE_NAME."""
+    return RecordingConfig(directory=Path(directory), retention_days=retention_days, node=node)
 
 
 def rtc_configuration(ice: IceSettings, now: float) -> RTCConfiguration:
@@ -212,7 +220,11 @@ class Recordings:
             started = self._utc()
             async with self.db.transaction() as session:
                 row = RecordingRun(
-                    case_id=case_id, state=RECORDING, started_at=started, started_by=by[:80]
+                    case_id=case_id,
+                    state=RECORDING,
+                    started_at=started,
+                    started_by=by[:80],
+                    node=self.config.node,
                 )
                 session.add(row)
                 await session.flush()
@@ -259,6 +271,16 @@ class Recordings:
                 now=self.clock(),
             )
         return run_id
+
+    async def recover_interrupted(self) -> SweepReport:
+        """Settle what an earlier process left recording; this process's live runs are kept."""
+        return await recover_interrupted(
+            self.db,
+            self.config,
+            live=lambda: {run.run_id for run in self.runs.values()},
+            clock=self.clock,
+            now=self._utc,
+        )
 
     async def close(self) -> None:
         """App shutdown: finish every run's files."""
@@ -376,10 +398,18 @@ def setup_recording(
         config.directory.mkdir(parents=True, exist_ok=True)
         yield
 
+    async def sweep(_app: web.Application) -> None:
+        await recordings.recover_interrupted()
+
     async def finish(_app: web.Application) -> None:
         await recordings.close()
 
     app.cleanup_ctx.append(lifecycle)
+    # The sweep is a start-up signal, set up here because create_app calls this for `sifa
+    # serve` and for every test app alike. aiohttp runs all cleanup contexts before the other
+    # start-up signals, so the database's schema check (main._database) has passed, and the
+    # signals before the first request, so no judge can have started a run in this process.
+    app.on_startup.append(sweep)
     # Before signaling's own shutdown closes the seats: files are finished while the
     # database is still open (cleanup contexts close it later).
     app.on_shutdown.insert(0, finish)
@@ -399,7 +429,7 @@ async def purge_expired(db: Database, config: RecordingConfig, now: dt.datetime)
                 select(RecordingSegment).where(
                     RecordingSegment.ended_at < horizon,
                     RecordingSegment.purged_at.is_(None),
-                    RecordingSegment.state.in_(("closed", "failed", "empty")),
+                    RecordingSegment.state.in_((*PLAYABLE, "failed", "empty")),
                 )
             )
         ).all()
@@ -423,3 +453,181 @@ async def purge_expired(db: Database, config: RecordingConfig, now: dt.datetime)
                 now=now,
             )
     return purged
+
+
+# -- after a crash ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    runs: int = 0  # runs ended as interrupted
+    recovered: int = 0
+    failed: int = 0
+    errors: int = 0  # runs left as they were (logged); the next start tries again
+
+
+@dataclass(frozen=True, slots=True)
+class _Examined:
+    segment_id: int
+    path: Path
+    found: recovery.Found
+    sha256: str | None
+
+
+async def recover_interrupted(
+    db: Database,
+    config: RecordingConfig,
+    *,
+    live: Callable[[], Collection[int]],
+    clock: Clock,
+    now: Callable[[], dt.datetime],
+) -> SweepReport:
+    """End every run, and seal every segment, that a killed process left "recording".
+
+    live() gives the run ids this process is recording; they are never touched. Each run is
+    settled in one transaction with its audit events; files are made read-only only after it
+    commits, and only for the segments it settled. Running it again changes nothing.
+    """
+    # Runs from before runs named their server (node NULL) are taken as this server's own.
+    ours = or_(RecordingRun.node == config.node, RecordingRun.node.is_(None))
+    async with db.transaction() as session:
+        runs = await session.scalars(
+            select(RecordingRun.id).where(RecordingRun.state == RECORDING, ours)
+        )
+        segments = await session.scalars(
+            select(RecordingSegment.run_id)
+            .join(RecordingRun, RecordingRun.id == RecordingSegment.run_id)
+            .where(RecordingSegment.state == RECORDING, ours)
+        )
+        candidates = sorted({*runs, *segments} - set(live()))
+    totals = {"runs": 0, RECOVERED: 0, FAILED: 0, "errors": 0}
+    for run_id in candidates:
+        try:
+            done = await _settle_run(db, config, run_id, live, clock, now)
+        except Exception:
+            log.exception("recording sweep: run %s could not be settled", run_id)
+            totals["errors"] += 1
+            continue
+        for key, n in done.items():
+            totals[key] += n
+    report = SweepReport(**totals)
+    if candidates:
+        log.warning(
+            "recording sweep: %d runs interrupted, %d segments recovered, %d failed, %d errors",
+            report.runs,
+            report.recovered,
+            report.failed,
+            report.errors,
+        )
+    else:
+        log.info("recording sweep: nothing was left recording")
+    return report
+
+
+async def _settle_run(
+    db: Database,
+    config: RecordingConfig,
+    run_id: int,
+    live: Callable[[], Collection[int]],
+    clock: Clock,
+    now: Callable[[], dt.datetime],
+) -> dict[str, int]:
+    async with db.transaction() as session:
+        open_segments = (
+            await session.execute(
+                select(RecordingSegment.id, RecordingSegment.storage_name).where(
+                    RecordingSegment.run_id == run_id, RecordingSegment.state == RECORDING
+                )
+            )
+        ).all()
+    # Reading and hashing happen outside the transaction: a long file must not hold the
+    # database's write lock.
+    examined = []
+    for segment_id, storage_name in open_segments:
+        path = config.directory / storage_name
+        found = await asyncio.to_thread(examine, path)
+        sha256 = None
+        if found.exists and found.size_bytes:
+            sha256 = await asyncio.to_thread(file_sha256, path)
+        examined.append(_Examined(segment_id, path, found, sha256))
+    counts = {"runs": 0, RECOVERED: 0, FAILED: 0}
+    sealed: list[Path] = []
+    at = now()
+    async with db.transaction() as session:
+        run = await session.get(RecordingRun, run_id, with_for_update=True)
+        assert run is not None
+        if run_id in live():
+            return counts
+        for item in examined:
+            row = await session.get(RecordingSegment, item.segment_id, with_for_update=True)
+            if row is None or row.state != RECORDING:
+                continue  # settled meanwhile by another sweep
+            verdict = recovery.settle_segment(item.found)
+            row.state = verdict.state
+            row.failure = verdict.reason
+            row.ended_at = recovery.segment_end(row.started_at, item.found, verdict, at)
+            row.sha256 = item.sha256
+            row.size_bytes = item.found.size_bytes if item.found.exists else None
+            media = item.found.media
+            if verdict.state == RECOVERED and media is not None:
+                row.duration_seconds = media.duration_seconds
+                row.has_audio = media.audio_packets > 0
+                row.has_video = media.video_frames > 0
+                row.video_frames = media.video_frames
+            await audit.append(
+                session,
+                actor=ACTOR,
+                action="recording.segment_interrupted",
+                case_id=row.case_id,
+                details={
+                    "run": run_id,
+                    "segment": row.id,
+                    "participant": row.participant_id,
+                    "state": row.state,
+                    "reason": verdict.reason,
+                    "sha256": row.sha256,
+                    "size_bytes": row.size_bytes,
+                    "duration_seconds": row.duration_seconds,
+                    "started_at": row.started_at.isoformat(),
+                    "ended_at": row.ended_at.isoformat(),
+                },
+                now=clock(),
+            )
+            counts[verdict.state] += 1
+            if item.found.exists:
+                sealed.append(item.path)
+        if run.state == RECORDING:
+            segments = (
+                await session.scalars(
+                    select(RecordingSegment).where(RecordingSegment.run_id == run_id)
+                )
+            ).all()
+            writes = [item.found.modified_at for item in examined]
+            run.ended_at = recovery.run_end(
+                run.started_at, [*(s.ended_at for s in segments), *writes], at
+            )
+            run.state = FAILED
+            run.end_reason = recovery.INTERRUPTED
+            run.failure = recovery.RUN_FAILURE
+            await audit.append(
+                session,
+                actor=ACTOR,
+                action="recording.interrupted",
+                case_id=run.case_id,
+                details={
+                    "run": run_id,
+                    "reason": recovery.INTERRUPTED,
+                    "started_at": run.started_at.isoformat(),
+                    "ended_at": run.ended_at.isoformat(),
+                    "segments": {RECOVERED: counts[RECOVERED], FAILED: counts[FAILED]},
+                },
+                now=clock(),
+            )
+            counts["runs"] = 1
+    for path in sealed:
+        try:
+            os.chmod(path, READ_ONLY)
+        except OSError as exc:
+            # strerror, not the exception: its text carries the path, named after a person.
+            log.error("recording sweep: run %s: a file stays writable: %s", run_id, exc.strerror)
+    return counts

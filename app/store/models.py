@@ -341,6 +341,8 @@ class RecordingRun(Base):
     started_by: Mapped[str] = mapped_column(String(80))
     end_reason: Mapped[str | None] = mapped_column(String(40))
     failure: Mapped[str | None] = mapped_column(Text)
+    # The server that records it (SIFA_NODE_NAME); None for runs from before servers were named.
+    node: Mapped[str | None] = mapped_column(String(100))
 
 
 class RecordingSegment(Base):
@@ -357,7 +359,8 @@ class RecordingSegment(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     number: Mapped[int] = mapped_column(Integer)
     storage_name: Mapped[str] = mapped_column(String(300), unique=True)
-    state: Mapped[str] = mapped_column(String(20))  # recording, closed, failed, empty, purged
+    # recording, closed, recovered (sealed after a crash), failed, empty, purged
+    state: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     duration_seconds: Mapped[float | None] = mapped_column(Float)

@@ -22,7 +22,7 @@ from app.domain.live import LIVE_STATES
 from app.domain.roles import Role
 from app.keys import services
 from app.recording import timeline
-from app.recording.service import FAILED, RECORDING, RECORDINGS_KEY, STOPPED
+from app.recording.service import FAILED, PLAYABLE, RECORDING, RECORDINGS_KEY, STOPPED
 from app.services import audit
 from app.services.cases import load_case
 from app.store.models import Case, RecordingRun, RecordingSegment
@@ -149,7 +149,10 @@ async def recording_view(request: web.Request, case: Case, session: AsyncSession
                 "has_audio": s.has_audio,
                 "has_video": s.has_video,
                 "video_frames": s.video_frames,
-                "url": f"{base}/{s.id}/media" if s.state == "closed" else None,
+                # Why a segment is not "closed": a writer's failure, or the interruption
+                # a recovered segment was sealed after.
+                "reason": s.failure,
+                "url": f"{base}/{s.id}/media" if s.state in PLAYABLE else None,
             }
             for s in segments
         ],
@@ -226,7 +229,7 @@ async def media(request: web.Request) -> web.StreamResponse:
     async with svc.db.transaction() as session:
         case = await _case_for_recordings(session, who.actor, _case_id(request))
         segment = await session.get(RecordingSegment, segment_id)
-        if segment is None or segment.case_id != case.id or segment.state != "closed":
+        if segment is None or segment.case_id != case.id or segment.state not in PLAYABLE:
             raise NotFound(f"没有编号为 {segment_id} 的录像。 / No recording {segment_id}.")
         storage_name = segment.storage_name
     path = request.app[RECORDINGS_KEY].config.directory / storage_name

@@ -80,10 +80,14 @@ async def serve(
     tmp_path: Path,
     writer_factory: WriterFactory | None = None,
     extra: Callable[[web.Application], None] | None = None,
+    *,
+    fresh: bool = True,
 ) -> Served:
+    """fresh=False starts on the database and folders already under tmp_path (a restart)."""
     clock = Clock()
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}")
-    await prepare(settings, clock.now)
+    if fresh:
+        await prepare(settings, clock.now)
     app = build_app(tmp_path, clock, writer_factory, extra)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

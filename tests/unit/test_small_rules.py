@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import socket
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,8 @@ def test_values_are_read(tmp_path: Path) -> None:
         ("SIFA_LOG_LEVEL", "LOUD"),
         ("SIFA_TSA_URL", "ftp://tsa"),
         ("SIFA_STUN_URLS", "http://stun.example"),
+        ("SIFA_NODE_NAME", "node one"),
+        ("SIFA_NODE_NAME", "-" + "n" * 100),
     ],
 )
 def test_a_wrong_value_names_its_variable(tmp_path: Path, name: str, value: str) -> None:
@@ -181,3 +184,9 @@ def test_a_wrong_value_names_its_variable(tmp_path: Path, name: str, value: str)
         Settings.from_env({name: value}, base=tmp_path)
     assert error.value.name == name
     assert str(error.value).startswith(f"{name}:")
+
+
+def test_a_server_is_named_by_its_host_unless_told(tmp_path: Path) -> None:
+    assert Settings.from_env({}, base=tmp_path).node_name == socket.gethostname()
+    told = Settings.from_env({"SIFA_NODE_NAME": " court-2.node_b "}, base=tmp_path)
+    assert told.node_name == "court-2.node_b"
