@@ -16,6 +16,8 @@ from app.ruling.desk import DeskConfig, RulingDesk
 from app.store.db import Database
 from app.store.migrate import is_current
 from app.web import (
+    admin,
+    admin_api,
     api,
     live_api,
     middleware,
@@ -75,10 +77,12 @@ def create_app(
     app.router.add_routes(rulings_api.routes())
     app.router.add_routes(session_api.routes())
     app.router.add_routes(recording_api.routes())
+    app.router.add_routes(admin_api.routes())
     app.router.add_routes(verify_pages.routes())
     app.router.add_routes(openapi.routes())
     app.router.add_routes(pages.routes())
     app.router.add_routes(session_pages.routes())
+    app.router.add_routes(admin.routes())
     app.router.add_static("/static/", STATIC, name="static")
     return app
 

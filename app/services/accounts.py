@@ -11,7 +11,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Actor
-from app.domain.errors import DomainError, TooManyAttempts, Unauthenticated, ValidationError
+from app.domain.errors import (
+    DomainError,
+    NotPermitted,
+    TooManyAttempts,
+    Unauthenticated,
+    ValidationError,
+)
 from app.domain.roles import Role
 from app.domain.throttle import (
     FREE_FAILURES,
@@ -45,6 +51,29 @@ class Binding:
     room: str | None = None
 
 
+def password_problems(
+    password: str, repeat: str | None = None, *, field: str = "password"
+) -> list[tuple[str, str]]:
+    """Why a new password is refused (none when it is fine). `repeat`: the second typing on a
+    form; API clients send the password once."""
+    problems = []
+    if len(password) < MIN_LENGTH:
+        problems.append(
+            (
+                field,
+                f"密码至少 {MIN_LENGTH} 个字符。 / The password needs at least {MIN_LENGTH} "
+                "characters.",
+            )
+        )
+    if repeat is not None and repeat != password:
+        problems.append((f"{field}_repeat", "两次输入的密码不一致。 / The two passwords differ."))
+    return problems
+
+
+async def username_taken(session: AsyncSession, username: str) -> bool:
+    return await session.scalar(select(Account.id).where(Account.username == username)) is not None
+
+
 async def add_account(
     session: AsyncSession,
     *,
@@ -59,12 +88,15 @@ async def add_account(
 ) -> Account:
     problems: list[tuple[str, str]] = []
     if not username or len(username) > 50 or not username.replace("_", "").isalnum():
-        problems.append(("username", "use 1 to 50 letters, digits or _"))
-    if check_strength and len(password) < MIN_LENGTH:
-        problems.append(("password", f"must be at least {MIN_LENGTH} characters"))
-    existing = await session.scalar(select(Account).where(Account.username == username))
-    if existing is not None:
-        problems.append(("username", "is taken"))
+        problems.append(
+            ("username", "请用 1 至 50 个字母、数字或下划线。 / Use 1 to 50 letters, digits or _.")
+        )
+    if len(display_name) > 50:
+        problems.append(("display_name", "最多 50 个字符。 / At most 50 characters."))
+    if check_strength:
+        problems += password_problems(password)
+    if await username_taken(session, username):
+        problems.append(("username", "该用户名已被使用。 / The user name is taken."))
     account = Account(
         username=username,
         password_hash=hash_password(password),
@@ -75,7 +107,9 @@ async def add_account(
     if role in (Role.JUDGE, Role.CLERK):
         court = await session.scalar(select(Court).where(Court.code == binding.court))
         if court is None:
-            problems.append(("court", f"a {role.value} needs an existing court code"))
+            problems.append(
+                ("court", "审判员和书记员须属于一个法院。 / A judge or clerk needs a court.")
+            )
         else:
             account.court_id = court.id
     elif role is Role.MEDIATOR:
@@ -83,17 +117,24 @@ async def add_account(
             select(Committee).where(Committee.name == binding.committee)
         )
         if committee is None:
-            problems.append(("committee", "a mediator needs an existing committee name"))
+            problems.append(
+                ("committee", "调解员须属于一个调解委员会。 / A mediator needs a committee.")
+            )
         else:
             account.committee_id, account.court_id = committee.id, committee.court_id
     elif role is Role.KIOSK:
         room = await session.scalar(select(Room).where(Room.name == binding.room))
         if room is None:
-            problems.append(("room", "a kiosk needs an existing room name"))
+            problems.append(("room", "终端须属于一个确认室。 / A kiosk needs a room."))
         else:
             account.room_id = room.id
     elif role is not Role.ADMIN:
-        problems.append(("role", f"accounts cannot have the role {role.value}"))
+        problems.append(
+            (
+                "role",
+                f"账户不能使用角色 {role.value}。 / Accounts cannot have the role {role.value}.",
+            )
+        )
     if problems:
         raise ValidationError(problems)
     session.add(account)
@@ -103,7 +144,7 @@ async def add_account(
         actor=actor,
         action="account.created",
         case_id=None,
-        details={"username": username, "role": role.value},
+        details=account_details(account),
         now=now,
     )
     return account
@@ -228,6 +269,75 @@ async def logout(session: AsyncSession, token: str, actor: Actor, now: dt.dateti
     await audit.append(
         session, actor=actor.username, action="logout", case_id=None, details={}, now=now
     )
+
+
+async def end_sessions(
+    session: AsyncSession, account_id: int, *, keep_token: str | None = None
+) -> int:
+    """Log the account out everywhere (but for `keep_token`, the caller's own session); how many
+    sessions ended."""
+    query = delete(LoginSession).where(LoginSession.account_id == account_id)
+    if keep_token is not None:
+        query = query.where(LoginSession.token_hash != _token_hash(keep_token))
+    result = await session.execute(query)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def require_own_password_change(actor: Actor) -> None:
+    """A kiosk is a device shared by a hall's staff: its password is the administrator's to set,
+    or one person could lock the others out of the room."""
+    if actor.role is Role.KIOSK:
+        raise NotPermitted(
+            "终端账户的密码由管理员重置。 / A kiosk's password is reset by the administrator."
+        )
+
+
+async def change_own_password(
+    session: AsyncSession,
+    actor: Actor,
+    token: str,
+    *,
+    current: str,
+    new: str,
+    repeat: str | None = None,
+    now: dt.datetime,
+) -> int:
+    """Change the caller's own password; every other session of the account ends (a stolen or
+    forgotten one must not outlive the change). Returns how many ended."""
+    require_own_password_change(actor)
+    account = await session.get(Account, actor.account_id)
+    if account is None or not account.active:
+        raise Unauthenticated("请先登录。 / Please log in.")
+    problems = password_problems(new, repeat, field="new_password")
+    if not verify_password(account.password_hash, current):
+        problems.insert(
+            0, ("current_password", "当前密码不正确。 / The current password is wrong.")
+        )
+    elif not problems and new == current:
+        problems.append(
+            (
+                "new_password",
+                "新密码须与当前密码不同。 / Choose a password different from the current one.",
+            )
+        )
+    if problems:
+        raise ValidationError(problems)
+    account.password_hash = hash_password(new)
+    ended = await end_sessions(session, account.id, keep_token=token)
+    await audit.append(
+        session,
+        actor=account.username,
+        action="account.password_changed",
+        case_id=None,
+        details=account_details(account, sessions_ended=ended),
+        now=now,
+    )
+    return ended
+
+
+def account_details(account: Account, **extra: object) -> dict[str, object]:
+    """What the audit log says about an account: who, never its password or hash."""
+    return {"username": account.username, "role": account.role, **extra}
 
 
 async def judges_of_court(session: AsyncSession, court_id: int) -> list[Account]:

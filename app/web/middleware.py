@@ -203,6 +203,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
             "/figures",
             "/party",
             "/rulings",
+            "/admin",
+            "/account",
         )
     ):
         response.headers.setdefault("Cache-Control", "no-store")

@@ -10,6 +10,8 @@ from app.domain.application import ORGANISATION_FIELDS, PERSON_FIELDS
 from app.domain.cases import State
 from app.domain.grounds import DeclineGround, RejectGround
 from app.domain.materials import Category
+from app.passwords import MIN_LENGTH
+from app.services.admin import ACCOUNT_ROLES
 
 _ERROR = {
     "type": "object",
@@ -301,6 +303,109 @@ def _recording_paths(case_id: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+_ROLE = {"enum": [r.value for r in ACCOUNT_ROLES]}
+_ACCOUNT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "username": {"type": "string"},
+        "display_name": {"type": "string"},
+        "role": _ROLE,
+        "active": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "court": {"type": ["string", "null"], "description": "court code (judges, clerks)"},
+        "court_name": {"type": ["string", "null"]},
+        "committee": {"type": ["string", "null"], "description": "committee name (mediators)"},
+        "room": {"type": ["string", "null"], "description": "room name (kiosks)"},
+    },
+}
+
+
+def _admin_paths() -> dict[str, Any]:
+    """The accounts console (app/services/admin.py) and the own-password change."""
+    admin = "admin"
+    account_id = [
+        {"name": "account_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    ]
+    password = {"type": "string", "minLength": MIN_LENGTH}
+    listing = _op(
+        "Every account with what it is bound to, and the courts, committees and rooms an "
+        "account can be bound to; filter with ?role=",
+        admin,
+        ok=_obj(
+            accounts={"type": "array", "items": _ACCOUNT},
+            bindings=_obj(
+                courts={
+                    "type": "array",
+                    "items": _obj(code={"type": "string"}, name={"type": "string"}),
+                },
+                committees={"type": "array", "items": {"type": "string"}},
+                rooms={
+                    "type": "array",
+                    "items": _obj(name={"type": "string"}, hall={"type": "string"}),
+                },
+            ),
+        ),
+    )
+    listing["parameters"] = [{"name": "role", "in": "query", "schema": {"enum": _ROLE["enum"]}}]
+    return {
+        "/api/admin/accounts": {
+            "get": listing,
+            "post": _op(
+                "Add an account (audited account.created). Judges and clerks need a court "
+                "code, mediators a committee name, kiosks a room name; a wrong or missing one "
+                "is 422, a user name in use 409 username_taken",
+                admin,
+                {
+                    "type": "object",
+                    "required": ["username", "role", "password"],
+                    "properties": {
+                        "username": {"type": "string", "pattern": "^\\w{1,50}$"},
+                        "display_name": {"type": "string", "maxLength": 50},
+                        "role": _ROLE,
+                        "password": password,
+                        "court": {"type": "string", "example": "粤0311"},
+                        "committee": {"type": "string"},
+                        "room": {"type": "string"},
+                    },
+                },
+                _ACCOUNT,
+                "201",
+            ),
+        },
+        "/api/admin/accounts/{account_id}/active": {
+            "post": _op(
+                "Deactivate (every session of the account ends at once; audited "
+                "account.deactivated) or reactivate (account.reactivated). Administrators "
+                "cannot deactivate themselves (403 own_account)",
+                admin,
+                _obj(active={"type": "boolean"}),
+                _ACCOUNT,
+            ),
+            "parameters": account_id,
+        },
+        "/api/admin/accounts/{account_id}/password": {
+            "post": _op(
+                "Reset a password (audited account.password_reset); the account's sessions "
+                "end. Not one's own (403 own_account: use /api/account/password)",
+                admin,
+                _obj(password=password),
+                _ACCOUNT,
+            ),
+            "parameters": account_id,
+        },
+        "/api/account/password": {
+            "post": _op(
+                "Change one's own password with the current one (422 when it is wrong); the "
+                "account's other sessions end, this one stays (audited account.password_changed)",
+                "every logged-in account but kiosks (their password is reset by the admin)",
+                _obj(current_password={"type": "string"}, new_password=password),
+                _obj(ok={"const": True}, sessions_ended={"type": "integer"}),
+            )
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     case_id = [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     paths: dict[str, Any] = {
@@ -568,6 +673,7 @@ def document() -> dict[str, Any]:
         },
         **_session_paths(case_id),
         **_recording_paths(case_id),
+        **_admin_paths(),
         "/api/board": {"get": _op("Today's rooms: case, step, elapsed time, connection", "clerk")},
         "/api/rulings": {
             "get": {

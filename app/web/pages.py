@@ -35,7 +35,7 @@ HOME = {
     Role.CLERK: "/intake",
     Role.JUDGE: "/docket",
     Role.KIOSK: "/kiosk",
-    Role.ADMIN: "/cases",
+    Role.ADMIN: "/admin/accounts",
 }
 
 

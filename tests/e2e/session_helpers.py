@@ -41,7 +41,9 @@ def base_of(server: TestServer) -> str:
     return str(server.make_url("")).rstrip("/")
 
 
-async def login(browser: Any, base: str, username: str, locale: str = "zh-CN") -> Any:
+async def login(
+    browser: Any, base: str, username: str, locale: str = "zh-CN", password: str = "demo"
+) -> Any:
     context = await browser.new_context(locale=locale, viewport={"width": 1366, "height": 900})
     page = await context.new_page()
     errors: list[str] = []
@@ -49,7 +51,7 @@ async def login(browser: Any, base: str, username: str, locale: str = "zh-CN") -
     page.errors = errors
     await page.goto(f"{base}/login")
     await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", "demo")
+    await page.fill("input[name=password]", password)
     await page.click("button.primary")
     await page.wait_for_load_state()
     return page

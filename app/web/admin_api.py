@@ -1,0 +1,151 @@
+"""The accounts console's JSON API (administrators) and the own-password change (every account
+but kiosks). Thin: parse, call a service in one transaction, present."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from app.domain.errors import ValidationError
+from app.keys import Caller, services
+from app.services import accounts, admin
+from app.services.admin import AccountRow, Choices
+from app.web.api import _text, read_json
+from app.web.middleware import require_caller
+from app.web.printable import require_printable
+
+
+def require_admin_caller(request: web.Request) -> Caller:
+    """Refused before the body is read: a non-administrator learns nothing from its checks."""
+    who = require_caller(request)
+    admin.require_admin(who.actor)
+    return who
+
+
+def account_id_of(request: web.Request) -> int:
+    try:
+        return int(request.match_info["account_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+def account_json(row: AccountRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "username": row.username,
+        "display_name": row.display_name,
+        "role": row.role,
+        "active": row.active,
+        "created_at": row.created_at.isoformat(),
+        "court": row.court,
+        "court_name": row.court_name,
+        "committee": row.committee,
+        "room": row.room,
+    }
+
+
+def choices_json(offered: Choices) -> dict[str, Any]:
+    return {
+        "courts": [{"code": code, "name": name} for code, name in offered.courts],
+        "committees": offered.committees,
+        "rooms": [{"name": room, "hall": hall} for room, hall in offered.rooms],
+    }
+
+
+def binding_of(data: Any) -> accounts.Binding:
+    """The court code, committee name or room name the role needs (empty means none)."""
+
+    def get(key: str) -> str | None:
+        value = data.get(key)
+        return (value.strip() or None) if isinstance(value, str) else None
+
+    return accounts.Binding(court=get("court"), committee=get("committee"), room=get("room"))
+
+
+async def list_accounts(request: web.Request) -> web.Response:
+    who = require_admin_caller(request)
+    svc = services(request)
+    raw = request.query.get("role", "")
+    role = admin.parse_role(raw) if raw else None
+    async with svc.db.transaction() as session:
+        rows = await admin.list_accounts(session, who.actor, role)
+        offered = await admin.choices(session, who.actor)
+    return web.json_response(
+        {"accounts": [account_json(r) for r in rows], "bindings": choices_json(offered)}
+    )
+
+
+async def create_account(request: web.Request) -> web.Response:
+    who = require_admin_caller(request)
+    svc = services(request)
+    data = await read_json(request)
+    display_name = _text(data, "display_name").strip()
+    require_printable({"display_name": display_name}, svc.desk.missing_glyphs)
+    role = admin.parse_role(_text(data, "role", required=True))
+    async with svc.db.transaction() as session:
+        account = await admin.create_account(
+            session,
+            who.actor,
+            username=_text(data, "username", required=True).strip(),
+            display_name=display_name,
+            role=role,
+            password=_text(data, "password", required=True),
+            binding=binding_of(data),
+            now=svc.clock(),
+        )
+        row = await admin.row_of(session, account)
+    return web.json_response(account_json(row), status=201)
+
+
+async def set_active(request: web.Request) -> web.Response:
+    who = require_admin_caller(request)
+    svc = services(request)
+    active = (await read_json(request)).get("active")
+    if not isinstance(active, bool):
+        raise ValidationError([("active", "须为 true 或 false。 / Must be true or false.")])
+    async with svc.db.transaction() as session:
+        account = await admin.set_active(
+            session, who.actor, account_id_of(request), active, svc.clock()
+        )
+        row = await admin.row_of(session, account)
+    return web.json_response(account_json(row))
+
+
+async def reset_password(request: web.Request) -> web.Response:
+    who = require_admin_caller(request)
+    svc = services(request)
+    password = _text(await read_json(request), "password", required=True)
+    async with svc.db.transaction() as session:
+        account = await admin.reset_password(
+            session, who.actor, account_id_of(request), password, now=svc.clock()
+        )
+        row = await admin.row_of(session, account)
+    return web.json_response(account_json(row))
+
+
+async def change_own_password(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    accounts.require_own_password_change(who.actor)
+    svc = services(request)
+    data = await read_json(request)
+    async with svc.db.transaction() as session:
+        ended = await accounts.change_own_password(
+            session,
+            who.actor,
+            who.token,
+            current=_text(data, "current_password", required=True),
+            new=_text(data, "new_password", required=True),
+            now=svc.clock(),
+        )
+    return web.json_response({"ok": True, "sessions_ended": ended})
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/api/admin/accounts", list_accounts),
+        web.post("/api/admin/accounts", create_account),
+        web.post("/api/admin/accounts/{account_id}/active", set_active),
+        web.post("/api/admin/accounts/{account_id}/password", reset_password),
+        web.post("/api/account/password", change_own_password),
+    ]
