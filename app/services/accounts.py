@@ -27,6 +27,7 @@ from app.domain.throttle import (
 )
 from app.passwords import MIN_LENGTH, hash_password, verify_password
 from app.services import audit
+from app.store.db import Database
 from app.store.models import Account, Committee, Court, LoginSession, LoginThrottle, Room
 
 
@@ -293,7 +294,7 @@ def require_own_password_change(actor: Actor) -> None:
 
 
 async def change_own_password(
-    session: AsyncSession,
+    db: Database,
     actor: Actor,
     token: str,
     *,
@@ -303,13 +304,31 @@ async def change_own_password(
     now: dt.datetime,
 ) -> int:
     """Change the caller's own password; every other session of the account ends (a stolen or
-    forgotten one must not outlive the change). Returns how many ended."""
+    forgotten one must not outlive the change). Returns how many ended.
+
+    A wrong current password counts against the account like a failed login and is audited,
+    in a transaction of its own so the refusal cannot roll the count back: a stolen session
+    must not become a way to guess the password at leisure."""
     require_own_password_change(actor)
-    account = await session.get(Account, actor.account_id)
-    if account is None or not account.active:
-        raise Unauthenticated("请先登录。 / Please log in.")
+    async with db.transaction() as session:
+        account = await session.get(Account, actor.account_id)
+        if account is None or not account.active:
+            raise Unauthenticated("请先登录。 / Please log in.")
+        keys = [f"user:{account.username.lower()}"[:120]]
+        await _throttle_check(session, keys, now)
+        right = verify_password(account.password_hash, current)
+        if not right:
+            await _record_failure(session, keys, now)
+            await audit.append(
+                session,
+                actor=account.username,
+                action="account.password_change_failed",
+                case_id=None,
+                details=account_details(account),
+                now=now,
+            )
     problems = password_problems(new, repeat, field="new_password")
-    if not verify_password(account.password_hash, current):
+    if not right:
         problems.insert(
             0, ("current_password", "当前密码不正确。 / The current password is wrong.")
         )
@@ -322,16 +341,21 @@ async def change_own_password(
         )
     if problems:
         raise ValidationError(problems)
-    account.password_hash = hash_password(new)
-    ended = await end_sessions(session, account.id, keep_token=token)
-    await audit.append(
-        session,
-        actor=account.username,
-        action="account.password_changed",
-        case_id=None,
-        details=account_details(account, sessions_ended=ended),
-        now=now,
-    )
+    async with db.transaction() as session:
+        account = await session.get(Account, actor.account_id)
+        if account is None or not account.active:
+            raise Unauthenticated("请先登录。 / Please log in.")
+        account.password_hash = hash_password(new)
+        await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
+        ended = await end_sessions(session, account.id, keep_token=token)
+        await audit.append(
+            session,
+            actor=account.username,
+            action="account.password_changed",
+            case_id=None,
+            details=account_details(account, sessions_ended=ended),
+            now=now,
+        )
     return ended
 
 

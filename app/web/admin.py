@@ -233,16 +233,15 @@ async def password_submit(request: web.Request) -> web.Response:
     svc = services(request)
     form = await request.post()
     try:
-        async with svc.db.transaction() as session:
-            await accounts.change_own_password(
-                session,
-                who.actor,
-                who.token,
-                current=str(form.get("current_password", "")),
-                new=str(form.get("new_password", "")),
-                repeat=str(form.get("new_password_repeat", "")),
-                now=svc.clock(),
-            )
+        await accounts.change_own_password(
+            svc.db,
+            who.actor,
+            who.token,
+            current=str(form.get("current_password", "")),
+            new=str(form.get("new_password", "")),
+            repeat=str(form.get("new_password_repeat", "")),
+            now=svc.clock(),
+        )
     except ValidationError as error:
         return render(
             request,

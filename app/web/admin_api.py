@@ -129,15 +129,14 @@ async def change_own_password(request: web.Request) -> web.Response:
     accounts.require_own_password_change(who.actor)
     svc = services(request)
     data = await read_json(request)
-    async with svc.db.transaction() as session:
-        ended = await accounts.change_own_password(
-            session,
-            who.actor,
-            who.token,
-            current=_text(data, "current_password", required=True),
-            new=_text(data, "new_password", required=True),
-            now=svc.clock(),
-        )
+    ended = await accounts.change_own_password(
+        svc.db,
+        who.actor,
+        who.token,
+        current=_text(data, "current_password", required=True),
+        new=_text(data, "new_password", required=True),
+        now=svc.clock(),
+    )
     return web.json_response({"ok": True, "sessions_ended": ended})
 
 

@@ -396,8 +396,10 @@ def _admin_paths() -> dict[str, Any]:
         },
         "/api/account/password": {
             "post": _op(
-                "Change one's own password with the current one (422 when it is wrong); the "
-                "account's other sessions end, this one stays (audited account.password_changed)",
+                "Change one's own password with the current one. A wrong one is 422, audited "
+                "(account.password_change_failed) and counted like a failed login (429 "
+                "too_many_attempts after three); the account's other sessions end, this one "
+                "stays (audited account.password_changed)",
                 "every logged-in account but kiosks (their password is reset by the admin)",
                 _obj(current_password={"type": "string"}, new_password=password),
                 _obj(ok={"const": True}, sessions_ended={"type": "integer"}),

@@ -4,6 +4,7 @@ once; the audit trail without password material; and everyone else kept out."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 from urllib.parse import quote
@@ -280,20 +281,23 @@ async def test_changing_ones_own_password(sifa: Sifa) -> None:
     ):
         error = await error_of(await here.post(url, json=body), 422, "validation_failed")
         assert [f["field"] for f in error["fields"]] == [field], error
-    # A wrong current password is refused like a form mistake: it is not a login, so it does
-    # not lock the account's logins (the login throttle counts logins only).
-    for _ in range(5):
-        wrong = {"current_password": "guess", "new_password": "clerk-own-new-pass"}
+    # A wrong current password counts like a failed login (a stolen session must not become a
+    # way to guess it): three are free, the fourth (with the one above) starts the delays, for
+    # logins too.
+    wrong = {"current_password": "guess", "new_password": "clerk-own-new-pass"}
+    for _ in range(3):
         await error_of(await here.post(url, json=wrong), 422, "validation_failed")
-    assert await login_status(sifa, "clerk", "demo") == 200
-    assert (await elsewhere.get("/api/me")).status == 200
+    await error_of(await here.post(url, json=wrong), 429, "too_many_attempts")
+    assert await login_status(sifa, "clerk", "demo") == 429
+    assert (await elsewhere.get("/api/me")).status == 200  # nobody is logged out by guessing
+    sifa.clock.now += dt.timedelta(seconds=3)
 
     changed = await ok(
         await here.post(
             url, json={"current_password": "demo", "new_password": "clerk-own-new-pass"}
         )
     )
-    assert changed == {"ok": True, "sessions_ended": 2}  # `elsewhere` and the login just above
+    assert changed == {"ok": True, "sessions_ended": 1}  # `elsewhere`
     assert (await here.get("/api/me")).status == 200  # the session that changed it stays
     await error_of(await elsewhere.get("/api/me"), 401, "unauthenticated")
     assert await login_status(sifa, "clerk", "demo") == 401
@@ -325,6 +329,7 @@ async def test_changing_ones_own_password(sifa: Sifa) -> None:
 
     events = await account_events(sifa)
     assert [(e.actor, e.action) for e in events] == [
+        *[("clerk", "account.password_change_failed")] * 4,
         ("clerk", "account.password_changed"),
         ("mediator", "account.password_changed"),
     ]
