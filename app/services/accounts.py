@@ -163,6 +163,11 @@ class LoginResult:
     expires_at: dt.datetime
 
 
+def _user_key(username: str) -> str:
+    """An account's throttle row: one for logins and password checks alike."""
+    return f"user:{username.lower()}"[:120]
+
+
 async def _throttle_check(session: AsyncSession, keys: list[str], now: dt.datetime) -> None:
     rows = (
         await session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
@@ -204,7 +209,7 @@ async def login(
 
     A failure returns None rather than raising, so the caller's transaction commits the count.
     """
-    keys = [f"user:{username.lower()}"[:120], f"addr:{client}"[:120]]
+    keys = [_user_key(username), f"addr:{client}"[:120]]
     await _throttle_check(session, keys, now)
     account = await session.scalar(select(Account).where(Account.username == username))
     stored = account.password_hash if account is not None and account.active else None
@@ -293,6 +298,14 @@ def require_own_password_change(actor: Actor) -> None:
         )
 
 
+async def _own_account(session: AsyncSession, actor: Actor) -> Account:
+    """The caller's account, still active (checked again in each transaction that uses it)."""
+    account = await session.get(Account, actor.account_id)
+    if account is None or not account.active:
+        raise Unauthenticated("请先登录。 / Please log in.")
+    return account
+
+
 async def change_own_password(
     db: Database,
     actor: Actor,
@@ -311,10 +324,8 @@ async def change_own_password(
     must not become a way to guess the password at leisure."""
     require_own_password_change(actor)
     async with db.transaction() as session:
-        account = await session.get(Account, actor.account_id)
-        if account is None or not account.active:
-            raise Unauthenticated("请先登录。 / Please log in.")
-        keys = [f"user:{account.username.lower()}"[:120]]
+        account = await _own_account(session, actor)
+        keys = [_user_key(account.username)]
         await _throttle_check(session, keys, now)
         right = verify_password(account.password_hash, current)
         if not right:
@@ -342,9 +353,7 @@ async def change_own_password(
     if problems:
         raise ValidationError(problems)
     async with db.transaction() as session:
-        account = await session.get(Account, actor.account_id)
-        if account is None or not account.active:
-            raise Unauthenticated("请先登录。 / Please log in.")
+        account = await _own_account(session, actor)
         account.password_hash = hash_password(new)
         await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
         ended = await end_sessions(session, account.id, keep_token=token)

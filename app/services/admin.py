@@ -197,13 +197,15 @@ async def set_active(
     if account.active == active:
         return account
     account.active = active
-    ended = 0 if active else await accounts.end_sessions(session, account.id)
+    details = accounts.account_details(account)
+    if not active:
+        details["sessions_ended"] = await accounts.end_sessions(session, account.id)
     await audit.append(
         session,
         actor=actor.username,
         action="account.reactivated" if active else "account.deactivated",
         case_id=None,
-        details=accounts.account_details(account, **({} if active else {"sessions_ended": ended})),
+        details=details,
         now=now,
     )
     return account

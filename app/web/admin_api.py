@@ -3,6 +3,7 @@ but kiosks). Thin: parse, call a service in one transaction, present."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from aiohttp import web
@@ -31,18 +32,7 @@ def account_id_of(request: web.Request) -> int:
 
 
 def account_json(row: AccountRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "username": row.username,
-        "display_name": row.display_name,
-        "role": row.role,
-        "active": row.active,
-        "created_at": row.created_at.isoformat(),
-        "court": row.court,
-        "court_name": row.court_name,
-        "committee": row.committee,
-        "room": row.room,
-    }
+    return {**dataclasses.asdict(row), "created_at": row.created_at.isoformat()}
 
 
 def choices_json(offered: Choices) -> dict[str, Any]:
