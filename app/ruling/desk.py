@@ -44,6 +44,15 @@ def shared_renderer(font_path: Path, font_index: int, seal_image: Path | None) -
     return RulingRenderer(RenderConfig(font_path, font_index, seal_image=seal_image))
 
 
+@dataclass(frozen=True)
+class IssuedText:
+    """A signed ruling and its screen copy (ID numbers masked; app/ruling/screen.py). The copy
+    may be None only for rulings issued before screen copies existed."""
+
+    pdf: bytes
+    screen: str | None
+
+
 class RulingDesk:
     def __init__(self, config: DeskConfig) -> None:
         self.renderer = shared_renderer(config.font_path, config.font_index, config.seal_image)
@@ -52,9 +61,13 @@ class RulingDesk:
         self.signer = PdfSigner(identity, SignOptions(timestamp_url=config.tsa_url))
         self.location = config.court_name
 
-    def _ruling(self, data: RulingData) -> bytes:
-        pdf = self.renderer.render_ruling(data)
-        return self.signer.sign(pdf, reason="民事裁定书", location=self.location)
+    def _ruling(self, data: RulingData) -> IssuedText:
+        # One template render: the screen copy is made from the very blocks the PDF is drawn
+        # from, not from a second render that would agree only as long as nothing changed.
+        doc = self.renderer.templates.ruling(data)
+        pdf = self.renderer.render_ruling_document(doc, data)
+        signed = self.signer.sign(pdf, reason="民事裁定书", location=self.location)
+        return IssuedText(signed, screen_text(doc, data))
 
     def _voucher(self, data: VoucherData) -> bytes:
         pdf = self.renderer.render_voucher(data)
@@ -63,11 +76,6 @@ class RulingDesk:
     def _transcript(self, context: Mapping[str, Any]) -> bytes:
         pdf = self.renderer.render_transcript(context)
         return self.signer.sign(pdf, reason="笔录", location=self.location)
-
-    def ruling_screen(self, data: RulingData) -> str:
-        """The masked screen copy, from the same templates as the original (well under a
-        millisecond: no layout, no drawing)."""
-        return screen_text(self.renderer.templates.ruling(data), data)
 
     def ruling_draft(self, data: RulingData) -> list[dict[str, Any]]:
         """What the judge reads before signing: the same text, not yet signed or numbered."""
@@ -78,7 +86,7 @@ class RulingDesk:
     def missing_glyphs(self, text: str) -> str:
         return self.renderer.missing_glyphs(text)
 
-    async def ruling(self, data: RulingData) -> bytes:
+    async def ruling(self, data: RulingData) -> IssuedText:
         return await asyncio.get_running_loop().run_in_executor(None, self._ruling, data)
 
     async def voucher(self, data: VoucherData) -> bytes:

@@ -53,7 +53,10 @@ class RulingRenderer:
         self._lock = threading.Lock()
 
     def render_ruling(self, data: RulingData) -> bytes:
-        doc = self.templates.ruling(data)
+        return self.render_ruling_document(self.templates.ruling(data), data)
+
+    def render_ruling_document(self, doc: Document, data: RulingData) -> bytes:
+        """A ruling already rendered to blocks (the caller also keeps its screen copy)."""
         title = doc.first("title")
         name = title.text if title else "民事裁定书"
         return self._render(doc, f"{name}{data.case_number}", data.court_name, name)

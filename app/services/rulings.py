@@ -214,8 +214,8 @@ async def issue(
         # session, and the case version is checked again below.
         source = await sessions.transcript_source(session, case, now)
         version = case.version
-    pdf = await desk.ruling(data)
-    screen = desk.ruling_screen(data)
+    signed = await desk.ruling(data)
+    pdf = signed.pdf
     minutes = await desk.transcript(source[1]) if source is not None else None
     stem = f"{court_date(now).year}/{case_id}-{token[:12]}"
     storage_name = f"{stem}.pdf"
@@ -240,7 +240,7 @@ async def issue(
                 verify_token=token,
                 issued_at=now,
                 issued_by=actor.account_id,
-                screen_text=screen,
+                screen_text=signed.screen,
             )
             session.add(ruling)
             transcript = None

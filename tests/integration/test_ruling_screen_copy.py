@@ -10,6 +10,8 @@ from pathlib import Path
 
 from app.domain.people import mask_id
 from app.keys import SERVICES
+from app.ruling.desk import IssuedText
+from app.ruling.model import RulingData
 from app.ruling.screen import NOT_YET_ISSUED
 from app.services import audit
 
@@ -96,7 +98,12 @@ async def test_a_ruling_without_a_screen_copy_says_so(sifa: Sifa) -> None:
     mediator, clerk, judge, kiosk = await people(sifa)
     case_id = await decided_case(mediator, clerk, judge, CONFIRM, kiosk=kiosk)
     desk = sifa.app[SERVICES].desk
-    desk.ruling_screen = lambda data: None  # type: ignore[method-assign,assignment]
+    signed_with_copy = desk.ruling
+
+    async def signed_without_copy(data: RulingData) -> IssuedText:
+        return IssuedText((await signed_with_copy(data)).pdf, None)
+
+    desk.ruling = signed_without_copy  # type: ignore[method-assign]
     await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
     refused = await error_of(
         await kiosk.get(f"/api/cases/{case_id}/ruling/screen"), 404, "not_found"
