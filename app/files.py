@@ -72,3 +72,12 @@ def read_verified(
     except (OSError, ValueError):
         return None
     return data if hashlib.sha256(data).hexdigest() == sha256 else None
+
+
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, read in pieces (recordings run to hundreds of megabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -8,7 +8,6 @@ know the codec data in the file is usable and not just well-formed boxes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,6 @@ from app.recording.recovery import Found, Media
 
 # A decoder may hold a few packets before its first frame; a healthy stream gives one sooner.
 DECODE_TRIES = 30
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _why(exc: Exception) -> str:

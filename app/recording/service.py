@@ -23,10 +23,11 @@ from aiohttp import web
 from aiortc import RTCConfiguration, RTCIceServer
 from sqlalchemy import or_, select
 
+from app.files import file_sha256
 from app.keys import SERVICES, Clock
 from app.recording import recovery
 from app.recording.peer import RECORDER_ID, RECORDER_NAME, RecorderPeer, SegmentStart
-from app.recording.probe import examine, file_sha256
+from app.recording.probe import examine
 from app.recording.writer import EncoderSettings, OpenOutput, SegmentWriter, WrittenFile, open_mp4
 from app.services import audit
 from app.store.db import Database

@@ -12,7 +12,6 @@ everything up to the last fragment (about two seconds) readable; the start-up sw
 from __future__ import annotations
 
 import fractions
-import hashlib
 import logging
 import queue
 import threading
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import av
+
+from app.files import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -281,19 +282,13 @@ class SegmentWriter:
         for packet in self._audio.encode(None):
             self._container.mux(packet)
         self._container.close()
-        digest = hashlib.sha256()
-        size = 0
-        with self.path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
-                size += len(chunk)
         audio_seconds = self._audio_in / SAMPLE_RATE
         fps = self.settings.nominal_fps
         video_end = self._video_last_t + 1 / fps if self._video_frames else 0.0
         return WrittenFile(
             path=self.path,
-            sha256=digest.hexdigest(),
-            size_bytes=size,
+            sha256=file_sha256(self.path),
+            size_bytes=self.path.stat().st_size,
             duration_seconds=round(max(video_end, audio_seconds), 3),
             has_audio=self._audio_in > 0,
             has_video=self._video_frames > 0,
