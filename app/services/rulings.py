@@ -142,6 +142,11 @@ async def ruling_data(
     )
 
 
+def verification_url(public_url: str, token: str) -> str:
+    """The public page that verifies a ruling: printed as its QR code, given to readers."""
+    return f"{public_url}/verify/{token}"
+
+
 # Stands in for the random verification token, which is drawn only when the ruling is issued.
 DRAFT_TOKEN = "draft"
 
@@ -167,7 +172,7 @@ async def draft(
         )
     advance(State(case.state), Step.ISSUE_RULING, actor.role)
     data = await ruling_data(
-        session, case, cipher, f"{public_url}/verify/{DRAFT_TOKEN}", court_date(now)
+        session, case, cipher, verification_url(public_url, DRAFT_TOKEN), court_date(now)
     )
     return case, desk.ruling_draft(data)
 
@@ -208,7 +213,7 @@ async def issue(
         advance(State(case.state), Step.ISSUE_RULING, actor.role)
         token = secrets.token_urlsafe(24)
         data = await ruling_data(
-            session, case, cipher, f"{public_url}/verify/{token}", court_date(now)
+            session, case, cipher, verification_url(public_url, token), court_date(now)
         )
         # The records cannot change any more: they are written only while the case is in
         # session, and the case version is checked again below.
@@ -339,7 +344,7 @@ async def acknowledge(
             place=device,
             acknowledged_at=now,
             served_by=f"书记员{names.accounts[case.clerk_id]}",
-            verification_url=f"{public_url}/verify/{ruling.verify_token}",
+            verification_url=verification_url(public_url, ruling.verify_token),
             own_device=own_device,
         )
     pdf = await desk.voucher(voucher)

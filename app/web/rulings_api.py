@@ -43,7 +43,7 @@ def ruling_json(
         "signer_cert_sha256": ruling.signer_cert_sha256,
         "signature_level": ruling.signature_level,
         "issued_at": ruling.issued_at.isoformat(),
-        "verify_url": f"{svc.settings.public_url}/verify/{ruling.verify_token}",
+        "verify_url": rulings.verification_url(svc.settings.public_url, ruling.verify_token),
         "download": f"/api/cases/{ruling.case_id}/ruling.pdf",
         "transcript": transcript_json(transcript),
     }
@@ -154,7 +154,7 @@ async def ruling_screen(request: web.Request) -> web.Response:
             "outcome": ruling.outcome,
             "issued_at": ruling.issued_at.isoformat(),
             "sha256": ruling.sha256,
-            "verify_url": f"{svc.settings.public_url}/verify/{ruling.verify_token}",
+            "verify_url": rulings.verification_url(svc.settings.public_url, ruling.verify_token),
             "masked": True,
             "blocks": json.loads(ruling.screen_text),
         }
