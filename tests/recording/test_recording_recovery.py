@@ -159,10 +159,11 @@ def crash_copy(before: Path, killed: Path) -> dt.datetime:
         source.backup(target)
     source.close()
     target.close()
-    instant = dt.datetime.now(dt.UTC)
-    # copy2 keeps the files' modification times, which the sweep reads.
+    # copy2 keeps the files' modification times, which the sweep reads. The recorder goes on
+    # writing while they are copied, so the crash's instant is when the copy is complete: a
+    # fragment written during the copy is on the "killed" disk and before that instant.
     shutil.copytree(before / "var" / "recordings", killed / "var" / "recordings")
-    return instant
+    return dt.datetime.now(dt.UTC)
 
 
 async def rows(served: Served, case_id: int) -> tuple[list[RecordingRun], list[RecordingSegment]]:
