@@ -400,6 +400,8 @@ async def test_a_party_who_left_before_signing_is_served_on_their_phone(
     await phone.wait_for_selector("#ruling-text .rt-title", timeout=15_000)
     assert await phone.is_hidden("#selftest") and await phone.is_hidden("#video-area")
     await assert_ruling_masked_on_screen(phone, 2)
+    # The receipts are drawn after the ruling's text arrives, from their own request.
+    await phone.wait_for_selector(".receipt[data-party='1'] button.sign")
     assert await phone.locator(".receipt").count() == 1
     assert "已作出裁定" in await phone.inner_text("#party-who")
     await phone.screenshot(path=screenshot_path("late-party-1-ruling"), full_page=True)
