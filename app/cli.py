@@ -136,10 +136,11 @@ async def _purge_recordings(settings: Settings) -> None:
     )
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings) -> int:
     from aiohttp import web
 
     from app.main import create_app
+    from app.web.signaling_setup import ClusterUnavailable
     from signaling.collector import settle_collector
 
     app = create_app(settings)
@@ -148,8 +149,14 @@ def _serve(settings: Settings) -> None:
         settle_collector()
 
     app.on_startup.append(settle)
-    print(f"Sifa serving on {settings.public_url}")
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    mode = f"node {settings.node_name}, Redis" if settings.redis_url else "one node"
+    print(f"Sifa serving on {settings.public_url} ({mode})", flush=True)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
+    except ClusterUnavailable as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -216,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "init":
             asyncio.run(_init(settings))
         elif args.command == "serve":
-            _serve(settings)
+            return _serve(settings)
         elif args.command == "demo":
             asyncio.run(_demo(settings))
         elif args.command == "user":

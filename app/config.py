@@ -58,6 +58,11 @@ class Settings:
     # This server among several on one database: what it records is its own to settle after a
     # crash (see app/recording/service.py recover_interrupted).
     node_name: str = "local"
+    # Several nodes: Redis holds the room directory and carries messages between nodes.
+    # SIFA_PUBLIC_URL was given: addresses handed to browsers use it, never a node's own host.
+    public_url_configured: bool = False
+    redis_url: str | None = None
+    redis_prefix: str = "sifa"
     # The court whose development signing certificate `sifa init` creates.
     court_name: str = "深圳市光明区人民法院"
     court_code: str = "粤0311"
@@ -133,6 +138,14 @@ class Settings:
         turn_urls = url_list("SIFA_TURN_URLS", ("turn", "turns"))
         if turn_urls and not env.get("SIFA_TURN_SECRET", ""):
             raise ConfigError("SIFA_TURN_SECRET", "is required when SIFA_TURN_URLS is set")
+        redis_url = env.get("SIFA_REDIS_URL", "").strip() or None
+        if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError("SIFA_REDIS_URL", f"must be a redis:// URL, got {redis_url!r}")
+        redis_prefix = env.get("SIFA_REDIS_PREFIX", "").strip() or "sifa"
+        if not _NODE_NAME.match(redis_prefix):
+            raise ConfigError(
+                "SIFA_REDIS_PREFIX", f"must be letters, digits, . _ -, got {redis_prefix!r}"
+            )
         p12 = env.get("SIFA_SIGNING_P12", "").strip()
         seal = env.get("SIFA_SEAL_IMAGE", "").strip()
         return cls(
@@ -143,6 +156,9 @@ class Settings:
             recordings_dir=path("SIFA_RECORDINGS_DIR", "var/recordings"),
             recordings_retention_days=integer("SIFA_RECORDINGS_RETENTION_DAYS", 3650, 1, 36500),
             node_name=node_name(env.get("SIFA_NODE_NAME", "")),
+            public_url_configured=bool(env.get("SIFA_PUBLIC_URL", "").strip()),
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
             host=host,
             port=port,
             public_url=public_url,

@@ -20,13 +20,18 @@ CLOSE_REPLACED = 4003
 CLOSE_LEFT = 4009
 
 
-class Refused(Exception):
-    """A join or resume that gets no seat."""
+CLOSE_REFUSED = 4001
 
-    def __init__(self, code: str, message: str) -> None:
+
+class Refused(Exception):
+    """A join or resume that gets no seat. The close code tells the client whether to retry:
+    4001 is final; 1012/1013 (room moved, directory unreachable) send it back in."""
+
+    def __init__(self, code: str, message: str, *, close_code: int = CLOSE_REFUSED) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.close_code = close_code
 
 
 class Peer(Protocol):
@@ -51,6 +56,7 @@ class LiveRoom:
         replay: ReplayLimits,
         record: Callable[[int, AuditEvent], None],
         on_empty: Callable[[LiveRoom], None],
+        on_change: Callable[[LiveRoom], None] | None = None,
     ) -> None:
         self.case_id = info.case_id
         self.room = Room(
@@ -64,6 +70,9 @@ class LiveRoom:
         self._replay = replay
         self._record = record
         self._on_empty = on_empty
+        self._on_change = on_change
+        # Set while the room is handed to another node: nothing here may save or reseat it.
+        self.moving = False
         self.mailboxes: dict[str, Mailbox] = {}
         self.peers: dict[str, Peer] = {}
         self._expiry: asyncio.TimerHandle | None = None
@@ -81,6 +90,27 @@ class LiveRoom:
             self._hub.publish(self.case_id, notice.to, body, now)
         for event in outcome.audit:
             self._record(self.case_id, event)
+        # Every change of membership is audited, and only those: the cue to save the room.
+        if outcome.audit and self._on_change is not None and not self.moving:
+            self._on_change(self)
+
+    def restore(self, room: Room, seqs: dict[str, int]) -> None:
+        """Take over a room from the node that hosted it: its seats wait for their resumes,
+        and each seat's messages carry on from the number its client last saw."""
+        self.room = room
+        for participant_id, seq in seqs.items():
+            mailbox = self.mailboxes[participant_id] = Mailbox(self._replay)
+            mailbox.seq = seq
+            self._hub.attach(self.case_id, participant_id, mailbox)
+        self._schedule_expiry()
+
+    def evict(self, code: int, reason: str) -> None:
+        """Close every socket of the room without dropping their seats (the room moves)."""
+        self.moving = True
+        for peer in list(self.peers.values()):
+            peer.live = None
+            peer.close_soon(code, reason)
+        self.close()
 
     def seat(self, peer: Peer, participant_id: str) -> Mailbox:
         """Put peer on the seat's mailbox, replacing any older socket for it."""

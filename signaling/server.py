@@ -11,10 +11,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from signaling.authority import RoomAuthority
+from signaling.authority import RoomAuthority, RoomInfo
 from signaling.hub import Hub, LocalHub
 from signaling.ice import IceSettings
 from signaling.live import LiveRoom, Peer, Refused
@@ -23,6 +24,9 @@ from signaling.messages import DEFAULT_MAX_MESSAGE_BYTES, Join, Resume, dump
 from signaling.room import AuditEvent, RoomError, Thresholds
 from signaling.tokens import TokenError, verify_room_token
 from signaling.ws import make_handler
+
+if TYPE_CHECKING:
+    from signaling.cluster import ClusterNode
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,12 @@ class SignalingServer:
         self.rooms: dict[int, LiveRoom] = {}
         self.peers: set[Peer] = set()
         self._wall_clock = wall_clock
-        self._thresholds = Thresholds(config.quality_poor, config.quality_bad)
+        self.thresholds = Thresholds(config.quality_poor, config.quality_bad)
+        # Set for several nodes (signaling.cluster): rooms then live on one node each.
+        self.cluster: ClusterNode | None = None
+        # Told the case id when this node takes over a room another node hosted.
+        self.on_adopt: list[Callable[[int], None]] = []
+        self._opening: dict[int, asyncio.Future[LiveRoom]] = {}
         self._audit: deque[tuple[int, AuditEvent]] = deque()
         self._audit_task: asyncio.Task[None] | None = None
         self._audit_idle = asyncio.Event()
@@ -94,17 +103,7 @@ class SignalingServer:
         info = await self.authority.room_for(claims.case_id)
         if info is None:
             raise Refused("no_room", "there is no live confirmation room for this case")
-        live = self.rooms.get(claims.case_id)
-        if live is None:
-            live = self.rooms[claims.case_id] = LiveRoom(
-                info,
-                hub=self.hub,
-                grace_seconds=self.config.grace_seconds,
-                thresholds=self._thresholds,
-                replay=self.config.replay,
-                record=self.record,
-                on_empty=self._room_empty,
-            )
+        live = self.rooms.get(claims.case_id) or await self._open_room(info)
         try:
             outcome = live.room.join(
                 claims.participant_id,
@@ -122,8 +121,13 @@ class SignalingServer:
         live.apply(outcome, now)
         live.resumed()
 
-    def resume(self, peer: Peer, message: Resume, now: float) -> None:
+    async def resume(self, peer: Peer, message: Resume, now: float) -> None:
         live = self.rooms.get(message.case_id)
+        if live is None and self.cluster is not None:
+            # The room's last host stopped or died: its state is in the directory.
+            info = await self.authority.room_for(message.case_id)
+            if info is not None:
+                live = await self._open_room(info)
         seat = None if live is None else live.room.seats.get(message.participant)
         if (
             live is None
@@ -134,6 +138,9 @@ class SignalingServer:
         outcome = live.room.resume(message.participant, seat.resume_token, now)
         mailbox = live.seat(peer, message.participant)
         missed, complete = mailbox.missed_since(message.last_seq)
+        if message.last_seq > mailbox.seq:
+            # Taken over from a host that died: it sent more than its last snapshot knew.
+            mailbox.seq, complete = message.last_seq, False
         for text in missed:
             peer.write(text)
         resumed = live.room.welcome(message.participant)
@@ -144,10 +151,58 @@ class SignalingServer:
         live.apply(outcome, now)
         live.resumed()
 
+    async def _open_room(self, info: RoomInfo) -> LiveRoom:
+        """The room's LiveRoom on this node: taken over from the directory with several
+        nodes. Concurrent joins to a new room wait for one opening."""
+        case_id = info.case_id
+        opening = self._opening.get(case_id)
+        if opening is not None:
+            return await asyncio.shield(opening)
+        future: asyncio.Future[LiveRoom] = asyncio.get_running_loop().create_future()
+        self._opening[case_id] = future
+        try:
+            restored = None if self.cluster is None else await self.cluster.adopt(case_id)
+            live = self.rooms.get(case_id)
+            if live is None:
+                live = self.rooms[case_id] = LiveRoom(
+                    info,
+                    hub=self.hub,
+                    grace_seconds=self.config.grace_seconds,
+                    thresholds=self.thresholds,
+                    replay=self.config.replay,
+                    record=self.record,
+                    on_empty=self._room_empty,
+                    on_change=None if self.cluster is None else self.cluster.changed,
+                )
+                if restored is not None:
+                    live.restore(restored.room, restored.seqs)
+                    self.record(case_id, AuditEvent("adopt", "~server", "server", self._node()))
+                    for hook in self.on_adopt:
+                        hook(case_id)
+            future.set_result(live)
+            return live
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here: waiters re-raise it themselves
+            raise
+        finally:
+            del self._opening[case_id]
+
+    def _node(self) -> dict[str, object]:
+        return {} if self.cluster is None else {"node": self.cluster.name}
+
     def _room_empty(self, live: LiveRoom) -> None:
         if self.rooms.get(live.case_id) is live and live.room.empty:
             del self.rooms[live.case_id]
             live.close()
+            if self.cluster is not None and not live.moving:
+                self.cluster.closed(live.case_id)
+
+    def evict(self, live: LiveRoom, code: int, reason: str) -> None:
+        """Send the room's sockets away, seats kept (another node hosts the room now)."""
+        if self.rooms.get(live.case_id) is live:
+            del self.rooms[live.case_id]
+        live.evict(code, reason)
 
     # -- audit -----------------------------------------------------------
 
@@ -205,6 +260,8 @@ class SignalingServer:
         }
 
     async def shutdown(self) -> None:
+        if self.cluster is not None:
+            await self.cluster.drain()
         for peer in list(self.peers):
             peer.close_soon(1001, "server shutting down")
         for _ in range(50):
@@ -217,6 +274,8 @@ class SignalingServer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.audit_flushed(), timeout=5)
         await self.hub.close()
+        if self.cluster is not None:
+            await self.cluster.close()
 
 
 SERVER_KEY = web.AppKey("signaling_server", SignalingServer)

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Protocol
 from aiohttp import WSMsgType, hdrs, web
 from aiohttp._websocket.writer import WebSocketWriter
 
-from signaling.live import LiveRoom, Refused
+from signaling.frames import JOIN, RESUME
+from signaling.live import LiveRoom, Peer, Refused
 from signaling.messages import (
     PONG,
     Admit,
@@ -101,6 +102,9 @@ class Connection:
         "_pending",
         "_strikes",
         "_task",
+        "bridge",
+        "case_id",
+        "connection",
         "from_prefix",
         "live",
         "participant_id",
@@ -113,6 +117,10 @@ class Connection:
         self.live: LiveRoom | None = None
         self.participant_id: str | None = None
         self.from_prefix = ""
+        # Set when the room is hosted by another node: the socket is bridged there.
+        self.bridge: str | None = None
+        self.case_id = 0
+        self.connection = ""
         self._loop = asyncio.get_running_loop()
         self._pending: list[str] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -172,9 +180,11 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.ws.close()
 
-    def refuse(self, code: str, message: str, ref: str | None = None) -> None:
+    def refuse(
+        self, code: str, message: str, ref: str | None = None, close_code: int = CLOSE_REFUSED
+    ) -> None:
         self.write(error(code, message, ref))
-        self.close_soon(CLOSE_REFUSED, code)
+        self.close_soon(close_code, code)
 
     def rate_limited(self, now: float) -> None:
         if not self._strikes.take(now):
@@ -235,6 +245,18 @@ def dispatch(server: SignalingServer, conn: Seated, message: ClientMessage, now:
         conn.write(error(exc.code, exc.message, _TYPE_NAMES.get(type(message))))
 
 
+async def take_seat(
+    server: SignalingServer, conn: Peer, message: ClientMessage, now: float
+) -> None:
+    """A connection's first message, on the node hosting the room: Refused if no seat."""
+    if isinstance(message, Join):
+        await server.join(conn, message, now)
+    elif isinstance(message, Resume):
+        await server.resume(conn, message, now)
+    else:
+        raise Refused("not_joined", "the first message must be join or resume")
+
+
 def make_handler(server: SignalingServer) -> Handler:
     config = server.config
     max_bytes = config.max_message_bytes
@@ -250,24 +272,29 @@ def make_handler(server: SignalingServer) -> Handler:
             return False
         try:
             message = parse(msg.data if msg.type is WSMsgType.TEXT else b"", max_bytes=max_bytes)
-            if isinstance(message, Join):
-                await server.join(conn, message, loop.time())
-            elif isinstance(message, Resume):
-                server.resume(conn, message, loop.time())
-            else:
-                conn.refuse("not_joined", "the first message must be join or resume")
-                return False
+            cluster = server.cluster
+            if cluster is not None and isinstance(message, Join | Resume):
+                host = await cluster.route(message.case_id)
+                if host != cluster.name:
+                    kind = JOIN if isinstance(message, Join) else RESUME
+                    cluster.bridge(conn, host, message.case_id, kind, msg.data)
+                    return True
+            await take_seat(server, conn, message, loop.time())
         except ProtocolError as exc:
             conn.refuse(exc.code, exc.message, exc.ref)
             return False
         except Refused as exc:
-            conn.refuse(exc.code, exc.message)
+            conn.refuse(exc.code, exc.message, close_code=exc.close_code)
             return False
         return True
 
     def on_text(conn: Connection, data: str, now: float) -> None:
         if not conn.take(now):
             conn.rate_limited(now)
+            return
+        if conn.bridge is not None:
+            assert server.cluster is not None
+            server.cluster.forward(conn, data)
             return
         try:
             message = parse(data, max_bytes=max_bytes)
@@ -303,6 +330,8 @@ def make_handler(server: SignalingServer) -> Handler:
                         conn.write(error("bad_message", "messages are JSON text frames"))
         finally:
             server.peers.discard(conn)
+            if conn.bridge is not None and server.cluster is not None:
+                server.cluster.unbridge(conn)
             live = conn.live
             if live is not None:
                 live.disconnected(conn, loop.time())

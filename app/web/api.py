@@ -347,12 +347,30 @@ async def judges(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    svc = services(request)
+    """For the balancer and operators: 503 only while draining (take this node out); a node
+    that lost Redis still serves the rooms it hosts, so it says "degraded" with 200."""
     from sqlalchemy import text
 
+    from signaling.server import SERVER_KEY
+
+    svc = services(request)
     async with svc.db.transaction() as session:
         await session.execute(text("SELECT 1"))
-    return web.json_response({"status": "ok", "database": svc.db.dialect})
+    cluster = request.app[SERVER_KEY].cluster
+    body: dict[str, object] = {
+        "status": "ok",
+        "database": svc.db.dialect,
+        "node": svc.settings.node_name,
+        "redis": "off",
+    }
+    if cluster is not None:
+        body["redis"] = "ok" if cluster.healthy else "down"
+        body["rooms"] = len(cluster.server.rooms)
+        if cluster.draining:
+            body["status"] = "draining"
+        elif not cluster.healthy:
+            body["status"] = "degraded"
+    return web.json_response(body, status=503 if body["status"] == "draining" else 200)
 
 
 def routes() -> list[web.RouteDef]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.domain.access import Actor
 from app.domain.cases import State
 from app.domain.errors import ValidationError, WrongState
@@ -118,11 +120,10 @@ async def room_token(request: web.Request) -> web.Response:
         ttl_seconds=seat.ttl_seconds,
         now=now.timestamp(),
     )
-    scheme = "wss" if request.secure or svc.settings.public_url.startswith("https") else "ws"
     return web.json_response(
         {
             "token": token,
-            "ws_url": f"{scheme}://{request.host}/ws",
+            "ws_url": signaling_url(svc.settings, request),
             "ice_servers": ice_servers_for(request.app[ICE_KEY], seat.participant, now.timestamp()),
             "participant_id": seat.participant,
             "role": seat.role,
@@ -130,6 +131,17 @@ async def room_token(request: web.Request) -> web.Response:
             "expires_in": seat.ttl_seconds,
         }
     )
+
+
+def signaling_url(settings: Settings, request: web.Request) -> str:
+    """Where browsers open the signaling socket: the public address (the balancer in front of
+    several nodes) when one is configured, else the address this request came to."""
+    if settings.public_url_configured:
+        parts = urlsplit(settings.public_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        return f"{scheme}://{parts.netloc}{parts.path}/ws"
+    scheme = "wss" if request.secure else "ws"
+    return f"{scheme}://{request.host}/ws"
 
 
 def routes() -> list[web.RouteDef]:

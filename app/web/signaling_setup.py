@@ -7,7 +7,9 @@ from aiohttp import web
 from app.config import Settings
 from app.keys import Services
 from app.services.live import CaseRoomAuthority
+from signaling.cluster import ClusterNode
 from signaling.ice import IceSettings
+from signaling.redis_bus import BusUnavailable
 from signaling.server import SignalingConfig, SignalingServer, setup_signaling
 
 ICE_KEY = web.AppKey("ice_settings", IceSettings)
@@ -22,7 +24,31 @@ def ice_settings(settings: Settings) -> IceSettings:
 
 
 def attach_signaling(app: web.Application, svc: Services) -> SignalingServer:
-    ice = ice_settings(svc.settings)
+    settings = svc.settings
+    ice = ice_settings(settings)
     app[ICE_KEY] = ice
     config = SignalingConfig(secret=svc.secret, ice=ice)
-    return setup_signaling(app, config, CaseRoomAuthority(svc.db, svc.clock))
+    server = setup_signaling(app, config, CaseRoomAuthority(svc.db, svc.clock))
+    if settings.redis_url is not None:
+        join_cluster(app, server, settings.redis_url, settings.redis_prefix, settings.node_name)
+    return server
+
+
+class ClusterUnavailable(Exception):
+    """Redis did not answer at start-up: the node does not start (names SIFA_REDIS_URL)."""
+
+
+def join_cluster(
+    app: web.Application, server: SignalingServer, url: str, prefix: str, node: str
+) -> ClusterNode:
+    """Several nodes: rooms are hosted one node each, found through Redis."""
+    cluster = server.cluster = ClusterNode(server, url=url, prefix=prefix, node=node)
+
+    async def start(_app: web.Application) -> None:
+        try:
+            await cluster.start()
+        except BusUnavailable as exc:
+            raise ClusterUnavailable(f"SIFA_REDIS_URL: {exc}") from None
+
+    app.on_startup.append(start)
+    return cluster

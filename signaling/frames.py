@@ -1,0 +1,69 @@
+"""What nodes say to each other over the bus. Pure.
+
+A bus message is a JSON array of frames, each [kind, a, b, payload] of strings, so that all a
+node has for one other node in one loop tick goes out as one publish. Client text is carried
+as it came (validated by the node hosting the room), so any content, however malformed, is
+just a string here.
+
+Edge (holds the client's socket) to host (holds the room):
+  J/R  case, connection, the client's join/resume text
+  M    case, connection, a later text message
+  D    case, connection, "" (the socket closed)
+Host to edge:
+  W    "", connection, text to write
+  C    close code, connection, reason
+Either way (a request to a node, and its answer):
+  Q    request id, reply-to node, JSON {"op": ..., "args": {...}}
+  A    request id, "", JSON {"ok": ..., "result"|"error": ...}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+JOIN, RESUME, MESSAGE, DISCONNECT = "J", "R", "M", "D"
+WRITE, CLOSE = "W", "C"
+REQUEST, ANSWER = "Q", "A"
+KINDS = frozenset({JOIN, RESUME, MESSAGE, DISCONNECT, WRITE, CLOSE, REQUEST, ANSWER})
+
+Frame = tuple[str, str, str, str]
+
+
+class BadFrame(ValueError):
+    pass
+
+
+def pack(frames: Sequence[Frame]) -> bytes:
+    return json.dumps(frames, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+def unpack(data: bytes) -> list[Frame]:
+    try:
+        items = json.loads(data.decode("utf-8", "surrogatepass"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadFrame(f"not a bus message: {exc}") from None
+    if not isinstance(items, list):
+        raise BadFrame("a bus message is a list of frames")
+    frames: list[Frame] = []
+    for item in items:
+        if (
+            not isinstance(item, list)
+            or len(item) != 4
+            or not all(isinstance(part, str) for part in item)
+            or item[0] not in KINDS
+        ):
+            raise BadFrame(f"bad frame {str(item)[:80]!r}")
+        frames.append((item[0], item[1], item[2], item[3]))
+    return frames
+
+
+def connection_id(node: str, number: int) -> str:
+    """Node names never hold '#' (config.node_name), so the edge is read back from the id."""
+    return f"{node}#{number}"
+
+
+def edge_of(connection: str) -> str:
+    return connection.partition("#")[0]
