@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # Runtime: the ruling font. Tests: a real browser, PDF validators, QR decoder, NSS tools, ffprobe.
 RUN_APT := fonts-arphic-uming
-TEST_APT := $(RUN_APT) chromium poppler-utils qpdf zbar-tools libnss3-tools ffmpeg
+TEST_APT := $(RUN_APT) chromium poppler-utils qpdf zbar-tools libnss3-tools ffmpeg haproxy
 
 .PHONY: run test install apt-run apt-test services init demo serve lint typecheck pytest bench clean
 

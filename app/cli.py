@@ -9,8 +9,9 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.config import ConfigError, Settings
 from app.domain.errors import ValidationError
@@ -21,6 +22,9 @@ from app.ruling.verify import run_verify_command
 from app.services import accounts, audit, demo
 from app.store.db import Database
 from app.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 def _now() -> dt.datetime:
@@ -120,7 +124,8 @@ async def _audit_verify(settings: Settings) -> int:
 
 
 async def _purge_recordings(settings: Settings) -> None:
-    from app.recording.service import purge_expired, recording_config
+    from app.recording.settings import recording_config
+    from app.recording.sweep import purge_expired
 
     config = recording_config(
         settings.recordings_dir, settings.recordings_retention_days, settings.node_name
@@ -136,6 +141,39 @@ async def _purge_recordings(settings: Settings) -> None:
     )
 
 
+def drain_on_sigterm(seconds: int) -> Callable[[web.Application], Awaitable[None]]:
+    """With several nodes, SIGTERM first drains: /healthz answers 503 and no room is placed
+    here, for `seconds`, so the balancer takes the node out before it hands its rooms on and
+    sends their clients to reconnect (through the balancer, to the other nodes). A second
+    SIGTERM stops at once."""
+    import signal
+
+    from aiohttp.web_runner import GracefulExit
+
+    from signaling.server import SERVER_KEY
+
+    def stop() -> None:
+        raise GracefulExit()
+
+    async def install(app: web.Application) -> None:
+        cluster = app[SERVER_KEY].cluster
+        if cluster is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def begin() -> None:
+            if cluster.draining:
+                stop()
+            print(f"draining for {seconds} s, then handing rooms on", file=sys.stderr, flush=True)
+            cluster.begin_drain()
+            loop.call_later(seconds, stop)
+
+        # Replaces aiohttp's own SIGTERM handler, installed before start-up signals run.
+        loop.add_signal_handler(signal.SIGTERM, begin)
+
+    return install
+
+
 def _serve(settings: Settings) -> int:
     from aiohttp import web
 
@@ -149,6 +187,7 @@ def _serve(settings: Settings) -> int:
         settle_collector()
 
     app.on_startup.append(settle)
+    app.on_startup.append(drain_on_sigterm(settings.drain_seconds))
     mode = f"node {settings.node_name}, Redis" if settings.redis_url else "one node"
     print(f"Sifa serving on {settings.public_url} ({mode})", flush=True)
     try:

@@ -63,6 +63,15 @@ class Settings:
     public_url_configured: bool = False
     redis_url: str | None = None
     redis_prefix: str = "sifa"
+    # The addresses the server's recorder offers as ICE host candidates (a multi-homed server:
+    # the interface facing the halls); empty: every interface but loopback, aioice's default.
+    recorder_addresses: tuple[str, ...] = ()
+    # Balancers whose X-Forwarded-For is believed (SIFA_TRUSTED_PROXIES): login throttling
+    # then counts the client's address, not the balancer's.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # After SIGTERM with several nodes: how long /healthz answers "draining" (503) before the
+    # node hands its rooms on, so the balancer has taken it out by then.
+    drain_seconds: int = 3
     # The court whose development signing certificate `sifa init` creates.
     court_name: str = "深圳市光明区人民法院"
     court_code: str = "粤0311"
@@ -146,6 +155,26 @@ class Settings:
             raise ConfigError(
                 "SIFA_REDIS_PREFIX", f"must be letters, digits, . _ -, got {redis_prefix!r}"
             )
+        recorder_addresses = tuple(
+            a.strip() for a in env.get("SIFA_RECORDER_ADDRESSES", "").split(",") if a.strip()
+        )
+        for address in recorder_addresses:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ConfigError(
+                    "SIFA_RECORDER_ADDRESSES", f"must be IP addresses, got {address!r}"
+                ) from None
+        proxies = []
+        for item in env.get("SIFA_TRUSTED_PROXIES", "").split(","):
+            if not item.strip():
+                continue
+            try:
+                proxies.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ConfigError(
+                    "SIFA_TRUSTED_PROXIES", f"must be addresses or networks, got {item!r}"
+                ) from None
         p12 = env.get("SIFA_SIGNING_P12", "").strip()
         seal = env.get("SIFA_SEAL_IMAGE", "").strip()
         return cls(
@@ -159,6 +188,9 @@ class Settings:
             public_url_configured=bool(env.get("SIFA_PUBLIC_URL", "").strip()),
             redis_url=redis_url,
             redis_prefix=redis_prefix,
+            recorder_addresses=recorder_addresses,
+            trusted_proxies=tuple(proxies),
+            drain_seconds=integer("SIFA_DRAIN_SECONDS", 3, 0, 300),
             host=host,
             port=port,
             public_url=public_url,

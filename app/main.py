@@ -11,7 +11,9 @@ from aiohttp import web
 from app.config import Settings
 from app.keyring import FieldCipher, app_secret
 from app.keys import PAGES, SERVICES, Clock, Services
-from app.recording.service import WriterFactory, recording_config, setup_recording
+from app.recording.routing import RECORDING_CONTROL, RecordingControl
+from app.recording.service import WriterFactory, offer_host_addresses, setup_recording
+from app.recording.settings import recording_config
 from app.ruling.desk import DeskConfig, RulingDesk
 from app.store.db import Database
 from app.store.migrate import is_current
@@ -22,6 +24,8 @@ from app.web import (
     live_api,
     middleware,
     openapi,
+    org_admin,
+    org_admin_api,
     pages,
     recording_api,
     rulings_api,
@@ -30,6 +34,7 @@ from app.web import (
     verify_pages,
 )
 from app.web.signaling_setup import attach_signaling
+from signaling.server import SERVER_KEY
 
 STATIC = Path(__file__).with_name("static")
 REQUEST_SLACK = 1024 * 1024  # multipart framing around the largest allowed file
@@ -64,13 +69,15 @@ def create_app(
     )
     app[PAGES] = pages.environment()
     attach_signaling(app, app[SERVICES])
-    setup_recording(
+    offer_host_addresses(settings.recorder_addresses)
+    recordings = setup_recording(
         app,
         recording_config(
             settings.recordings_dir, settings.recordings_retention_days, settings.node_name
         ),
         writer_factory=recording_writers,
     )
+    app[RECORDING_CONTROL] = RecordingControl(recordings, app[SERVER_KEY].cluster)
     app.cleanup_ctx.append(_database(db))
     app.router.add_routes(api.routes())
     app.router.add_routes(live_api.routes())
@@ -78,11 +85,13 @@ def create_app(
     app.router.add_routes(session_api.routes())
     app.router.add_routes(recording_api.routes())
     app.router.add_routes(admin_api.routes())
+    app.router.add_routes(org_admin_api.routes())
     app.router.add_routes(verify_pages.routes())
     app.router.add_routes(openapi.routes())
     app.router.add_routes(pages.routes())
     app.router.add_routes(session_pages.routes())
     app.router.add_routes(admin.routes())
+    app.router.add_routes(org_admin.routes())
     app.router.add_static("/static/", STATIC, name="static")
     return app
 

@@ -41,6 +41,7 @@ ROOT = SCRIPT.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from signaling.authority import MemoryAuthority  # noqa: E402
+from signaling.cluster import ClusterNode  # noqa: E402
 from signaling.collector import settle_collector  # noqa: E402
 from signaling.server import SignalingConfig, setup_signaling  # noqa: E402
 from signaling.tokens import verify_room_token  # noqa: E402
@@ -119,18 +120,33 @@ def watch_collector(app: web.Application) -> None:
     app.router.add_get("/bench/gc", report_gc)
 
 
-def serve(port: int, rooms: int, secret: bytes, bare: bool, use_uvloop: bool) -> None:
+def serve(
+    port: int,
+    rooms: int,
+    secret: bytes,
+    bare: bool,
+    use_uvloop: bool,
+    cluster: tuple[str, str, str] | None = None,
+) -> None:
+    """`cluster`: (Redis URL, key prefix, node name) for one node of several, as `sifa serve`
+    runs with SIFA_REDIS_URL."""
     raise_fd_limit()
     authority = MemoryAuthority()
     for case_id in range(1, rooms + 1):
         authority.open_room(case_id, f"room {case_id}", f"j{case_id}")
     app = web.Application()
+    node = None
     if bare:
         bare_relay(app, secret)
     else:
-        setup_signaling(app, SignalingConfig(secret=secret), authority)
+        signaling = setup_signaling(app, SignalingConfig(secret=secret), authority)
+        if cluster is not None:
+            url, prefix, name = cluster
+            node = signaling.cluster = ClusterNode(signaling, url=url, prefix=prefix, node=name)
 
     async def on_startup(_: web.Application) -> None:
+        if node is not None:
+            await node.start()
         if os.environ.get("SIGNALING_BENCH_DEFAULT_GC") is None:
             settle_collector()  # as `sifa serve` does
         print("ready", flush=True)
@@ -348,6 +364,9 @@ def main() -> None:
     serve_args.add_argument("--secret", required=True)
     serve_args.add_argument("--bare", action="store_true")
     serve_args.add_argument("--uvloop", action="store_true")
+    serve_args.add_argument("--redis", help="one node of several: Redis URL")
+    serve_args.add_argument("--prefix", default="sifa-bench")
+    serve_args.add_argument("--node", default="node-a")
     parser.add_argument("--rooms", type=int, nargs="*", default=[100, 1000])
     parser.add_argument(
         "--rate",
@@ -381,7 +400,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.command == "serve":
-        serve(args.port, args.rooms, bytes.fromhex(args.secret), args.bare, args.uvloop)
+        cluster = (args.redis, args.prefix, args.node) if args.redis else None
+        serve(args.port, args.rooms, bytes.fromhex(args.secret), args.bare, args.uvloop, cluster)
         return
     py_spy = None
     if args.py_spy:

@@ -336,9 +336,20 @@ class LeanLoad:
 
     name = "lean"
 
-    def __init__(self, host: str, port: int, secret: bytes, *, verify: bool = False) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        secret: bytes,
+        *,
+        verify: bool = False,
+        port_of: Callable[[int, int], int] | None = None,
+    ) -> None:
         self.host, self.port, self.secret = host, port, secret
+        # Several nodes: the port of (case id, member index); one port otherwise.
+        self.port_of = port_of or (lambda case_id, member: port)
         self.verify = verify
+        self.resume_tokens: dict[str, str] = {}
         self.stats = Stats()
         self.origin_ns = time.perf_counter_ns()
         self.rooms: list[list[LeanClient]] = []
@@ -348,30 +359,31 @@ class LeanLoad:
     def now_ns(self) -> int:
         return time.perf_counter_ns() - self.origin_ns
 
-    async def _connect(self) -> LeanClient:
+    async def _connect(self, port: int) -> LeanClient:
         key = base64.b64encode(os.urandom(16))
         accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
         request = (
             b"GET /ws HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            % (self.host.encode(), self.port, key)
+            % (self.host.encode(), port, key)
         )
         loop = asyncio.get_running_loop()
         _, client = await loop.create_connection(
-            lambda: LeanClient(request, accept, self.stats, self.origin_ns), self.host, self.port
+            lambda: LeanClient(request, accept, self.stats, self.origin_ns), self.host, port
         )
         await client.wait_upgraded()
         return client
 
     async def _open_room(self, case_id: int) -> list[LeanClient]:
         members = []
-        for role, prefix in ROLES:
+        for member, (role, prefix) in enumerate(ROLES):
             pid = f"{prefix}{case_id}"
-            client = await self._connect()
+            client = await self._connect(self.port_of(case_id, member))
             client.pid = pid
             token = room_token(self.secret, case_id, role, pid)
             client.send_json({"type": "join", "v": 1, "case_id": case_id, "token": token})
-            await client.expect("welcome")
+            welcome = await client.expect("welcome")
+            self.resume_tokens[pid] = str(welcome["resume_token"])
             members.append(client)
         for client in members[1:]:
             members[0].send_json({"type": "admit", "participant": client.pid})

@@ -136,7 +136,7 @@ class ClusterNode:
         )
         self.edges: dict[str, Bridged] = {}
         self.remote: dict[str, RemotePeer] = {}
-        self.handlers: dict[str, Handler] = {}
+        self.handlers: dict[str, Handler] = {"room.snapshot": self._room_snapshot}
         self._numbers = itertools.count(1)
         self._calls: dict[str, asyncio.Future[str]] = {}
         self._saving: dict[int, bool] = {}
@@ -179,6 +179,10 @@ class ClusterNode:
             owner = await self.bus.owner(case_id)
             if owner is not None and await self.bus.alive(owner):
                 return owner
+            if not self.bus.trusted:
+                # Redis is away or just came back: the room's host may not have re-claimed
+                # it yet, and a room placed now could split it in two.
+                raise RedisError("the room directory is being rebuilt")
             want = choose_host(await self.bus.nodes(), self.name)
             return await self.bus.claim(case_id, want, replacing=owner)
         except (RedisError, OSError):
@@ -363,6 +367,8 @@ class ClusterNode:
     def _unreachable(self, node: str) -> None:
         """Nothing listens on the node's channel: it stopped or died. Its sockets' seats
         drop (their clients resume elsewhere); our sockets bridged to it reconnect."""
+        if not self.bus.trusted:
+            return  # it may be reconnecting to a Redis that just came back, as we are
         now = asyncio.get_running_loop().time()
         for connection in [c for c, p in self.remote.items() if p.edge == node]:
             self._disconnected(connection, now)
@@ -394,13 +400,24 @@ class ClusterNode:
 
     # -- draining -------------------------------------------------------------------------
 
+    def begin_drain(self) -> None:
+        """Stop taking new rooms (the node's record says so at once); rooms stay until drain."""
+        self.bus.draining = True
+        self._spawn(self._announce_quietly())
+
+    async def _announce_quietly(self) -> None:
+        try:
+            await self.bus.announce()
+        except (RedisError, OSError) as exc:
+            log.warning("could not announce draining: %s", exc)
+
     async def drain(self) -> None:
         """Stopping: take no rooms, hand each room on (its state stays for the next host),
         and send every client to reconnect through the balancer."""
         self.bus.draining = True
         rooms = list(self.server.rooms.values())
         try:
-            await self.bus._announce()
+            await self.bus.announce()
             for live in rooms:
                 await self.bus.save_state(live.case_id, self.state_of(live))
             await self.bus.hand_back(live.case_id for live in rooms)
@@ -443,6 +460,9 @@ class ClusterNode:
             raise RemoteError(str(answer.get("code", "failed")), str(answer.get("error", "")))
         return answer.get("result")
 
+    async def _room_snapshot(self, args: dict[str, Any]) -> dict[str, object] | None:
+        return self.server.snapshot(int(args["case_id"]))
+
     async def _serve(self, ident: str, reply_to: str, text: str) -> None:
         try:
             request = json.loads(text)
@@ -450,11 +470,14 @@ class ClusterNode:
             if handler is None:
                 raise RemoteError("unknown_op", f"no handler for {request.get('op')!r}")
             answer: dict[str, Any] = {"ok": True, "result": await handler(request["args"])}
-        except RemoteError as exc:
-            answer = {"ok": False, "code": exc.code, "error": exc.message}
         except Exception as exc:
-            log.exception("request %s from %s", ident, reply_to)
-            answer = {"ok": False, "code": "failed", "error": f"{type(exc).__name__}: {exc}"}
+            # A refusal with a code (a domain rule, RemoteError) travels as that code.
+            code = getattr(exc, "code", None)
+            if not isinstance(code, str):
+                log.exception("request %s from %s", ident, reply_to)
+                code = "failed"
+            message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            answer = {"ok": False, "code": code, "error": str(message)}
         self.bus.send(reply_to, (ANSWER, ident, "", json.dumps(answer, ensure_ascii=False)))
 
 

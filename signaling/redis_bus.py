@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -25,7 +26,7 @@ from signaling.placement import NodeLoad
 
 log = logging.getLogger(__name__)
 
-BACKOFF_SECONDS = (0.2, 0.5, 1.0, 2.0, 4.0)
+BACKOFF_SECONDS = (0.2, 0.5, 1.0, 2.0)
 FLUSH_SECONDS = 2.0
 
 # Renew or re-take a lease only while it is ours (or free): never extend another node's.
@@ -107,6 +108,10 @@ class RedisBus:
         self.healthy = False
         self.draining = False
         self.dropped_frames = 0
+        # When this node last got Redis back: every node reconnects on its own backoff, and
+        # a restarted Redis holds nothing, so for a lease's length after it a node that does
+        # not listen yet or a room with no owner proves nothing.
+        self._settled_at = -math.inf
         self._outbox: dict[str, list[Frame]] = {}
         self._wake = asyncio.Event()
         self._sent = asyncio.Event()
@@ -146,7 +151,7 @@ class RedisBus:
             await self.redis.aclose()
             raise BusUnavailable(f"Redis at {self.url} does not answer: {exc}") from None
         self.healthy = True
-        await self._announce()
+        await self.announce()
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._subscriber()),
@@ -248,11 +253,21 @@ class RedisBus:
             log.error("Redis lost (%s): serving local rooms alone, reconnecting", exc)
         self.healthy = False
 
+    @property
+    def settling(self) -> bool:
+        return time.monotonic() - self._settled_at < self.lease_ms / 1000
+
+    @property
+    def trusted(self) -> bool:
+        """Can what Redis shows of other nodes be believed (nobody just lost it)?"""
+        return self.healthy and not self.settling
+
     async def _recovered(self) -> None:
         await self.redis.ping()
+        self._settled_at = time.monotonic()
         self.healthy = True
         log.warning("Redis is back: re-announcing this node and its rooms")
-        await self._announce()
+        await self.announce()
         await self._renew_leases()
         await self._on_recovered()
         self._wake.set()
@@ -261,18 +276,20 @@ class RedisBus:
         while True:
             await asyncio.sleep(self.heartbeat_seconds)
             try:
-                await self._announce()
+                await self.announce()
                 await self._renew_leases()
             except (RedisError, OSError) as exc:
                 self._degraded(exc)
             except Exception:
                 log.exception("bus heartbeat")
+            if not self.trusted:
+                continue
             try:
                 await self._on_tick()
             except Exception:
                 log.exception("bus tick")
 
-    async def _announce(self) -> None:
+    async def announce(self) -> None:
         load = self._load()
         record = json.dumps(
             {

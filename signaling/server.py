@@ -259,6 +259,16 @@ class SignalingServer:
             },
         }
 
+    async def snapshot_anywhere(self, case_id: int) -> dict[str, object] | None:
+        """The room's snapshot from the node that hosts it (this one with a single node)."""
+        if self.cluster is None or case_id in self.rooms:
+            return self.snapshot(case_id)
+        owner = await self.cluster.bus.owner(case_id)
+        if owner is None or owner == self.cluster.name:
+            return None
+        found = await self.cluster.call(owner, "room.snapshot", {"case_id": case_id})
+        return found if isinstance(found, dict) else None
+
     async def shutdown(self) -> None:
         if self.cluster is not None:
             await self.cluster.drain()

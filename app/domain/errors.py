@@ -48,6 +48,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """Another server that must act (the one hosting a room) cannot be reached just now."""
+
+    code = "unavailable"
+
+
 class StoredFileDamaged(DomainError):
     """A stored file no longer matches what was recorded: damaged or tampered with on disk."""
 

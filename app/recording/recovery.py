@@ -18,6 +18,9 @@ FAILED = "failed"
 PLAYABLE = ("closed", RECOVERED)
 INTERRUPTED = "interrupted"  # a run's end_reason
 RUN_FAILURE = "interrupted: the server process ended while recording (found at start-up)"
+LOST_FAILURE = (
+    "interrupted: the server recording it was lost (settled by the server that took the room over)"
+)
 
 
 @dataclass(frozen=True, slots=True)

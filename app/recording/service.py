@@ -14,20 +14,29 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Collection
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCIceServer
-from sqlalchemy import or_, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from app.files import file_sha256
+from app.domain.errors import Conflict
 from app.keys import SERVICES, Clock
 from app.recording import recovery
 from app.recording.peer import RECORDER_ID, RECORDER_NAME, RecorderPeer, SegmentStart
-from app.recording.probe import examine
+from app.recording.settings import (
+    ACTOR,
+    FAILED,
+    HANDOVER,
+    READ_ONLY,
+    RECORDING,
+    STOPPED,
+    RecordingConfig,
+)
+from app.recording.sweep import SweepReport, recover_interrupted, settle_run
 from app.recording.writer import EncoderSettings, OpenOutput, SegmentWriter, WrittenFile, open_mp4
 from app.services import audit
 from app.store.db import Database
@@ -40,36 +49,22 @@ from signaling.tokens import issue_room_token
 
 log = logging.getLogger(__name__)
 
-RECORDING = "recording"
-STOPPED = "stopped"
-FAILED = recovery.FAILED
-RECOVERED = recovery.RECOVERED
-PLAYABLE = recovery.PLAYABLE
-ACTOR = "recorder"
-READ_ONLY = 0o444
 
+def offer_host_addresses(addresses: tuple[str, ...]) -> None:
+    """Limit the recorder's ICE host candidates to these addresses (SIFA_RECORDER_ADDRESSES).
+    aioice has no per-connection option: its address lookup is replaced for the process,
+    which holds only the recorder's connections."""
+    if not addresses:
+        return
+    import aioice.ice
 
-@dataclass(frozen=True)
-class RecordingConfig:
-    directory: Path
-    retention_days: int = 3650
-    encoder: EncoderSettings = field(default_factory=EncoderSettings)
-    # Case bundles carry recordings up to this size each; larger ones are listed by hash.
-    bundle_media_limit_bytes: int = 32 * 1024 * 1024
-    # Runs are stamped with the server that records them: after a crash each server settles
-    # only its own, never a live run of another server on the same database.
-    node: str = "local"
+    ipv4 = [a for a in addresses if ":" not in a]
+    ipv6 = [a for a in addresses if ":" in a]
 
-    def __post_init__(self) -> None:
-        if self.retention_days < 1:
-            raise ValueError("retention_days must be at least 1")
-        if self.bundle_media_limit_bytes < 0:
-            raise ValueError("bundle_media_limit_bytes cannot be negative")
+    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return (ipv4 if use_ipv4 else []) + (ipv6 if use_ipv6 else [])
 
-
-def recording_config(directory: Path, retention_days: int, node: str) -> RecordingConfig:
-    """From the settings SIFA_RECORDINGS_DIR, SIFA_RECORDINGS_RETENTION_DAYS, SIFA_NODE_NAME."""
-    return RecordingConfig(directory=Path(directory), retention_days=retention_days, node=node)
+    aioice.ice.get_host_addresses = host_addresses
 
 
 def rtc_configuration(ice: IceSettings, now: float) -> RTCConfiguration:
@@ -219,25 +214,15 @@ class Recordings:
             if live is not None:
                 return live.run_id
             started = self._utc()
-            async with self.db.transaction() as session:
-                row = RecordingRun(
-                    case_id=case_id,
-                    state=RECORDING,
-                    started_at=started,
-                    started_by=by[:80],
-                    node=self.config.node,
-                )
-                session.add(row)
-                await session.flush()
-                run_id = row.id
-                await audit.append(
-                    session,
-                    actor=by,
-                    action="recording.started",
-                    case_id=case_id,
-                    details={"run": run_id},
-                    now=self.clock(),
-                )
+            try:
+                run_id = await self._new_run(case_id, by, started)
+            except IntegrityError:
+                node = await self.live_node(case_id)
+                raise Conflict(
+                    f"本案已在服务器 {node} 录像。 / Case {case_id} is already being recorded on "
+                    f"server {node}.",
+                    code="already_recording",
+                ) from None
             folder = self.config.directory / f"case-{case_id}" / f"run-{run_id}"
             run = Run(self, case_id, run_id, folder)
             self.runs[case_id] = run
@@ -245,6 +230,87 @@ class Recordings:
         log.info("recording case %s: run %s started by %s", case_id, run_id, by)
         self.server.tell_judge(case_id, {"type": "recording", "state": RECORDING, "run": run_id})
         return run_id
+
+    async def _new_run(self, case_id: int, by: str, started: dt.datetime) -> int:
+        """The run's row; the database refuses a second live run of the case (any server)."""
+        async with self.db.transaction() as session:
+            row = RecordingRun(
+                case_id=case_id,
+                state=RECORDING,
+                started_at=started,
+                started_by=by[:80],
+                node=self.config.node,
+            )
+            session.add(row)
+            await session.flush()
+            await audit.append(
+                session,
+                actor=by,
+                action="recording.started",
+                case_id=case_id,
+                details={"run": row.id, "node": self.config.node},
+                now=self.clock(),
+            )
+            return row.id
+
+    async def live_node(self, case_id: int) -> str | None:
+        """The server holding the case's live run, if any (this one, or another's)."""
+        if case_id in self.runs:
+            return self.config.node
+        async with self.db.transaction() as session:
+            node = await session.scalar(
+                select(RecordingRun.node).where(
+                    RecordingRun.case_id == case_id, RecordingRun.state == RECORDING
+                )
+            )
+        return None if node is None else str(node)
+
+    async def end_lost(self, case_id: int, node: str) -> None:
+        """The server recording the case is gone (it no longer listens on the bus): settle its
+        run as the start-up sweep would, from what its files hold (recordings are on storage
+        every server shares), so nothing recorded before the loss is lost."""
+        async with self.db.transaction() as session:
+            run_ids = list(
+                await session.scalars(
+                    select(RecordingRun.id).where(
+                        RecordingRun.case_id == case_id,
+                        RecordingRun.state == RECORDING,
+                        RecordingRun.node == node,
+                    )
+                )
+            )
+        for run_id in run_ids:
+            log.warning("case %s: run %s of lost server %s settled here", case_id, run_id, node)
+            await settle_run(
+                self.db,
+                self.config,
+                run_id,
+                lambda: (),
+                self.clock,
+                self._utc,
+                failure=recovery.LOST_FAILURE,
+            )
+
+    async def carry_on(self, case_id: int) -> None:
+        """This server took the room over: if its last run ended because its server stopped
+        (handover) or was lost, record on here. The time between stays a gap."""
+        if case_id in self.runs:
+            return
+        async with self.db.transaction() as session:
+            last = await session.scalar(
+                select(RecordingRun)
+                .where(RecordingRun.case_id == case_id)
+                .order_by(RecordingRun.id.desc())
+                .limit(1)
+            )
+            if last is None:
+                return
+            state, reason, node = last.state, last.end_reason, last.node
+        if state == RECORDING and node != self.config.node:
+            await self.end_lost(case_id, str(node))
+        elif not (state == STOPPED and reason == HANDOVER):
+            return
+        await self.start(case_id, ACTOR)
 
     async def stop(self, case_id: int, reason: str, by: str) -> None:
         """End the case's run (the session ended): files closed, hashed, made read-only."""
@@ -283,10 +349,11 @@ class Recordings:
             now=self._utc,
         )
 
-    async def close(self) -> None:
-        """App shutdown: finish every run's files."""
+    async def close(self, reason: str = "shutdown") -> None:
+        """App shutdown: finish every run's files (reason "handover" when another server
+        takes the rooms over and records on)."""
         for case_id in list(self.runs):
-            await self.stop(case_id, "shutdown", ACTOR)
+            await self.stop(case_id, reason, ACTOR)
         for task in list(self._tasks):
             with contextlib.suppress(Exception):
                 await task
@@ -327,7 +394,8 @@ class Recordings:
             del self.runs[run.case_id]
         if state != FAILED:
             self.server.tell_judge(
-                run.case_id, {"type": "recording", "state": STOPPED, "run": run.run_id}
+                run.case_id,
+                {"type": "recording", "state": STOPPED, "run": run.run_id, "reason": reason},
             )
 
     async def close_segment(
@@ -403,7 +471,7 @@ def setup_recording(
         await recordings.recover_interrupted()
 
     async def finish(_app: web.Application) -> None:
-        await recordings.close()
+        await recordings.close(HANDOVER if recordings.server.cluster is not None else "shutdown")
 
     app.cleanup_ctx.append(lifecycle)
     # The sweep is a start-up signal, set up here because create_app calls this for `sifa
@@ -415,220 +483,3 @@ def setup_recording(
     # database is still open (cleanup contexts close it later).
     app.on_shutdown.insert(0, finish)
     return recordings
-
-
-# -- retention --------------------------------------------------------------------------------
-
-
-async def purge_expired(db: Database, config: RecordingConfig, now: dt.datetime) -> list[int]:
-    """Delete media older than the retention period; keep the rows, marked purged. Segment ids."""
-    horizon = now - dt.timedelta(days=config.retention_days)
-    purged: list[int] = []
-    async with db.transaction() as session:
-        rows = (
-            await session.scalars(
-                select(RecordingSegment).where(
-                    RecordingSegment.ended_at < horizon,
-                    RecordingSegment.purged_at.is_(None),
-                    RecordingSegment.state.in_((*PLAYABLE, "failed", "empty")),
-                )
-            )
-        ).all()
-        for row in rows:
-            path = config.directory / row.storage_name
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-            row.state = "purged"
-            row.purged_at = now
-            purged.append(row.id)
-            await audit.append(
-                session,
-                actor=ACTOR,
-                action="recording.purged",
-                case_id=row.case_id,
-                details={
-                    "segment": row.id,
-                    "sha256": row.sha256,
-                    "retention_days": config.retention_days,
-                },
-                now=now,
-            )
-    return purged
-
-
-# -- after a crash ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SweepReport:
-    runs: int = 0  # runs ended as interrupted
-    recovered: int = 0
-    failed: int = 0
-    errors: int = 0  # runs left as they were (logged); the next start tries again
-
-
-@dataclass(frozen=True, slots=True)
-class _Examined:
-    segment_id: int
-    path: Path
-    found: recovery.Found
-    sha256: str | None
-
-
-async def recover_interrupted(
-    db: Database,
-    config: RecordingConfig,
-    *,
-    live: Callable[[], Collection[int]],
-    clock: Clock,
-    now: Callable[[], dt.datetime],
-) -> SweepReport:
-    """End every run, and seal every segment, that a killed process left "recording".
-
-    live() gives the run ids this process is recording; they are never touched. Each run is
-    settled in one transaction with its audit events; files are made read-only only after it
-    commits, and only for the segments it settled. Running it again changes nothing.
-    """
-    # Runs from before runs named their server (node NULL) are taken as this server's own.
-    ours = or_(RecordingRun.node == config.node, RecordingRun.node.is_(None))
-    async with db.transaction() as session:
-        runs = await session.scalars(
-            select(RecordingRun.id).where(RecordingRun.state == RECORDING, ours)
-        )
-        segments = await session.scalars(
-            select(RecordingSegment.run_id)
-            .join(RecordingRun, RecordingRun.id == RecordingSegment.run_id)
-            .where(RecordingSegment.state == RECORDING, ours)
-        )
-        candidates = sorted({*runs, *segments} - set(live()))
-    totals = {"runs": 0, RECOVERED: 0, FAILED: 0, "errors": 0}
-    for run_id in candidates:
-        try:
-            done = await _settle_run(db, config, run_id, live, clock, now)
-        except Exception:
-            log.exception("recording sweep: run %s could not be settled", run_id)
-            totals["errors"] += 1
-            continue
-        for key, n in done.items():
-            totals[key] += n
-    report = SweepReport(**totals)
-    if candidates:
-        log.warning(
-            "recording sweep: %d runs interrupted, %d segments recovered, %d failed, %d errors",
-            report.runs,
-            report.recovered,
-            report.failed,
-            report.errors,
-        )
-    else:
-        log.info("recording sweep: nothing was left recording")
-    return report
-
-
-async def _settle_run(
-    db: Database,
-    config: RecordingConfig,
-    run_id: int,
-    live: Callable[[], Collection[int]],
-    clock: Clock,
-    now: Callable[[], dt.datetime],
-) -> dict[str, int]:
-    async with db.transaction() as session:
-        open_segments = (
-            await session.execute(
-                select(RecordingSegment.id, RecordingSegment.storage_name).where(
-                    RecordingSegment.run_id == run_id, RecordingSegment.state == RECORDING
-                )
-            )
-        ).all()
-    # Reading and hashing happen outside the transaction: a long file must not hold the
-    # database's write lock.
-    examined = []
-    for segment_id, storage_name in open_segments:
-        path = config.directory / storage_name
-        found = await asyncio.to_thread(examine, path)
-        sha256 = None
-        if found.exists and found.size_bytes:
-            sha256 = await asyncio.to_thread(file_sha256, path)
-        examined.append(_Examined(segment_id, path, found, sha256))
-    counts = {"runs": 0, RECOVERED: 0, FAILED: 0}
-    sealed: list[Path] = []
-    at = now()
-    async with db.transaction() as session:
-        run = await session.get(RecordingRun, run_id, with_for_update=True)
-        assert run is not None
-        if run_id in live():
-            return counts
-        for item in examined:
-            row = await session.get(RecordingSegment, item.segment_id, with_for_update=True)
-            if row is None or row.state != RECORDING:
-                continue  # settled meanwhile by another sweep
-            verdict = recovery.settle_segment(item.found)
-            row.state = verdict.state
-            row.failure = verdict.reason
-            row.ended_at = recovery.segment_end(row.started_at, item.found, verdict, at)
-            row.sha256 = item.sha256
-            row.size_bytes = item.found.size_bytes if item.found.exists else None
-            media = item.found.media
-            if verdict.state == RECOVERED and media is not None:
-                row.duration_seconds = media.duration_seconds
-                row.has_audio = media.audio_packets > 0
-                row.has_video = media.video_frames > 0
-                row.video_frames = media.video_frames
-            await audit.append(
-                session,
-                actor=ACTOR,
-                action="recording.segment_interrupted",
-                case_id=row.case_id,
-                details={
-                    "run": run_id,
-                    "segment": row.id,
-                    "participant": row.participant_id,
-                    "state": row.state,
-                    "reason": verdict.reason,
-                    "sha256": row.sha256,
-                    "size_bytes": row.size_bytes,
-                    "duration_seconds": row.duration_seconds,
-                    "started_at": row.started_at.isoformat(),
-                    "ended_at": row.ended_at.isoformat(),
-                },
-                now=clock(),
-            )
-            counts[verdict.state] += 1
-            if item.found.exists:
-                sealed.append(item.path)
-        if run.state == RECORDING:
-            segments = (
-                await session.scalars(
-                    select(RecordingSegment).where(RecordingSegment.run_id == run_id)
-                )
-            ).all()
-            writes = [item.found.modified_at for item in examined]
-            run.ended_at = recovery.run_end(
-                run.started_at, [*(s.ended_at for s in segments), *writes], at
-            )
-            run.state = FAILED
-            run.end_reason = recovery.INTERRUPTED
-            run.failure = recovery.RUN_FAILURE
-            await audit.append(
-                session,
-                actor=ACTOR,
-                action="recording.interrupted",
-                case_id=run.case_id,
-                details={
-                    "run": run_id,
-                    "reason": recovery.INTERRUPTED,
-                    "started_at": run.started_at.isoformat(),
-                    "ended_at": run.ended_at.isoformat(),
-                    "segments": {RECOVERED: counts[RECOVERED], FAILED: counts[FAILED]},
-                },
-                now=clock(),
-            )
-            counts["runs"] = 1
-    for path in sealed:
-        try:
-            os.chmod(path, READ_ONLY)
-        except OSError as exc:
-            # strerror, not the exception: its text carries the path, named after a person.
-            log.error("recording sweep: run %s: a file stays writable: %s", run_id, exc.strerror)
-    return counts

@@ -1,9 +1,13 @@
-"""Demo data: one court, its committee, six halls with eight rooms, and an account per role."""
+"""Demo data: two courts, each with a committee, halls, rooms and an account per role.
+
+The first court (光明, 粤0311: six halls, eight rooms, kiosk1 … kiosk8) is the one the story
+and most tests use; the second (南山, 粤0305) shows that courts keep to their own cases."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +18,7 @@ from app.keyring import FieldCipher
 from app.services import accounts, audit
 from app.store.models import Account, Case, Committee, Court, Hall, Room
 
+Named = TypeVar("Named", Committee, Hall, Room)
 COURT = ("深圳市光明区人民法院", "粤0311")
 COMMITTEE = "光明街道人民调解委员会"
 # Hall → number of confirmation rooms (8 in all).
@@ -34,6 +39,43 @@ PEOPLE = (
 
 
 @dataclass(frozen=True)
+class DemoCourt:
+    name: str
+    code: str
+    committee: str
+    halls: tuple[tuple[str, int], ...]  # hall → number of rooms
+    people: tuple[tuple[str, Role, str], ...]
+    kiosk: str  # kiosk N of the court, bound to its N-th room, is f"{kiosk}{N}"
+
+    def room_names(self) -> list[tuple[str, str]]:
+        """(hall, room) in room order."""
+        names = []
+        for hall, count in self.halls:
+            for n in range(1, count + 1):
+                suffix = "一二三四"[n - 1] if count > 1 else ""
+                names.append((hall, f"{hall}在线司法确认室{suffix}"))
+        return names
+
+
+GUANGMING = DemoCourt(COURT[0], COURT[1], COMMITTEE, HALLS, PEOPLE, "kiosk")
+# Its accounts are named after the court (like a second court's clerk_ba in the tests), so
+# judge2, clerk2 and kiosk9 stay free for accounts tests add to the first court.
+NANSHAN = DemoCourt(
+    "深圳市南山区人民法院",
+    "粤0305",
+    "南头街道人民调解委员会",
+    (("南头社区", 1),),
+    (
+        ("mediator_ns", Role.MEDIATOR, "周敏"),
+        ("clerk_ns", Role.CLERK, "林芳"),
+        ("judge_ns", Role.JUDGE, "黄志强"),
+    ),
+    "kiosk_ns",
+)
+COURTS = (GUANGMING, NANSHAN)
+
+
+@dataclass(frozen=True)
 class DemoLogin:
     username: str
     role: str
@@ -42,49 +84,41 @@ class DemoLogin:
 
 
 def room_names() -> list[tuple[str, str]]:
-    """(hall, room) in room order: kiosk N sits in the N-th room."""
-    names = []
-    for hall, count in HALLS:
-        for n in range(1, count + 1):
-            suffix = "一二三四"[n - 1] if count > 1 else ""
-            names.append((hall, f"{hall}在线司法确认室{suffix}"))
-    return names
+    """The first court's (hall, room) in room order: kiosk N sits in the N-th room."""
+    return GUANGMING.room_names()
 
 
-async def load(
-    session: AsyncSession, *, password: str, now: dt.datetime, cipher: FieldCipher
-) -> list[DemoLogin]:
-    """Create what is missing; running it again changes nothing."""
-    court = await session.scalar(select(Court).where(Court.code == COURT[1]))
+async def _named(session: AsyncSession, model: type[Named], name: str, **values: int) -> Named:
+    """The row of that name, created when missing."""
+    row = await session.scalar(select(model).where(model.name == name))
+    if row is None:
+        row = model(name=name, **values)
+        session.add(row)
+        await session.flush()
+    return row
+
+
+async def _load_court(
+    session: AsyncSession, spec: DemoCourt, *, password: str, now: dt.datetime
+) -> tuple[Committee, list[DemoLogin]]:
+    court = await session.scalar(select(Court).where(Court.code == spec.code))
     if court is None:
-        court = Court(name=COURT[0], code=COURT[1])
+        court = Court(name=spec.name, code=spec.code)
         session.add(court)
         await session.flush()
-    committee = await session.scalar(select(Committee).where(Committee.name == COMMITTEE))
-    if committee is None:
-        committee = Committee(name=COMMITTEE, court_id=court.id)
-        session.add(committee)
-        await session.flush()
+    committee = await _named(session, Committee, spec.committee, court_id=court.id)
     rooms: list[Room] = []
-    for hall_name, room_name in room_names():
-        hall = await session.scalar(select(Hall).where(Hall.name == hall_name))
-        if hall is None:
-            hall = Hall(name=hall_name, committee_id=committee.id)
-            session.add(hall)
-            await session.flush()
-        room = await session.scalar(select(Room).where(Room.name == room_name))
-        if room is None:
-            room = Room(name=room_name, hall_id=hall.id)
-            session.add(room)
-            await session.flush()
-        rooms.append(room)
+    for hall_name, room_name in spec.room_names():
+        hall = await _named(session, Hall, hall_name, committee_id=committee.id)
+        rooms.append(await _named(session, Room, room_name, hall_id=hall.id))
 
     logins: list[DemoLogin] = []
     wanted = [
-        (u, r, d, accounts.Binding(court=COURT[1], committee=COMMITTEE)) for u, r, d in PEOPLE
+        (u, r, d, accounts.Binding(court=spec.code, committee=spec.committee))
+        for u, r, d in spec.people
     ]
     wanted += [
-        (f"kiosk{i}", Role.KIOSK, f"{room.name}终端", accounts.Binding(room=room.name))
+        (f"{spec.kiosk}{i}", Role.KIOSK, f"{room.name}终端", accounts.Binding(room=room.name))
         for i, room in enumerate(rooms, start=1)
     ]
     for username, role, display, binding in wanted:
@@ -103,13 +137,25 @@ async def load(
             )
         bound = {
             Role.KIOSK: binding.room,
-            Role.MEDIATOR: COMMITTEE,
+            Role.MEDIATOR: spec.committee,
             Role.ADMIN: "-",
-        }.get(role, f"{COURT[0]}（{COURT[1]}）")
+        }.get(role, f"{spec.name}（{spec.code}）")
         logins.append(DemoLogin(username, role.value, display, bound or "-"))
+    return committee, logins
 
+
+async def load(
+    session: AsyncSession, *, password: str, now: dt.datetime, cipher: FieldCipher
+) -> list[DemoLogin]:
+    """Create what is missing; running it again changes nothing."""
+    logins: list[DemoLogin] = []
+    committees = []
+    for spec in COURTS:
+        committee, more = await _load_court(session, spec, password=password, now=now)
+        committees.append(committee)
+        logins += more
     if not await session.scalar(select(func.count()).select_from(Case)):
-        await _sample_cases(session, committee, now, cipher)
+        await _sample_cases(session, committees[0], now, cipher)
     return logins
 
 

@@ -11,11 +11,13 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -50,7 +52,7 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 class Court(Base):
     __tablename__ = "courts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), index=True, unique=True)  # migration 0008
     code: Mapped[str] = mapped_column(String(20), unique=True)
 
 
@@ -333,6 +335,16 @@ class RecordingRun(Base):
     between them as a gap on the timeline."""
 
     __tablename__ = "recording_runs"
+    # One live run per case, whichever server records it (migration 0009).
+    __table_args__ = (
+        Index(
+            "one_live_recording_per_case",
+            "case_id",
+            unique=True,
+            postgresql_where=text("state = 'recording'"),
+            sqlite_where=text("state = 'recording'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     state: Mapped[str] = mapped_column(String(20))  # recording, stopped, failed

@@ -13,6 +13,7 @@ from app.domain.errors import DomainError, NotPermitted, ValidationError
 from app.domain.roles import Role
 from app.keys import Caller, services
 from app.services import accounts, cases, materials
+from app.web.client_address import client_address
 from app.web.middleware import CSRF_DEFERRED, SESSION_COOKIE, check_csrf, require_caller
 from app.web.present import case_detail, case_summary
 from app.web.printable import require_printable
@@ -51,7 +52,7 @@ def _case_id(request: web.Request) -> int:
 
 
 def _client(request: web.Request) -> str:
-    return request.remote or "unknown"
+    return client_address(request)
 
 
 async def login(request: web.Request) -> web.Response:

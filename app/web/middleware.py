@@ -17,6 +17,7 @@ from app.domain.errors import (
     TooManyAttempts,
     TransitionRefused,
     Unauthenticated,
+    Unavailable,
     ValidationError,
     WrongState,
 )
@@ -43,6 +44,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
     (Unauthenticated, 401),
     (TooManyAttempts, 429),
+    (Unavailable, 503),
     (StoredFileDamaged, 500),
 ]
 

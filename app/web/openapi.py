@@ -12,6 +12,7 @@ from app.domain.grounds import DeclineGround, RejectGround
 from app.domain.materials import Category
 from app.passwords import MIN_LENGTH
 from app.services.admin import ACCOUNT_ROLES
+from app.web.org_admin_api import openapi_paths as org_admin_paths
 
 _ERROR = {
     "type": "object",
@@ -676,6 +677,7 @@ def document() -> dict[str, Any]:
         **_session_paths(case_id),
         **_recording_paths(case_id),
         **_admin_paths(),
+        **org_admin_paths(_op),
         "/api/board": {"get": _op("Today's rooms: case, step, elapsed time, connection", "clerk")},
         "/api/rulings": {
             "get": {

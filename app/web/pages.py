@@ -23,6 +23,7 @@ from app.keys import PAGES, Caller, caller, services
 from app.services import accounts, audit, cases, materials, rulings
 from app.web import labels
 from app.web.api import parse_when, set_session_cookie
+from app.web.client_address import client_address
 from app.web.i18n import COOKIE as LANG_COOKIE
 from app.web.i18n import LANGUAGES, language, pick, split_bilingual
 from app.web.middleware import SESSION_COOKIE, require_caller
@@ -131,7 +132,7 @@ async def login_submit(request: web.Request) -> web.Response:
             session,
             username=username,
             password=password,
-            client=request.remote or "unknown",
+            client=client_address(request),
             now=svc.clock(),
             lifetime=dt.timedelta(hours=svc.settings.session_hours),
         )

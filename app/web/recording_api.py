@@ -22,7 +22,9 @@ from app.domain.live import LIVE_STATES
 from app.domain.roles import Role
 from app.keys import services
 from app.recording import timeline
-from app.recording.service import FAILED, PLAYABLE, RECORDING, RECORDINGS_KEY, STOPPED
+from app.recording.routing import RECORDING_CONTROL
+from app.recording.service import RECORDINGS_KEY
+from app.recording.settings import FAILED, PLAYABLE, RECORDING, STOPPED
 from app.services import audit
 from app.services.cases import load_case
 from app.store.models import Case, RecordingRun, RecordingSegment
@@ -83,11 +85,11 @@ async def recording_view(request: web.Request, case: Case, session: AsyncSession
             )
         ).all()
     )
-    live = recordings.runs.get(case.id)
+    live, live_failure = await request.app[RECORDING_CONTROL].live_failure(case.id)
     failure: str | None = None
-    if live is not None:
+    if live:
         # A failure shows at once, while the run is still being wound down.
-        state, failure = (FAILED, live.failure) if live.failure else (RECORDING, None)
+        state, failure = (FAILED, live_failure) if live_failure else (RECORDING, None)
     elif runs:
         state = runs[-1].state
         failure = runs[-1].failure if state == FAILED else None
@@ -127,6 +129,8 @@ async def recording_view(request: web.Request, case: Case, session: AsyncSession
                 "ended_at": _iso(r.ended_at),
                 "end_reason": r.end_reason,
                 "failure": r.failure,
+                # Which server records (or recorded) it: with several, any may be asked.
+                "node": r.node,
             }
             for r in runs
         ],
@@ -185,7 +189,7 @@ async def get_recording(request: web.Request) -> web.Response:
 async def _control(request: web.Request, verb: str) -> web.Response:
     who = require_caller(request)
     svc = services(request)
-    recordings = request.app[RECORDINGS_KEY]
+    control = request.app[RECORDING_CONTROL]
     async with svc.db.transaction() as session:
         case = await _case_for_recordings(session, who.actor, _case_id(request))
         _judge_only(who.actor)
@@ -196,11 +200,11 @@ async def _control(request: web.Request, verb: str) -> web.Response:
             )
         case_id = case.id
     if verb == "start":
-        await recordings.start(case_id, who.actor.username)
+        await control.start(case_id, who.actor.username)
     elif verb == "restart":
-        await recordings.restart(case_id, who.actor.username)
+        await control.restart(case_id, who.actor.username)
     else:
-        await recordings.stop(case_id, "judge", who.actor.username)
+        await control.stop(case_id, "judge", who.actor.username)
     async with svc.db.transaction() as session:
         case = await _case_for_recordings(session, who.actor, case_id)
         view = await recording_view(request, case, session)

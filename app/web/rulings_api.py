@@ -11,7 +11,7 @@ from aiohttp import web
 from app.domain.cases import State
 from app.domain.errors import NotFound, ValidationError
 from app.keys import Services, services
-from app.recording.service import RECORDINGS_KEY
+from app.recording.routing import RECORDING_CONTROL
 from app.services import audit, bundle, rulings, sessions
 from app.services.sessions import PartyPass
 from app.store.models import Case, Ruling, Transcript
@@ -53,7 +53,7 @@ async def open_session(request: web.Request) -> web.Response:
     response = await _step(request, lambda s, a, i, d, now: rulings.open_session(s, a, i, now))
     # The court records the whole session: the hidden recorder joins the room now.
     who = require_caller(request)
-    await request.app[RECORDINGS_KEY].start(_case_id(request), who.actor.username)
+    await request.app[RECORDING_CONTROL].start(_case_id(request), who.actor.username)
     return response
 
 
@@ -183,7 +183,7 @@ async def add_receipt(request: web.Request) -> web.Response:
         case = await sessions.case_for(session, who, case_id)
     if State(case.state) is State.SERVED:
         # Served on the spot: the session is over, and so is its recording.
-        await request.app[RECORDINGS_KEY].stop(case_id, "served", who.username)
+        await request.app[RECORDING_CONTROL].stop(case_id, "served", who.username)
     return web.json_response(receipt_json(receipt), status=201)
 
 

@@ -7,6 +7,7 @@ board.js) reads it from the JSON API, so a reload lands on the same step.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -75,6 +76,8 @@ _DETAIL_VALUE: dict[str, Mapping[str, tuple[str, str]]] = {
     "ground": labels.REJECT,
     "role": labels.ROLE,
 }
+
+log = logging.getLogger(__name__)
 
 
 def _case_id(request: web.Request) -> int:
@@ -276,18 +279,19 @@ def board_json(row: desk.BoardRow, snapshot: dict[str, Any] | None) -> dict[str,
     }
 
 
-def _snapshot(request: web.Request, case_id: int | None) -> dict[str, Any] | None:
-    """The signaling server's view of the room, when this process holds it."""
+async def _snapshot(request: web.Request, case_id: int | None) -> dict[str, Any] | None:
+    """The signaling server's view of the room, from whichever node hosts it."""
     if case_id is None:
         return None
-    try:
-        from signaling.server import SERVER_KEY
+    from signaling.server import SERVER_KEY
 
-        server = request.app.get(SERVER_KEY)
-        if server is None:
-            return None
-        snap = server.snapshot(case_id)
-    except Exception:  # the board must not fail because a room is being torn down
+    server = request.app.get(SERVER_KEY)
+    if server is None:
+        return None
+    try:
+        snap = await server.snapshot_anywhere(case_id)
+    except Exception:  # the board must not fail because a room is being torn down or moved
+        log.warning("board: no view of the room of case %s", case_id, exc_info=True)
         return None
     return snap if isinstance(snap, dict) else None
 
@@ -301,7 +305,7 @@ async def board_api(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "date": court_date(now).isoformat(),
-            "rooms": [board_json(r, _snapshot(request, r.case_id)) for r in rows],
+            "rooms": [board_json(r, await _snapshot(request, r.case_id)) for r in rows],
         }
     )
 

@@ -39,6 +39,9 @@ async def test_the_administrator_manages_a_clerk_account(browser: Any, session_s
     assert await admin.is_visible("#new-account select[name=court]")
     assert not await admin.is_visible("#new-account select[name=room]")
     assert not await admin.is_visible("#new-account select[name=committee]")
+    # two courts: none is chosen for the administrator
+    assert await admin.input_value("#new-account select[name=court]") == ""
+    await admin.select_option("#new-account select[name=court]", "粤0311")
     await admin.fill("#new-account input[name=username]", "clerk_new")
     await admin.fill("#new-account input[name=display_name]", "赵敏")
     await admin.fill("#new-account input[name=password]", "clerk-new-first")

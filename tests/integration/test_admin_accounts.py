@@ -109,8 +109,12 @@ async def test_each_role_is_added_with_the_binding_it_needs(sifa: Sifa) -> None:
     listing = await ok(await admin.get("/api/admin/accounts"))
     before = len(listing["accounts"])
     assert {"admin", "clerk", "kiosk8"} <= {a["username"] for a in listing["accounts"]}
-    assert listing["bindings"]["courts"] == [{"code": "粤0311", "name": "深圳市光明区人民法院"}]
-    assert listing["bindings"]["committees"] == [COMMITTEE]
+    # the demo's two courts, 南山 (粤0305) before 光明 (粤0311)
+    assert listing["bindings"]["courts"] == [
+        {"code": "粤0305", "name": "深圳市南山区人民法院"},
+        {"code": "粤0311", "name": "深圳市光明区人民法院"},
+    ]
+    assert listing["bindings"]["committees"] == [COMMITTEE, "南头街道人民调解委员会"]
     assert {"name": ROOM, "hall": "光明社区"} in listing["bindings"]["rooms"]
 
     wanted = [
@@ -140,7 +144,7 @@ async def test_each_role_is_added_with_the_binding_it_needs(sifa: Sifa) -> None:
 
     kiosks = await ok(await admin.get("/api/admin/accounts", params={"role": "kiosk"}))
     assert {a["role"] for a in kiosks["accounts"]} == {"kiosk"}
-    assert len(kiosks["accounts"]) == 9
+    assert len(kiosks["accounts"]) == 10  # kiosk1 … kiosk8, 南山's kiosk_ns1, kiosk9
     await error_of(
         await admin.get("/api/admin/accounts", params={"role": "system"}), 422, "validation_failed"
     )

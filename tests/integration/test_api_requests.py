@@ -237,7 +237,13 @@ async def test_health_and_the_api_document(sifa: Any) -> None:
     client = await sifa.make_client(sifa.app)
     health = await client.get("/healthz")
     assert health.status == 200
-    assert await health.json() == {"status": "ok", "database": "sqlite"}
+    # One node: no Redis, and the node's name (the host's, by default).
+    assert await health.json() == {
+        "status": "ok",
+        "database": "sqlite",
+        "node": sifa.settings.node_name,
+        "redis": "off",
+    }
     # HTTP-level refusals on the API keep the JSON error shape
     await error_of(await client.get("/api/no-such-thing"), 404, "not_found")
     await error_of(await client.post("/api/me"), 405, "method_not_allowed")

@@ -16,7 +16,11 @@ from app.cli import main, parser
 from app.passwords import verify_password
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_USERNAMES = ["admin", "mediator", "clerk", "judge"] + [f"kiosk{i}" for i in range(1, 9)]
+DEMO_USERNAMES = [
+    *["admin", "mediator", "clerk", "judge"],
+    *[f"kiosk{i}" for i in range(1, 9)],
+    *["mediator_ns", "clerk_ns", "judge_ns", "kiosk_ns1"],  # the second court, 南山
+]
 
 
 @pytest.fixture
@@ -122,7 +126,7 @@ def test_init_demo_users_and_audit_verify(
     assert listed_usernames(out) == DEMO_USERNAMES
     assert query(db, "SELECT username FROM accounts ORDER BY id") == accounts_after_first
     assert query(db, "SELECT count(*) FROM cases") == cases_after_first == [(1,)]
-    assert query(db, "SELECT count(*) FROM rooms") == [(8,)]
+    assert query(db, "SELECT count(*) FROM rooms") == [(9,)]  # 光明's eight, 南山's one
 
     (code, out, err), (short_code, _, short_err) = many(
         cli_env,

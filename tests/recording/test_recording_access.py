@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.domain.roles import Role
 from app.keys import SERVICES
 from app.recording.bundle import bundle_media
-from app.recording.service import purge_expired
+from app.recording.sweep import purge_expired
 from app.services import accounts, audit
 from app.store.models import Committee, Court, RecordingSegment
 

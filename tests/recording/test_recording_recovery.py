@@ -27,16 +27,20 @@ from recording.recording_support import probe, wait_for
 from recording.test_recording_media import open_room, seat_senders
 from sqlalchemy import select
 
+from app.domain.clock import court_date
+from app.keyring import FieldCipher
 from app.keys import SERVICES
 from app.recording import recovery
 from app.recording.peer import SegmentStart, Who
 from app.recording.probe import examine
 from app.recording.recovery import FAILED, RECOVERED, Found, Media
-from app.recording.service import RecordingConfig, SweepReport, recover_interrupted
+from app.recording.settings import RecordingConfig
+from app.recording.sweep import SweepReport, recover_interrupted
 from app.recording.writer import SegmentWriter
-from app.services import audit
+from app.services import accounts, audit, demo
+from app.services.cases import create_case
 from app.store.db import Database
-from app.store.models import AuditHead, Case, RecordingRun, RecordingSegment
+from app.store.models import Account, AuditHead, Case, RecordingRun, RecordingSegment
 
 from integration.conftest import make_settings, prepare
 from integration.ruling_flow import ok
@@ -415,16 +419,25 @@ async def test_a_restart_seals_what_a_killed_recorder_left(
 
 async def test_a_server_settles_only_the_runs_it_recorded(tmp_path: Path) -> None:
     """Several servers on one database: a restarting server leaves another server's live run
-    alone, and takes runs from before servers were named as its own."""
+    alone, and takes runs from before servers were named as its own. (One case has one live
+    run at most: each server's run is of another case.)"""
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}")
     await prepare(settings, NOW)
     db = Database(settings.database_url)
     try:
         async with db.transaction() as session:
-            case_id = await session.scalar(select(Case.id).limit(1))
-            assert case_id is not None
+            mediator = await session.scalar(select(Account).where(Account.username == "mediator"))
+            assert mediator is not None
+            cipher = FieldCipher.from_certs(settings.certs_dir)
+            for _ in range(2):
+                application = demo.sample_application(court_date(NOW))
+                await create_case(
+                    session, accounts.actor_of(mediator), application, cipher=cipher, now=NOW
+                )
+            case_ids = list(await session.scalars(select(Case.id).order_by(Case.id).limit(3)))
+            assert len(case_ids) == 3
             run_ids = {}
-            for node in ("node-a", "node-b", None):
+            for case_id, node in zip(case_ids, ("node-a", "node-b", None), strict=True):
                 run = RecordingRun(
                     case_id=case_id, state="recording", started_at=T0, started_by="t", node=node
                 )
