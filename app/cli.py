@@ -13,15 +13,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from app.config import ConfigError, Settings
 from app.domain.errors import ValidationError
 from app.domain.roles import Role
 from app.keyring import FieldCipher, app_secret
+from app.ruling.court_keys import Court, ensure_court_certificate
 from app.ruling.pki import ensure_dev_pki
 from app.ruling.verify import run_verify_command
 from app.services import accounts, audit, demo
 from app.store.db import Database
 from app.store.migrate import upgrade
+from app.store.models import Court as CourtRow
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -39,16 +43,30 @@ async def _init(settings: Settings) -> None:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     app_secret(settings.certs_dir, settings.secret_key)
     FieldCipher.from_certs(settings.certs_dir)
-    if settings.signing_p12 is None:
+    development = settings.signing_p12 is None and settings.signing_p12_dir is None
+    if development:
         pki = ensure_dev_pki(settings.certs_dir, settings.court_name, settings.court_code)
         print(f"development signing certificate: {pki.signing_cert} (root {pki.root_cert})")
     db = Database(settings.database_url)
     try:
         await upgrade(db.engine)
+        if development:
+            await _court_certificates(db, settings)
     finally:
         await db.close()
     print(f"database ready: {_safe_url(settings.database_url)}")
     print(f"keys ready under {settings.certs_dir}")
+
+
+async def _court_certificates(db: Database, settings: Settings) -> None:
+    """Every other court's development certificate too: each court signs its own documents
+    (a court added later gets its certificate when it first signs)."""
+    async with db.transaction() as session:
+        courts = [Court(c.code, c.name) for c in await session.scalars(select(CourtRow))]
+    for court in courts:
+        if court.code != settings.court_code:
+            paths = ensure_court_certificate(settings.certs_dir, court)
+            print(f"development signing certificate of {court.name}: {paths.signing_cert}")
 
 
 def _safe_url(url: str) -> str:

@@ -49,6 +49,8 @@ class Settings:
     seal_image: Path | None = None
     tsa_url: str | None = None
     signing_p12: Path | None = None
+    # Other courts' production keys: {court code}.p12, opened with signing_p12_password.
+    signing_p12_dir: Path | None = None
     signing_p12_password: str = ""
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
@@ -176,6 +178,12 @@ class Settings:
                     "SIFA_TRUSTED_PROXIES", f"must be addresses or networks, got {item!r}"
                 ) from None
         p12 = env.get("SIFA_SIGNING_P12", "").strip()
+        p12_dir = env.get("SIFA_SIGNING_P12_DIR", "").strip()
+        signing_p12_dir = path("SIFA_SIGNING_P12_DIR", p12_dir) if p12_dir else None
+        if signing_p12_dir is not None and not signing_p12_dir.is_dir():
+            raise ConfigError(
+                "SIFA_SIGNING_P12_DIR", f"must be an existing folder, got {str(signing_p12_dir)!r}"
+            )
         seal = env.get("SIFA_SEAL_IMAGE", "").strip()
         return cls(
             database_url=database_url,
@@ -203,6 +211,7 @@ class Settings:
             seal_image=path("SIFA_SEAL_IMAGE", seal) if seal else None,
             tsa_url=tsa_url,
             signing_p12=path("SIFA_SIGNING_P12", p12) if p12 else None,
+            signing_p12_dir=signing_p12_dir,
             signing_p12_password=env.get("SIFA_SIGNING_P12_PASSWORD", ""),
             stun_urls=url_list("SIFA_STUN_URLS", ("stun", "stuns")),
             turn_urls=turn_urls,

@@ -106,6 +106,7 @@ def desk_config(settings: Settings) -> DeskConfig:
         seal_image=settings.seal_image,
         tsa_url=settings.tsa_url,
         signing_p12=settings.signing_p12,
+        signing_p12_dir=settings.signing_p12_dir,
         signing_p12_password=settings.signing_p12_password,
     )
 

@@ -65,6 +65,14 @@ class Bridged(Protocol):
     def close_soon(self, code: int, reason: str) -> None: ...
 
 
+def _unreachable_directory() -> Refused:
+    return Refused(
+        "cluster_unavailable",
+        "the room directory cannot be reached: try again shortly",
+        close_code=CLOSE_TRY_AGAIN,
+    )
+
+
 class RemotePeer:
     """On the host: a seat whose socket is on another node. Satisfies live.Peer and ws.Seated."""
 
@@ -170,15 +178,19 @@ class ClusterNode:
 
     # -- where a room lives ---------------------------------------------------------------
 
-    async def route(self, case_id: int) -> str:
+    async def route(self, case_id: int, *, resume: bool = False) -> str:
         """The node hosting the room, chosen by load (and claimed) when it has none or its
-        host no longer listens."""
+        host no longer listens. A resume places no room that has nothing saved to resume."""
         if case_id in self.server.rooms:
             return self.name
         try:
             owner = await self.bus.owner(case_id)
             if owner is not None and await self.bus.alive(owner):
                 return owner
+            if resume and not await self.bus.has_state(case_id):
+                raise Refused(
+                    "resume_failed", "nothing to resume: the grace period may have passed"
+                )
             if not self.bus.trusted:
                 # Redis is away or just came back: the room's host may not have re-claimed
                 # it yet, and a room placed now could split it in two.
@@ -186,11 +198,7 @@ class ClusterNode:
             want = choose_host(await self.bus.nodes(), self.name)
             return await self.bus.claim(case_id, want, replacing=owner)
         except (RedisError, OSError):
-            raise Refused(
-                "cluster_unavailable",
-                "the room directory cannot be reached: try again shortly",
-                close_code=CLOSE_TRY_AGAIN,
-            ) from None
+            raise _unreachable_directory() from None
 
     async def adopt(self, case_id: int) -> Restored | None:
         """Become the room's host before seating anyone: what the last host left, if any."""
@@ -206,11 +214,7 @@ class ClusterNode:
                 )
             state = await self.bus.load_state(case_id)
         except (RedisError, OSError):
-            raise Refused(
-                "cluster_unavailable",
-                "the room directory cannot be reached: try again shortly",
-                close_code=CLOSE_TRY_AGAIN,
-            ) from None
+            raise _unreachable_directory() from None
         if state is None:
             return None
         config = self.server.config
@@ -376,6 +380,11 @@ class ClusterNode:
             conn.close_soon(CLOSE_MOVED, "the room's server is gone: reconnecting")
 
     async def _tick(self) -> None:
+        for case_id in list(self.bus.hosted):
+            # Claimed for a join that never took a seat here (refused, or its socket gone).
+            # Only the lease goes: a saved room stays for whoever takes it over.
+            if case_id not in self.server.rooms and not self.server.opening(case_id):
+                await self.bus.hand_back([case_id])
         nodes = {p.edge for p in self.remote.values()} | {
             c.bridge for c in self.edges.values() if c.bridge is not None
         }

@@ -367,6 +367,9 @@ class RedisBus:
         )
         return bool(saved)
 
+    async def has_state(self, case_id: int) -> bool:
+        return bool(await self.redis.exists(self._state_key(case_id)))
+
     async def load_state(self, case_id: int) -> dict[str, Any] | None:
         raw = await self.redis.get(self._state_key(case_id))
         if raw is None:

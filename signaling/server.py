@@ -22,7 +22,7 @@ from signaling.live import LiveRoom, Peer, Refused
 from signaling.mailbox import ReplayLimits
 from signaling.messages import DEFAULT_MAX_MESSAGE_BYTES, Join, Resume, dump
 from signaling.room import AuditEvent, RoomError, Thresholds
-from signaling.tokens import TokenError, verify_room_token
+from signaling.tokens import RoomClaims, TokenError, verify_room_token
 from signaling.ws import make_handler
 
 if TYPE_CHECKING:
@@ -92,13 +92,18 @@ class SignalingServer:
 
     # -- joining ---------------------------------------------------------
 
-    async def join(self, peer: Peer, message: Join, now: float) -> None:
+    def claims(self, message: Join) -> RoomClaims:
+        """The join's room token, checked (signature, expiry, case): Refused otherwise."""
         try:
             claims = verify_room_token(self.config.secret, message.token, now=self._wall_clock())
         except TokenError as exc:
             raise Refused(exc.code, exc.message) from None
         if claims.case_id != message.case_id:
             raise Refused("token_wrong_case", "this room token is for another case")
+        return claims
+
+    async def join(self, peer: Peer, message: Join, now: float) -> None:
+        claims = self.claims(message)
         # Asked on every join, so closing a hearing in the app stops new joins at once.
         info = await self.authority.room_for(claims.case_id)
         if info is None:
@@ -187,6 +192,9 @@ class SignalingServer:
             raise
         finally:
             del self._opening[case_id]
+
+    def opening(self, case_id: int) -> bool:
+        return case_id in self._opening
 
     def _node(self) -> dict[str, object]:
         return {} if self.cluster is None else {"node": self.cluster.name}

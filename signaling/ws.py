@@ -274,7 +274,10 @@ def make_handler(server: SignalingServer) -> Handler:
             message = parse(msg.data if msg.type is WSMsgType.TEXT else b"", max_bytes=max_bytes)
             cluster = server.cluster
             if cluster is not None and isinstance(message, Join | Resume):
-                host = await cluster.route(message.case_id)
+                # Only a valid token, or a seat someone saved, may place a room on a node.
+                if isinstance(message, Join):
+                    server.claims(message)
+                host = await cluster.route(message.case_id, resume=isinstance(message, Resume))
                 if host != cluster.name:
                     kind = JOIN if isinstance(message, Join) else RESUME
                     cluster.bridge(conn, host, message.case_id, kind, msg.data)

@@ -76,3 +76,17 @@ class WrongState(DomainError):
     """Something that needs the case in another state than it is (beside the lifecycle table)."""
 
     code = "wrong_state"
+
+
+class NoSigningKey(DomainError):
+    """The court has no signing key of its own: its documents are refused, never signed with
+    another court's key."""
+
+    code = "no_signing_key"
+
+    def __init__(self, court_code: str) -> None:
+        self.court_code = court_code
+        super().__init__(
+            f"本院（{court_code}）尚未配置电子签名证书，不能出具文书。"
+            f" / This court ({court_code}) has no signing key configured."
+        )

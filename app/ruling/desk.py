@@ -1,27 +1,19 @@
-"""The court's ruling desk: one renderer and one loaded signing key per process."""
+"""The courts' ruling desk: one renderer per process, and each court's own signing key."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-
+from app.ruling.court_keys import Court, CourtKeys, DevKeys, P12Keys
 from app.ruling.model import RulingData, VoucherData
-from app.ruling.pki import (
-    SigningIdentity,
-    ensure_dev_pki,
-    load_dev_identity,
-    load_pkcs12_identity,
-    read_certificates,
-)
 from app.ruling.render import RenderConfig, RulingRenderer
 from app.ruling.screen import draft_blocks, screen_text
-from app.ruling.sign import PdfSigner, SignOptions
+from app.ruling.sign import PadesLevel, SignOptions
 from app.ruling.verify import VerificationResult, verify_pdf
 
 
@@ -34,7 +26,8 @@ class DeskConfig:
     font_index: int = 0
     seal_image: Path | None = None
     tsa_url: str | None = None
-    signing_p12: Path | None = None
+    signing_p12: Path | None = None  # the configured court's production key
+    signing_p12_dir: Path | None = None  # other courts' production keys, {court code}.p12
     signing_p12_password: str = ""
 
 
@@ -54,28 +47,47 @@ class IssuedText:
 
 
 class RulingDesk:
+    """Renders and signs rulings, vouchers and transcripts, each with the key of the court the
+    document names, and that court's name as the signature's location."""
+
     def __init__(self, config: DeskConfig) -> None:
         self.renderer = shared_renderer(config.font_path, config.font_index, config.seal_image)
-        identity, roots = _identity(config)
-        self.trust_roots: list[x509.Certificate] = roots
-        self.signer = PdfSigner(identity, SignOptions(timestamp_url=config.tsa_url))
-        self.location = config.court_name
+        options = SignOptions(timestamp_url=config.tsa_url)
+        self.level: PadesLevel = "B-T" if options.timestamp_url else "B-B"
+        configured = Court(config.court_code, config.court_name)
+        self.keys: CourtKeys
+        if config.signing_p12 is None and config.signing_p12_dir is None:
+            self.keys = DevKeys(config.certs_dir, configured, options)
+        else:
+            self.keys = P12Keys(
+                configured,
+                config.signing_p12,
+                config.signing_p12_dir,
+                config.signing_p12_password,
+                options,
+            )
+
+    def _signing(self, court_name: str, case_number: str, reason: str) -> Callable[[bytes], bytes]:
+        """The named court's signer, found (or refused: NoSigningKey) before anything is drawn."""
+        court = Court.of(court_name, case_number)
+        signer = self.keys.signer(court)
+        return functools.partial(signer.sign, reason=reason, location=court.name)
 
     def _ruling(self, data: RulingData) -> IssuedText:
+        sign = self._signing(data.court_name, data.case_number, "民事裁定书")
         # One template render: the screen copy is made from the very blocks the PDF is drawn
         # from, not from a second render that would agree only as long as nothing changed.
         doc = self.renderer.templates.ruling(data)
         pdf = self.renderer.render_ruling_document(doc, data)
-        signed = self.signer.sign(pdf, reason="民事裁定书", location=self.location)
-        return IssuedText(signed, screen_text(doc, data))
+        return IssuedText(sign(pdf), screen_text(doc, data))
 
     def _voucher(self, data: VoucherData) -> bytes:
-        pdf = self.renderer.render_voucher(data)
-        return self.signer.sign(pdf, reason="电子送达凭证", location=self.location)
+        sign = self._signing(data.court_name, data.case_number, "电子送达凭证")
+        return sign(self.renderer.render_voucher(data))
 
     def _transcript(self, context: Mapping[str, Any]) -> bytes:
-        pdf = self.renderer.render_transcript(context)
-        return self.signer.sign(pdf, reason="笔录", location=self.location)
+        sign = self._signing(context["court_name"], context["case_number"], "笔录")
+        return sign(self.renderer.render_transcript(context))
 
     def ruling_draft(self, data: RulingData) -> list[dict[str, Any]]:
         """What the judge reads before signing: the same text, not yet signed or numbered."""
@@ -85,6 +97,13 @@ class RulingDesk:
     # signaling in the same process keeps its latency.
     def missing_glyphs(self, text: str) -> str:
         return self.renderer.missing_glyphs(text)
+
+    async def signer_sha256(self, court_name: str, case_number: str) -> str:
+        """The fingerprint of the certificate that signs this court's documents: asked before
+        issuing, so a court without a key (NoSigningKey) is refused before anything is made."""
+        court = Court.of(court_name, case_number)
+        signer = await asyncio.get_running_loop().run_in_executor(None, self.keys.signer, court)
+        return signer.certificate_sha256
 
     async def ruling(self, data: RulingData) -> IssuedText:
         return await asyncio.get_running_loop().run_in_executor(None, self._ruling, data)
@@ -96,22 +115,7 @@ class RulingDesk:
         return await asyncio.get_running_loop().run_in_executor(None, self._transcript, context)
 
     async def verify(self, pdf: bytes, expected_sha256: str | None) -> VerificationResult:
-        return await asyncio.get_running_loop().run_in_executor(
-            None, functools.partial(verify_pdf, pdf, self.trust_roots, expected_sha256)
-        )
+        def check() -> VerificationResult:
+            return verify_pdf(pdf, self.keys.trust_roots(), expected_sha256)
 
-    @property
-    def level(self) -> str:
-        return self.signer.level
-
-    @property
-    def certificate_sha256(self) -> str:
-        return self.signer.certificate_sha256
-
-
-def _identity(config: DeskConfig) -> tuple[SigningIdentity, list[x509.Certificate]]:
-    if config.signing_p12 is not None:
-        identity = load_pkcs12_identity(config.signing_p12, config.signing_p12_password)
-        return identity, [identity.chain[-1]] if identity.chain else [identity.cert]
-    paths = ensure_dev_pki(config.certs_dir, config.court_name, config.court_code)
-    return load_dev_identity(paths), read_certificates([paths.root_cert])
+        return await asyncio.get_running_loop().run_in_executor(None, check)

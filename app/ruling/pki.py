@@ -79,21 +79,32 @@ def ensure_dev_pki(
         signing_key=certs_dir / "court-signing.key",
     )
     root = _load_pair(paths.root_cert, paths.root_key, now)
-    new_root = root is None
     if root is None:
         root_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
         root_cert = _issue_root(root_key, now)
         _write_key(paths.root_key, root_key)
         _write_atomic(paths.root_cert, root_cert.public_bytes(serialization.Encoding.PEM), 0o644)
-        root = (root_cert, root_key)
-
-    signing = None if new_root else _load_pair(paths.signing_cert, paths.signing_key, now)
-    if signing is None or not _fits(signing[0], root[0], court_name, court_code):
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        cert = _issue_signing(key, root, court_name, court_code, now)
-        _write_key(paths.signing_key, key)
-        _write_atomic(paths.signing_cert, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    ensure_dev_signing(paths, court_name, court_code, now=now)
     return paths
+
+
+def ensure_dev_signing(
+    paths: PkiPaths, court_name: str, court_code: str, *, now: dt.datetime | None = None
+) -> None:
+    """Issue paths' signing certificate from the existing root, unless a usable one names this
+    court: another court's certificate beside the configured one's (app/ruling/court_keys.py)."""
+    now = now or dt.datetime.now(dt.UTC)
+    root = _load_pair(paths.root_cert, paths.root_key, now)
+    if root is None:
+        raise PkiError(f"no usable development root in {paths.root_cert.parent}: run sifa init")
+    # A certificate from a replaced root no longer verifies against it, so _fits reissues it.
+    signing = _load_pair(paths.signing_cert, paths.signing_key, now)
+    if signing is not None and _fits(signing[0], root[0], court_name, court_code):
+        return
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = _issue_signing(key, root, court_name, court_code, now)
+    _write_key(paths.signing_key, key)
+    _write_atomic(paths.signing_cert, cert.public_bytes(serialization.Encoding.PEM), 0o644)
 
 
 def ensure_dev_tsa(certs_dir: Path, pki: PkiPaths, *, now: dt.datetime | None = None) -> TsaPaths:

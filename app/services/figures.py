@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import figures as fig
@@ -50,9 +50,17 @@ async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[B
     today = court_date(now)
     start = dt.datetime.combine(today, dt.time(), COURT_TZ)
     end = start + dt.timedelta(days=1)
+    # A session that is on now belongs on the board whatever day it was booked for (one
+    # opened early for a booking after midnight, or one running past it).
     result = await session.execute(
         select(Case)
-        .where(Case.court_id == court, Case.scheduled_at >= start, Case.scheduled_at < end)
+        .where(
+            Case.court_id == court,
+            or_(
+                and_(Case.scheduled_at >= start, Case.scheduled_at < end),
+                Case.state == "in_session",
+            ),
+        )
         .order_by(Case.scheduled_at)
     )
     todays = list(result.scalars())

@@ -219,6 +219,9 @@ async def issue(
         # session, and the case version is checked again below.
         source = await sessions.transcript_source(session, case, now)
         version = case.version
+    # First: a court without its own signing key is refused (NoSigningKey) before anything is
+    # rendered or written. The transcript names the same court, so the same certificate signs it.
+    signer_sha256 = await desk.signer_sha256(data.court_name, data.case_number)
     signed = await desk.ruling(data)
     pdf = signed.pdf
     minutes = await desk.transcript(source[1]) if source is not None else None
@@ -240,7 +243,7 @@ async def issue(
                 storage_name=storage_name,
                 sha256=hashlib.sha256(pdf).hexdigest(),
                 size=len(pdf),
-                signer_cert_sha256=desk.certificate_sha256,
+                signer_cert_sha256=signer_sha256,
                 signature_level=desk.level,
                 verify_token=token,
                 issued_at=now,
@@ -264,7 +267,7 @@ async def issue(
                     storage_name=minutes_name,
                     sha256=hashlib.sha256(minutes).hexdigest(),
                     size=len(minutes),
-                    signer_cert_sha256=desk.certificate_sha256,
+                    signer_cert_sha256=signer_sha256,
                     signature_level=desk.level,
                     created_at=now,
                 )

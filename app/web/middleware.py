@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.domain.errors import (
     Conflict,
     DomainError,
+    NoSigningKey,
     NotFound,
     NotPermitted,
     StoredFileDamaged,
@@ -45,6 +46,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (Unauthenticated, 401),
     (TooManyAttempts, 429),
     (Unavailable, 503),
+    (NoSigningKey, 503),
     (StoredFileDamaged, 500),
 ]
 

@@ -67,10 +67,14 @@ class FollowingPeer(MediaPeer):
         return self.frames[remote]["video"]
 
     async def close(self) -> None:
+        """Leave the room (its recorder then stops: the room is empty), then hang up."""
         if self._follow is not None:
             self._follow.cancel()
             with contextlib.suppress(BaseException):
                 await self._follow
+        with contextlib.suppress(Exception):
+            await self.client.send({"type": "leave"})
+            await asyncio.wait_for(self.client.closed.wait(), 5)
         await super().close()
 
 
@@ -134,7 +138,9 @@ async def open_hearing(
     and the kiosk's on another, the kiosk admitted, media flowing both ways."""
     lb = cluster.lb_url
     mediator, clerk = await clients.as_user(lb, "mediator"), await clients.as_user(lb, "clerk")
-    judge, kiosk = await clients.as_user(lb, "judge"), await clients.as_user(lb, "kiosk1")
+    # Kiosk N stands in the court's N-th room.
+    judge = await clients.as_user(lb, "judge")
+    kiosk = await clients.as_user(lb, f"kiosk{room_index + 1}")
     case_id = await scheduled_case(mediator, clerk, room_index=room_index)
     await ok(await judge.post(f"/api/cases/{case_id}/open-session", json={}))
     lb_ws = lb.replace("http://", "ws://") + "/ws"

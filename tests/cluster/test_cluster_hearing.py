@@ -94,7 +94,9 @@ async def wait_recording_on(hearing: Hearing, node: str, within: float = 20.0) -
 async def test_judge_and_kiosk_on_two_nodes_one_recording_stopped_from_either(
     cluster: Cluster, clients: Clients, session: aiohttp.ClientSession
 ) -> None:
-    hearing = await open_hearing(cluster, clients, session, judge_node=A, kiosk_node=B)
+    hearing = await open_hearing(
+        cluster, clients, session, judge_node=A, kiosk_node=B, room_index=3
+    )
     try:
         host = await hearing.host()
         # Asked of either node, and of both at once, start finds the one live run.
@@ -134,16 +136,36 @@ async def test_judge_and_kiosk_on_two_nodes_one_recording_stopped_from_either(
             hearing.kiosk_peer.id,
         }
         assert all(s["state"] == "closed" and s["sha256"] for s in segments), segments
+
+        # Both nodes asked to start at the same moment, with no run live: one new run.
+        views = await asyncio.gather(
+            ok(await on_a.post(f"{path}/start", json={})),
+            ok(await on_b.post(f"{path}/start", json={})),
+        )
+        final = await hearing.recording()
+        assert [r["state"] for r in final["runs"]] == ["stopped", "recording"], final["runs"]
+        assert {v["runs"][-1]["id"] for v in views} == {final["runs"][-1]["id"]}
+
+        # The idle kiosk's poll, on whichever node, sees the session the judge opened.
+        for node in (A, B):
+            kiosk = await clients.as_user(cluster.url(node), "kiosk4")
+            found = await ok(await kiosk.get("/api/cases?state=scheduled&state=in_session"))
+            assert {"id": hearing.case_id, "state": "in_session"}.items() <= next(
+                c for c in found["cases"] if c["id"] == hearing.case_id
+            ).items()
     finally:
         await hearing.close()
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 async def test_losing_the_rooms_node_mid_session_loses_no_hearing(
-    own_cluster: Cluster, clients: Clients, session: aiohttp.ClientSession, how: signal.Signals
+    cluster: Cluster, clients: Clients, session: aiohttp.ClientSession, how: signal.Signals
 ) -> None:
-    cluster = own_cluster
-    hearing = await open_hearing(cluster, clients, session, judge_node=A, kiosk_node=B)
+    # The module's cluster: each case ends with the lost node restarted and back in rotation.
+    room = 1 if how is signal.SIGTERM else 2  # a room of its own in the shared cluster
+    hearing = await open_hearing(
+        cluster, clients, session, judge_node=A, kiosk_node=B, room_index=room
+    )
     try:
         host = await hearing.host()
         survivor = other(host)
@@ -183,6 +205,7 @@ async def test_losing_the_rooms_node_mid_session_loses_no_hearing(
     # The node comes back; its start-up sweep finds nothing of its own left to settle.
     cluster.start(host)
     assert "nothing was left recording" in cluster.logs(host).split("starting")[-1]
+    cluster.wait_in_rotation(host)
 
 
 async def wait_health(cluster: Cluster, status: str, within: float = 20.0) -> None:

@@ -246,3 +246,30 @@ async def test_two_nodes_racing_to_open_one_room_get_one_host(
     await judge.expect("presence", event="joined")
     await judge.close()
     await kiosk.close()
+
+
+async def test_only_a_valid_token_or_a_saved_seat_places_a_room(
+    make_node: NodeFactory, session: aiohttp.ClientSession
+) -> None:
+    a = await make_node("node-a")
+    forged = Client(session, a.ws_url)
+    await forged.connect()
+    bad = token(JUDGE_ID, "judge", secret=b"another-secret-0123456789abcdef")
+    await forged.send({"type": "join", "v": 1, "case_id": CASE, "token": bad})
+    assert (await forged.expect("error"))["code"] == "token_invalid"
+    stranger = Client(session, a.ws_url)
+    await stranger.connect()
+    await stranger.send(
+        {
+            "type": "resume",
+            "v": 1,
+            "case_id": 999,
+            "participant": "x",
+            "resume_token": "y",
+            "last_seq": 0,
+        }
+    )
+    assert (await stranger.expect("error"))["code"] == "resume_failed"
+    for case_id in (CASE, 999):
+        assert await a.cluster.bus.owner(case_id) is None
+    assert not a.cluster.bus.hosted
