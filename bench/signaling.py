@@ -142,7 +142,10 @@ def serve(
         signaling = setup_signaling(app, SignalingConfig(secret=secret), authority)
         if cluster is not None:
             url, prefix, name = cluster
-            node = signaling.cluster = ClusterNode(signaling, url=url, prefix=prefix, node=name)
+            beat = float(os.environ.get("SIGNALING_BENCH_HEARTBEAT", "2"))
+            node = signaling.cluster = ClusterNode(
+                signaling, url=url, prefix=prefix, node=name, heartbeat_seconds=beat
+            )
 
     async def on_startup(_: web.Application) -> None:
         if node is not None:

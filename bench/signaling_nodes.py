@@ -61,7 +61,7 @@ def _single_node_bench():  # type: ignore[no-untyped-def]
 
 
 _bench = _single_node_bench()
-cpu_seconds, raise_fd_limit = _bench.cpu_seconds, _bench.raise_fd_limit
+cpu_seconds, raise_fd_limit, read_gc = _bench.cpu_seconds, _bench.raise_fd_limit, _bench.read_gc
 
 REDIS_URL = os.environ.get("SIFA_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 NODES = ("node-a", "node-b")
@@ -73,13 +73,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def start_node(name: str, port: int, rooms: int, secret: bytes, prefix: str) -> Node:
+async def start_node(
+    name: str, port: int, rooms: int, secret: bytes, prefix: str, core: int
+) -> Node:
     command = [sys.executable, str(SCRIPT.with_name("signaling.py")), "serve"]
     command += ["--port", str(port), "--rooms", str(rooms), "--secret", secret.hex()]
     command += ["--redis", REDIS_URL, "--prefix", prefix, "--node", name]
     taskset = shutil.which("taskset")
     if taskset:
-        command = [taskset, "-c", "0", *command]
+        command = [taskset, "-c", str(core), *command]
     proc = await asyncio.create_subprocess_exec(*command, stdout=subprocess.PIPE, cwd=ROOT)
     assert proc.stdout is not None
     if b"ready" not in await proc.stdout.readline():
@@ -109,11 +111,17 @@ async def redis_cpu(client: aioredis.Redis) -> float:
     return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
 
 
-async def run_step(rooms: int, rate: int, seconds: float, mode: str, takeover: bool) -> dict:
+async def run_step(
+    rooms: int, rate: int, seconds: float, mode: str, takeover: bool, split: bool
+) -> dict:
     secret = secrets.token_bytes(32)
     prefix = f"sifa-bench-{secrets.token_hex(4)}"
     redis = aioredis.from_url(REDIS_URL)
-    nodes = [await start_node(n, free_port(), rooms, secret, prefix) for n in NODES]
+    cores = (0, 1) if split else (0, 0)
+    nodes = [
+        await start_node(n, free_port(), rooms, secret, prefix, core)
+        for n, core in zip(NODES, cores, strict=True)
+    ]
     try:
         # Even rooms on node A, odd on node B, placed before anyone joins.
         host_of = {case_id: case_id % 2 for case_id in range(1, rooms + 1)}
@@ -133,6 +141,8 @@ async def run_step(rooms: int, rate: int, seconds: float, mode: str, takeover: b
         setup_seconds = time.perf_counter() - t0
         await load.drive(rate, 1.0)  # warm-up
         await asyncio.sleep(0.3)
+        for node in nodes:
+            await read_gc(node.port, reset=True)
         load.start_measuring()
         stats = load.stats
         cpu0 = sum(n.cpu() for n in nodes)
@@ -148,6 +158,7 @@ async def run_step(rooms: int, rate: int, seconds: float, mode: str, takeover: b
         elapsed = time.perf_counter() - t1
         nodes_cpu = sum(n.cpu() for n in nodes) - cpu0
         redis_used = await redis_cpu(redis) - redis0
+        pauses = [await read_gc(node.port, reset=False) for node in nodes]
         lat = sorted(stats.latencies_ns)
         last_at = (stats.last_at_ns - t1_ns) / 1e9
         result = {
@@ -167,6 +178,8 @@ async def run_step(rooms: int, rate: int, seconds: float, mode: str, takeover: b
             "nodes_cpu": nodes_cpu / elapsed,
             "redis_cpu": redis_used / elapsed,
             "us_per_msg": (nodes_cpu + redis_used) / max(stats.received, 1) * 1e6,
+            "gc_max_ms": max(p[g]["max_ms"] for p in pauses for g in ("0", "1", "2")),
+            "gc_full": sum(p["2"]["count"] for p in pauses),
         }
         if takeover:
             result["takeover_ms"] = await kill_and_resume(nodes, load, host_of)
@@ -224,8 +237,9 @@ def report(r: dict) -> None:
         f"{r['lost']}, errors {r['errors']})\n"
         f"  relay latency p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  "
         f"max {r['max_ms']:.1f} ms\n"
-        f"  CPU: nodes {r['nodes_cpu']:.0%} of core 0, Redis {r['redis_cpu']:.0%}; "
-        f"{r['us_per_msg']:.0f} us per relayed message, all three together",
+        f"  CPU: nodes {r['nodes_cpu']:.0%} of a core together, Redis {r['redis_cpu']:.0%}; "
+        f"{r['us_per_msg']:.0f} us per relayed message, all three together; longest garbage "
+        f"collection {r['gc_max_ms']:.1f} ms ({r['gc_full']} full)",
         flush=True,
     )
     if "takeover_ms" in r:
@@ -241,18 +255,28 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, nargs="*", default=[100, 1000])
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--modes", nargs="*", default=["local", "cross"], choices=["local", "cross"]
+    )
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="node B on core 1 beside the load generator, instead of both nodes on core 0",
+    )
     args = parser.parse_args()
     raise_fd_limit()
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {1})
     print(
-        f"signaling on two nodes over Redis ({REDIS_URL}): nodes on core 0, lean load "
-        f"generator on core 1, {args.seconds:.0f} s per step"
+        f"signaling on two nodes over Redis ({REDIS_URL}): "
+        f"{'node A on core 0, node B on core 1' if args.split else 'both nodes on core 0'}, "
+        f"lean load generator on core 1, {args.seconds:.0f} s per step"
     )
     for rooms in args.rooms:
-        for mode in ("local", "cross"):
+        for mode in args.modes:
             takeover = mode == "cross" and rooms == args.rooms[-1]
-            report(asyncio.run(run_step(rooms, args.rate, args.seconds, mode, takeover)))
+            result = run_step(rooms, args.rate, args.seconds, mode, takeover, args.split)
+            report(asyncio.run(result))
 
 
 if __name__ == "__main__":

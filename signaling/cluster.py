@@ -147,7 +147,8 @@ class ClusterNode:
         self.handlers: dict[str, Handler] = {"room.snapshot": self._room_snapshot}
         self._numbers = itertools.count(1)
         self._calls: dict[str, asyncio.Future[str]] = {}
-        self._saving: dict[int, bool] = {}
+        self._dirty: set[int] = set()
+        self._saver: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- life -----------------------------------------------------------------------------
@@ -231,29 +232,29 @@ class ClusterNode:
             return None
 
     def changed(self, live: LiveRoom) -> None:
-        """Membership changed: save the room for whoever may take it over (debounced)."""
-        case_id = live.case_id
-        if case_id in self._saving:
-            self._saving[case_id] = True
-            return
-        self._saving[case_id] = False
-        self._spawn(self._save(case_id))
+        """Membership changed: save the room for whoever may take it over. One saver writes
+        every changed room of a tick in one round trip."""
+        self._dirty.add(live.case_id)
+        if self._saver is None or self._saver.done():
+            self._saver = asyncio.ensure_future(self._save_dirty())
 
-    async def _save(self, case_id: int) -> None:
-        try:
-            while True:
-                await asyncio.sleep(0)
-                live = self.server.rooms.get(case_id)
-                if live is None or live.moving:
-                    return
-                await self.bus.save_state(case_id, self.state_of(live))
-                if not self._saving.get(case_id):
-                    return
-                self._saving[case_id] = False
-        except (RedisError, OSError) as exc:
-            log.warning("room %s: snapshot not saved (%s); saved when Redis returns", case_id, exc)
-        finally:
-            self._saving.pop(case_id, None)
+    async def _save_dirty(self) -> None:
+        while self._dirty:
+            await asyncio.sleep(0)
+            cases, self._dirty = self._dirty, set()
+            states = {
+                case_id: self.state_of(live)
+                for case_id in cases
+                if (live := self.server.rooms.get(case_id)) is not None and not live.moving
+            }
+            if not states:
+                continue
+            try:
+                await self.bus.save_states(states)
+            except (RedisError, OSError) as exc:
+                # _recovered saves every room again when Redis is back.
+                log.warning("%d rooms not saved (%s); saved when Redis returns", len(states), exc)
+                return
 
     def state_of(self, live: LiveRoom) -> dict[str, Any]:
         seqs = {pid: box.seq for pid, box in live.mailboxes.items()}
@@ -400,12 +401,14 @@ class ClusterNode:
             self.server.evict(live, CLOSE_MOVED, "room moved to another server")
 
     async def _recovered(self) -> None:
+        kept = {}
         for case_id, live in list(self.server.rooms.items()):
-            owner = await self.bus.claim(case_id, self.name)
-            if owner != self.name:
+            if await self.bus.claim(case_id, self.name) != self.name:
                 self._lost(case_id)
             else:
-                await self.bus.save_state(case_id, self.state_of(live))
+                kept[case_id] = self.state_of(live)
+        if kept:
+            await self.bus.save_states(kept)
 
     # -- draining -------------------------------------------------------------------------
 
@@ -427,8 +430,7 @@ class ClusterNode:
         rooms = list(self.server.rooms.values())
         try:
             await self.bus.announce()
-            for live in rooms:
-                await self.bus.save_state(live.case_id, self.state_of(live))
+            await self.bus.save_states({live.case_id: self.state_of(live) for live in rooms})
             await self.bus.hand_back(live.case_id for live in rooms)
         except (RedisError, OSError) as exc:
             log.error("drain: Redis unreachable (%s); leases lapse by themselves", exc)
@@ -442,6 +444,8 @@ class ClusterNode:
         await self.bus.flush()
 
     async def close(self) -> None:
+        if self._saver is not None:
+            self._saver.cancel()
         for task in list(self._tasks):
             task.cancel()
         for future in self._calls.values():
