@@ -41,6 +41,7 @@ async def scheduled_case(
     room_index: int = 0,
     hours: int = 1,
     application: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> int:
     payload = application or sample_application(dt.datetime.now(COURT_TZ).date())
     case_id = (await ok(await mediator.post("/api/cases", json=payload), 201))["id"]
@@ -55,7 +56,7 @@ async def scheduled_case(
             f"/api/cases/{case_id}/accept", json={"judge_id": people["judges"][0]["id"]}
         )
     )
-    when = dt.datetime.now(COURT_TZ) + dt.timedelta(hours=hours)
+    when = at or dt.datetime.now(COURT_TZ) + dt.timedelta(hours=hours)
     await ok(
         await clerk.post(
             f"/api/cases/{case_id}/schedule",

@@ -14,16 +14,17 @@ from integration.ruling_flow import ok, scheduled_case
 async def test_a_session_opened_before_midnight_for_a_booking_after_it_is_on_the_board(
     sifa: Sifa,
 ) -> None:
-    mediator, clerk = await sifa.as_user("mediator"), await sifa.as_user("clerk")
-    judge = await sifa.as_user("judge")
-    case_id = await scheduled_case(mediator, clerk, room_index=2)
     # The next 23:40 in Beijing: the booking for 00:10 is tomorrow's, but the judge opens it now.
     now = dt.datetime.now(COURT_TZ)
     late = now.replace(hour=23, minute=40, second=0, microsecond=0)
     if late <= now:
         late += dt.timedelta(days=1)
     sifa.clock.now = late.astimezone(dt.UTC)
-    await rebook(clerk, case_id, late + dt.timedelta(minutes=30))
+    mediator, clerk = await sifa.as_user("mediator"), await sifa.as_user("clerk")
+    judge = await sifa.as_user("judge")
+    case_id = await scheduled_case(
+        mediator, clerk, room_index=2, at=late + dt.timedelta(minutes=30)
+    )
     rows = await board_rows(clerk, case_id)
     assert rows == []  # tomorrow's booking, not yet on: not on today's board
     await ok(await judge.post(f"/api/cases/{case_id}/open-session", json={}))
@@ -34,13 +35,3 @@ async def test_a_session_opened_before_midnight_for_a_booking_after_it_is_on_the
 async def board_rows(clerk: Any, case_id: int) -> list[dict[str, Any]]:
     board = await ok(await clerk.get("/api/board"))
     return [r for r in board["rooms"] if r["case_id"] == case_id]
-
-
-async def rebook(clerk: Any, case_id: int, when: dt.datetime) -> None:
-    rooms = (await ok(await clerk.get("/api/court/people")))["rooms"]
-    await ok(
-        await clerk.post(
-            f"/api/cases/{case_id}/schedule",
-            json={"room_id": rooms[2]["id"], "scheduled_at": when.isoformat()},
-        )
-    )

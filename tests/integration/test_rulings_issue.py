@@ -287,7 +287,8 @@ async def test_bundle_and_search(sifa: Sifa) -> None:
         "rulings"
     ]
     assert (await clerk.get("/api/rulings", params={"from": "yesterday"})).status == 422
-    today = issued["issued_at"][:10]
+    # The search's dates are the court's (Beijing): after 16:00 UTC that is tomorrow in UTC.
+    today = dt.datetime.fromisoformat(issued["issued_at"]).astimezone(COURT_TZ).date().isoformat()
     assert (await ok(await clerk.get("/api/rulings", params={"from": today, "to": today})))[
         "rulings"
     ]
