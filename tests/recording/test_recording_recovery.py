@@ -395,6 +395,9 @@ async def replay_damaged(
         (ended,) = [d for action, d in trail if action == "recording.interrupted"]
         assert ended["segments"] == {RECOVERED: 1, FAILED: 2}
         await judge.close()
+        # The judge's leaving is audited from signaling's queue: let it land before comparing.
+        await asyncio.sleep(0.5)
+        await served.recordings.server.audit_flushed()
 
         unchanged = await everything(served)
         assert await served.recordings.recover_interrupted() == SweepReport()
