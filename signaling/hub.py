@@ -1,9 +1,9 @@
 """Delivery of serialised messages to seats, wherever their socket lives.
 
 `publish` is synchronous and never waits: a relay must not stall the sender's
-read loop on a slow recipient. A Redis pub/sub hub fits the same shape: attach
-subscribes to a channel per seat, publish queues the body for a publisher task,
-and the subscriber calls the local inbox's `deliver`.
+read loop on a slow recipient. A room and all its mailboxes live on the node that
+hosts it, so delivery stays local even with several nodes: a seat whose socket is
+on another node has a RemotePeer as its mailbox's sink (signaling/cluster.py).
 """
 
 from __future__ import annotations

@@ -383,9 +383,6 @@ class RedisBus:
             keys=[self._owner_key(case_id), self._state_key(case_id)], args=[self.node]
         )
 
-    async def save_state(self, case_id: int, state: dict[str, Any]) -> bool:
-        return (await self.save_states({case_id: state}))[case_id]
-
     async def save_states(self, states: dict[int, dict[str, Any]]) -> dict[int, bool]:
         """Save rooms while this node holds their leases, in one round trip."""
         async with self.redis.pipeline(transaction=False) as pipe:
