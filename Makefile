@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-# Runtime: the ruling font. Tests: a real browser, PDF validators, QR decoder, NSS tools, ffprobe.
+# Runtime: the ruling font. Tests: a real browser, PDF validators, QR decoder, NSS tools, ffprobe,
+# a load balancer and a TURN server.
 RUN_APT := fonts-arphic-uming
-TEST_APT := $(RUN_APT) chromium poppler-utils qpdf zbar-tools libnss3-tools ffmpeg haproxy
+TEST_APT := $(RUN_APT) chromium poppler-utils qpdf zbar-tools libnss3-tools ffmpeg haproxy coturn
 
 .PHONY: run test install apt-run apt-test services init demo serve lint typecheck pytest bench clean
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from app import logs
 from app.config import ConfigError, Settings
 from app.domain.errors import ValidationError
 from app.domain.roles import Role
@@ -159,11 +160,17 @@ async def _purge_recordings(settings: Settings) -> None:
     )
 
 
-def drain_on_sigterm(seconds: int) -> Callable[[web.Application], Awaitable[None]]:
-    """With several nodes, SIGTERM first drains: /healthz answers 503 and no room is placed
-    here, for `seconds`, so the balancer takes the node out before it hands its rooms on and
-    sends their clients to reconnect (through the balancer, to the other nodes). A second
-    SIGTERM stops at once."""
+def drain_on_sigterm(
+    drain_seconds: int, finish_seconds: int
+) -> Callable[[web.Application], Awaitable[None]]:
+    """SIGTERM stops the node without losing a hearing, and a second SIGTERM stops it at once.
+
+    Several nodes: /readyz answers 503 and no room is placed here for `drain_seconds`, so the
+    balancer takes the node out; then it hands its rooms on and sends their clients to
+    reconnect (through the balancer, to the other nodes).
+    One node: nowhere to hand a room to, so no new room opens (clients are told to try again)
+    while the hearings under way go on, for up to `finish_seconds`; it stops when the last
+    room empties."""
     import signal
 
     from aiohttp.web_runner import GracefulExit
@@ -174,17 +181,30 @@ def drain_on_sigterm(seconds: int) -> Callable[[web.Application], Awaitable[None
         raise GracefulExit()
 
     async def install(app: web.Application) -> None:
-        cluster = app[SERVER_KEY].cluster
-        if cluster is None:
-            return
+        server = app[SERVER_KEY]
+        cluster = server.cluster
         loop = asyncio.get_running_loop()
 
-        def begin() -> None:
-            if cluster.draining:
+        def stop_when_finished(deadline: float) -> None:
+            if not server.rooms or loop.time() >= deadline:
                 stop()
-            print(f"draining for {seconds} s, then handing rooms on", file=sys.stderr, flush=True)
-            cluster.begin_drain()
-            loop.call_later(seconds, stop)
+            else:
+                loop.call_later(0.5, stop_when_finished, deadline)
+
+        def begin() -> None:
+            if server.stopping or (cluster is not None and cluster.draining):
+                stop()
+            elif cluster is not None:
+                say(f"draining for {drain_seconds} s, then handing rooms on")
+                cluster.begin_drain()
+                loop.call_later(drain_seconds, stop)
+            else:
+                server.stopping = True
+                say(
+                    f"stopping: {len(server.rooms)} hearings may go on for up to "
+                    f"{finish_seconds} s; no new one starts"
+                )
+                stop_when_finished(loop.time() + finish_seconds)
 
         # Replaces aiohttp's own SIGTERM handler, installed before start-up signals run.
         loop.add_signal_handler(signal.SIGTERM, begin)
@@ -192,24 +212,41 @@ def drain_on_sigterm(seconds: int) -> Callable[[web.Application], Awaitable[None
     return install
 
 
+def say(line: str) -> None:
+    logging.getLogger("app.cli").warning("%s", line)
+
+
 def _serve(settings: Settings) -> int:
     from aiohttp import web
 
     from app.main import create_app
     from app.web.signaling_setup import ClusterUnavailable
+    from app.web.tls import TlsFilesUnusable, serving_tls
     from signaling.collector import settle_collector
 
+    try:
+        ssl_context, settings = serving_tls(settings)
+    except TlsFilesUnusable as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
     app = create_app(settings)
 
     async def settle(_: web.Application) -> None:
         settle_collector()
 
     app.on_startup.append(settle)
-    app.on_startup.append(drain_on_sigterm(settings.drain_seconds))
+    app.on_startup.append(drain_on_sigterm(settings.drain_seconds, settings.finish_seconds))
     mode = f"node {settings.node_name}, Redis" if settings.redis_url else "one node"
     print(f"Sifa serving on {settings.public_url} ({mode})", flush=True)
     try:
-        web.run_app(app, host=settings.host, port=settings.port, print=None)
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            ssl_context=ssl_context,
+            print=None,
+            access_log_class=logs.AccessLogger,
+        )
     except ClusterUnavailable as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
@@ -223,7 +260,21 @@ def parser() -> argparse.ArgumentParser:
         "Settings come from SIFA_* environment variables (see README).",
     )
     sub = top.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="migrate the database and create keys and development certificates")
+    init = sub.add_parser(
+        "init", help="migrate the database and create keys and development certificates"
+    )
+    init.add_argument(
+        "--server-cert",
+        metavar="NAMES",
+        help="also issue a development TLS server certificate (SIFA_CERTS_DIR/tls-server.pem, "
+        "key tls-server.key) for these comma-separated host names and IP addresses, e.g. "
+        "hall.test,10.0.0.5; an existing one that names other hosts is never overwritten",
+    )
+    init.add_argument(
+        "--replace-server-cert",
+        action="store_true",
+        help="with --server-cert: issue a new certificate even where one exists",
+    )
     sub.add_parser("serve", help="serve pages, API and signaling on SIFA_HOST:SIFA_PORT")
     sub.add_parser("demo", help="load the demo court, rooms and accounts (idempotent)")
     user = sub.add_parser("user", help="manage accounts")
@@ -263,7 +314,20 @@ def parser() -> argparse.ArgumentParser:
         help="trusted root certificate (PEM); default: the development root in SIFA_CERTS_DIR",
     )
     check.add_argument("--sha256", help="the issued file's SHA-256, to check byte identity")
+    _add_backup_commands(sub)
     return top
+
+
+def _add_backup_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from app.backup.command import add_parsers
+
+    add_parsers(sub)
+
+
+def _backup_command(settings: Settings, args: argparse.Namespace) -> int:
+    from app.backup.command import run
+
+    return run(settings, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -273,12 +337,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
     try:
         if args.command == "init":
             asyncio.run(_init(settings))
+            if args.server_cert:
+                from app.tls_certs import run_server_cert_command
+
+                return run_server_cert_command(
+                    settings.certs_dir,
+                    args.server_cert,
+                    replace=args.replace_server_cert,
+                    out=sys.stdout,
+                    err=sys.stderr,
+                )
         elif args.command == "serve":
             return _serve(settings)
         elif args.command == "demo":
@@ -292,6 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "ruling":
             roots = args.root or [settings.certs_dir / "dev-root-ca.pem"]
             return run_verify_command(args.file, roots, sys.stdout, expected_sha256=args.sha256)
+        elif args.command in ("backup", "restore"):
+            return _backup_command(settings, args)
     except ValidationError as error:
         for field, problem in error.problems:
             print(f"error: {field}: {problem}", file=sys.stderr)

@@ -74,6 +74,25 @@ class Settings:
     # After SIGTERM with several nodes: how long /healthz answers "draining" (503) before the
     # node hands its rooms on, so the balancer has taken it out by then.
     drain_seconds: int = 3
+    # After SIGTERM on one node: how long hearings under way may go on to their end before the
+    # node stops anyway (no new one starts meanwhile). A second SIGTERM stops at once.
+    finish_seconds: int = 1800
+    # TLS served by the node itself (SIFA_TLS_CERT/SIFA_TLS_KEY, PEM); None: plain HTTP, as
+    # behind a balancer that terminates TLS.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # "relay": browsers and the recorder use TURN relays only (halls whose firewall lets
+    # nothing else through); "all": any candidate.
+    ice_transport_policy: str = "all"
+    # /metrics is open to these networks, or to a bearer token (SIFA_METRICS_TOKEN).
+    metrics_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
+        ipaddress.ip_network("127.0.0.1/32"),
+        ipaddress.ip_network("::1/128"),
+    )
+    metrics_token: str = ""
+    log_format: str = "text"  # or "json": one object per line
+    # /readyz fails below this much free space where rulings and recordings are written.
+    min_free_mb: int = 512
     # The court whose development signing certificate `sifa init` creates.
     court_name: str = "深圳市光明区人民法院"
     court_code: str = "粤0311"
@@ -167,16 +186,43 @@ class Settings:
                 raise ConfigError(
                     "SIFA_RECORDER_ADDRESSES", f"must be IP addresses, got {address!r}"
                 ) from None
-        proxies = []
-        for item in env.get("SIFA_TRUSTED_PROXIES", "").split(","):
-            if not item.strip():
-                continue
-            try:
-                proxies.append(ipaddress.ip_network(item.strip(), strict=False))
-            except ValueError:
-                raise ConfigError(
-                    "SIFA_TRUSTED_PROXIES", f"must be addresses or networks, got {item!r}"
-                ) from None
+
+        def networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+            found = []
+            for item in env.get(name, "").split(","):
+                if not item.strip():
+                    continue
+                try:
+                    found.append(ipaddress.ip_network(item.strip(), strict=False))
+                except ValueError:
+                    raise ConfigError(
+                        name, f"must be addresses or networks, got {item!r}"
+                    ) from None
+            return tuple(found)
+
+        def existing_file(name: str) -> Path | None:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return None
+            found = path(name, raw)
+            if not found.is_file():
+                raise ConfigError(name, f"must be an existing file, got {str(found)!r}")
+            return found
+
+        tls_cert, tls_key = existing_file("SIFA_TLS_CERT"), existing_file("SIFA_TLS_KEY")
+        if (tls_cert is None) != (tls_key is None):
+            raise ConfigError("SIFA_TLS_KEY", "SIFA_TLS_CERT and SIFA_TLS_KEY go together")
+        policy = env.get("SIFA_ICE_TRANSPORT_POLICY", "").strip().lower() or "all"
+        if policy not in ("all", "relay"):
+            raise ConfigError("SIFA_ICE_TRANSPORT_POLICY", f"must be all or relay, got {policy!r}")
+        if policy == "relay" and not turn_urls:
+            raise ConfigError("SIFA_ICE_TRANSPORT_POLICY", "relay needs SIFA_TURN_URLS")
+        metrics_token = env.get("SIFA_METRICS_TOKEN", "").strip()
+        if metrics_token and len(metrics_token) < 16:
+            raise ConfigError("SIFA_METRICS_TOKEN", "must be at least 16 characters")
+        log_format = env.get("SIFA_LOG_FORMAT", "").strip().lower() or "text"
+        if log_format not in ("text", "json"):
+            raise ConfigError("SIFA_LOG_FORMAT", f"must be text or json, got {log_format!r}")
         p12 = env.get("SIFA_SIGNING_P12", "").strip()
         p12_dir = env.get("SIFA_SIGNING_P12_DIR", "").strip()
         signing_p12_dir = path("SIFA_SIGNING_P12_DIR", p12_dir) if p12_dir else None
@@ -197,8 +243,16 @@ class Settings:
             redis_url=redis_url,
             redis_prefix=redis_prefix,
             recorder_addresses=recorder_addresses,
-            trusted_proxies=tuple(proxies),
+            trusted_proxies=networks("SIFA_TRUSTED_PROXIES"),
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            ice_transport_policy=policy,
+            metrics_networks=networks("SIFA_METRICS_ADDRESSES") or cls.metrics_networks,
+            metrics_token=metrics_token,
+            log_format=log_format,
+            min_free_mb=integer("SIFA_MIN_FREE_MB", 512, 0, 10**7),
             drain_seconds=integer("SIFA_DRAIN_SECONDS", 3, 0, 300),
+            finish_seconds=integer("SIFA_FINISH_SECONDS", 1800, 0, 24 * 3600),
             host=host,
             port=port,
             public_url=public_url,

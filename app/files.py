@@ -3,12 +3,25 @@ stored files back only when they still match the hash recorded for them."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from app.domain.errors import InsufficientStorage
+
+log = logging.getLogger(__name__)
+
+# A full disk and an exhausted quota look the same to the person waiting for a document.
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_no_space(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in NO_SPACE
 
 
 def write_atomically(
@@ -17,8 +30,20 @@ def write_atomically(
     """Write to a temporary name in the same folder, fsync, then rename into place.
 
     With `exclusive`, an existing file is never replaced (FileExistsError instead): issued
-    documents must not be overwritten.
+    documents must not be overwritten. A full disk raises InsufficientStorage with nothing
+    left behind, neither under the final name nor the temporary one.
     """
+    try:
+        _write_atomically(path, data, mode=mode, exclusive=exclusive)
+    except OSError as error:
+        if is_no_space(error):
+            # People get a bilingual refusal without paths; the administrator needs the folder.
+            log.error("no space left writing %s under %s", path.name, path.parent)
+            raise InsufficientStorage(str(path.parent)) from error
+        raise
+
+
+def _write_atomically(path: Path, data: bytes, *, mode: int, exclusive: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -11,8 +11,12 @@ from aiohttp import web
 from app.config import Settings
 from app.keyring import FieldCipher, app_secret
 from app.keys import PAGES, SERVICES, Clock, Services
+from app.logs import CaseTaggingAuthority
+from app.metrics.web import http_metrics, setup_metrics
+from app.recording.ice import offer_host_addresses
 from app.recording.routing import RECORDING_CONTROL, RecordingControl
-from app.recording.service import WriterFactory, offer_host_addresses, setup_recording
+from app.recording.run import WriterFactory
+from app.recording.service import setup_recording
 from app.recording.settings import recording_config
 from app.ruling.desk import DeskConfig, RulingDesk
 from app.store.db import Database
@@ -21,6 +25,7 @@ from app.web import (
     admin,
     admin_api,
     api,
+    health,
     live_api,
     middleware,
     openapi,
@@ -51,6 +56,8 @@ def create_app(
     app = web.Application(
         middlewares=[
             middleware.security_headers,
+            middleware.request_context,
+            http_metrics,
             middleware.errors,
             middleware.identify,
             middleware.protect,
@@ -78,8 +85,11 @@ def create_app(
         writer_factory=recording_writers,
     )
     app[RECORDING_CONTROL] = RecordingControl(recordings, app[SERVER_KEY].cluster)
+    setup_metrics(app)
+    app[SERVER_KEY].authority = CaseTaggingAuthority(app[SERVER_KEY].authority)
     app.cleanup_ctx.append(_database(db))
     app.router.add_routes(api.routes())
+    app.router.add_routes(health.routes())
     app.router.add_routes(live_api.routes())
     app.router.add_routes(rulings_api.routes())
     app.router.add_routes(session_api.routes())

@@ -32,7 +32,7 @@ from signaling.frames import (
     connection_id,
     edge_of,
 )
-from signaling.live import LiveRoom, Refused
+from signaling.live import CLOSE_MOVED, CLOSE_REFUSED, CLOSE_TRY_AGAIN, LiveRoom, Refused
 from signaling.messages import ProtocolError, error, parse
 from signaling.placement import NodeLoad, choose_host
 from signaling.redis_bus import RedisBus
@@ -44,10 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# "Service restart": not final for clients, which resume (through the balancer) at once.
-CLOSE_MOVED = 1012
-CLOSE_TRY_AGAIN = 1013
-CLOSE_REFUSED = 4001
 REQUEST_TIMEOUT = 8.0
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 _STUN_SCHEMES = ("stun:", "stuns:")
 _TURN_SCHEMES = ("turn:", "turns:")
+# RTCIceTransportPolicy (W3C webrtc-pc), the same words in the browser and in aiortc.
+TRANSPORT_POLICIES = ("all", "relay")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,9 @@ class IceSettings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: bytes = b""
     turn_ttl_seconds: int = 3600
+    # "relay": every peer connection (browsers and the recorder) uses TURN relays only, for
+    # halls whose firewall lets nothing but the TURN server's ports through.
+    transport_policy: str = "all"
 
     def __post_init__(self) -> None:
         for url in self.stun_urls:
@@ -31,6 +36,13 @@ class IceSettings:
             raise ValueError("TURN urls are set but the TURN secret is empty")
         if self.turn_ttl_seconds <= 0:
             raise ValueError("turn_ttl_seconds must be positive")
+        if self.transport_policy not in TRANSPORT_POLICIES:
+            raise ValueError(
+                f"transport_policy must be all or relay, got {self.transport_policy!r}"
+            )
+        if self.transport_policy == "relay" and not self.turn_urls:
+            # Relay-only without a TURN server gathers no candidate at all: no call could connect.
+            raise ValueError("transport_policy relay needs TURN urls")
 
 
 def turn_credentials(secret: bytes, participant_id: str, expires_at: int) -> tuple[str, str]:

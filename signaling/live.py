@@ -15,12 +15,13 @@ from signaling.room import AuditEvent, Outcome, Room, Thresholds
 
 log = logging.getLogger(__name__)
 
+# Close codes (docs/protocol.md): 1012/1013 send the client back in, 4xxx are final.
+CLOSE_MOVED = 1012  # another node hosts the room now
+CLOSE_TRY_AGAIN = 1013  # the directory is unreachable, or the server is restarting
+CLOSE_REFUSED = 4001
 CLOSE_REMOVED = 4002
 CLOSE_REPLACED = 4003
 CLOSE_LEFT = 4009
-
-
-CLOSE_REFUSED = 4001
 
 
 class Refused(Exception):

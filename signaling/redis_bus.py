@@ -263,7 +263,7 @@ class RedisBus:
                 log.exception("bus subscriber")
             finally:
                 with contextlib.suppress(BaseException):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
             await asyncio.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
             attempt += 1
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from signaling.authority import RoomAuthority, RoomInfo
 from signaling.hub import Hub, LocalHub
 from signaling.ice import IceSettings
-from signaling.live import LiveRoom, Peer, Refused
+from signaling.live import CLOSE_TRY_AGAIN, LiveRoom, Peer, Refused
 from signaling.mailbox import ReplayLimits
 from signaling.messages import DEFAULT_MAX_MESSAGE_BYTES, Join, Resume, dump
 from signaling.room import AuditEvent, RoomError, Thresholds
@@ -82,6 +82,9 @@ class SignalingServer:
         self.thresholds = Thresholds(config.quality_poor, config.quality_bad)
         # Set for several nodes (signaling.cluster): rooms then live on one node each.
         self.cluster: ClusterNode | None = None
+        # One node after SIGTERM: rooms already open go on to their end; no new one opens.
+        # (Several nodes drain through the cluster instead, which places rooms elsewhere.)
+        self.stopping = False
         # Told the case id when this node takes over a room another node hosted.
         self.on_adopt: list[Callable[[int], None]] = []
         self._opening: dict[int, asyncio.Future[LiveRoom]] = {}
@@ -108,7 +111,14 @@ class SignalingServer:
         info = await self.authority.room_for(claims.case_id)
         if info is None:
             raise Refused("no_room", "there is no live confirmation room for this case")
-        live = self.rooms.get(claims.case_id) or await self._open_room(info)
+        live = self.rooms.get(claims.case_id)
+        if live is None and self.stopping:
+            raise Refused(
+                "server_stopping",
+                "this server is restarting: try again shortly",
+                close_code=CLOSE_TRY_AGAIN,
+            )
+        live = live or await self._open_room(info)
         try:
             outcome = live.room.join(
                 claims.participant_id,
@@ -122,7 +132,11 @@ class SignalingServer:
                 self._room_empty(live)
             raise Refused(exc.code, exc.message) from None
         live.seat(peer, claims.participant_id)
-        peer.write(dump(live.room.welcome(claims.participant_id)))
+        welcome = live.room.welcome(claims.participant_id)
+        # The room model knows nothing of ICE; the server's policy rides on the welcome so that
+        # call.js applies it before it opens any peer connection.
+        welcome["ice_transport_policy"] = self.config.ice.transport_policy
+        peer.write(dump(welcome))
         live.apply(outcome, now)
         live.resumed()
 

@@ -12,7 +12,7 @@ from aiohttp import WSMsgType, hdrs, web
 from aiohttp._websocket.writer import WebSocketWriter
 
 from signaling.frames import JOIN, RESUME
-from signaling.live import LiveRoom, Peer, Refused
+from signaling.live import CLOSE_REFUSED, LiveRoom, Peer, Refused
 from signaling.messages import (
     PONG,
     Admit,
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CLOSE_REFUSED = 4001
 CLOSE_SLOW = 4005
 CLOSE_FLOOD = 4008
 # Messages queued for a socket that does not read before it is given up on;

@@ -60,6 +60,20 @@ class StoredFileDamaged(DomainError):
     code = "stored_file_damaged"
 
 
+class InsufficientStorage(DomainError):
+    """The disk that holds documents or materials is full: nothing was written or recorded."""
+
+    code = "insufficient_storage"
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder  # for the log; people are not shown server paths
+        super().__init__(
+            "服务器存储空间已满，本次操作未生效（未保存任何文件或记录），请联系管理员。"
+            " / The server's storage is full: nothing was saved or recorded; "
+            "contact the administrator."
+        )
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
 

@@ -38,6 +38,10 @@ RECORDER_NAME = "庭审录像 / recorder"
 CONNECT_TIMEOUT = 20.0
 RETRY_SECONDS = 1.0
 
+# A callable is asked again for every capture: TURN credentials in the configuration expire
+# (IceSettings.turn_ttl_seconds), and a hearing can outlast them.
+ConfigSource = RTCConfiguration | Callable[[], RTCConfiguration]
+
 
 @dataclass(frozen=True, slots=True)
 class Who:
@@ -74,6 +78,20 @@ def safe_name(participant_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", participant_id)[:60] or "participant"
 
 
+def selected_route(pc: RTCPeerConnection) -> tuple[str, str] | None:
+    """The candidate types (local, remote) of the pair ICE selected, ("relay", "relay") through
+    TURN both ways; None before one is selected. aiortc's getStats has no candidate-pair entry,
+    so this reads aioice's nominated pair (aioice 0.13: Connection._nominated)."""
+    for transceiver in pc.getTransceivers():
+        transport = transceiver.receiver.transport
+        if transport is None:
+            continue
+        pair = transport.transport.iceGatherer._connection._nominated.get(1)
+        if pair is not None:
+            return pair.local_candidate.type, pair.remote_candidate.type
+    return None
+
+
 class Capture:
     """One receive-only connection to one participant, written to one segment file."""
 
@@ -101,6 +119,7 @@ class Capture:
         self._opened: asyncio.Task[int] | None = None
         self._finished: asyncio.Task[None] | None = None
         self.frames = {"audio": 0, "video": 0}
+        self.route: tuple[str, str] | None = None
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
 
@@ -134,6 +153,10 @@ class Capture:
         await self.pc.addIceCandidate(parsed)
 
     def _on_state(self) -> None:
+        if self.pc.connectionState == "connected":
+            # Which way the media came (host, srflx, relay) is what a failed hall's report needs.
+            self.route = selected_route(self.pc)
+            log.info("recorder capture of %s connected via %s", self.who.participant_id, self.route)
         if self.pc.connectionState in ("failed", "closed"):
             self._on_end(self)
 
@@ -206,7 +229,7 @@ class RecorderPeer:
         case_id: int,
         token: Callable[[], str],
         folder: Path,
-        config: RTCConfiguration,
+        config: ConfigSource,
         sink: RunSink,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -311,7 +334,8 @@ class RecorderPeer:
         self._end(who.participant_id)
         number = self._numbers.get(who.participant_id, 0) + 1
         self._numbers[who.participant_id] = number
-        capture = Capture(who, number, self.folder, self.config, self.sink, self._wall, self._ended)
+        config = self.config if isinstance(self.config, RTCConfiguration) else self.config()
+        capture = Capture(who, number, self.folder, config, self.sink, self._wall, self._ended)
         self.captures[who.participant_id] = capture
         description = await capture.offer()
         if self.captures.get(who.participant_id) is not capture:

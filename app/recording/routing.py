@@ -73,7 +73,12 @@ class RecordingControl:
         node = await self.recordings.live_node(case_id)
         if node is None or not await self._alive(node):
             return False, None
-        answer = await self._on(node, "recording.failure", case_id=case_id)
+        try:
+            answer = await self._on(node, "recording.failure", case_id=case_id)
+        except Unavailable:
+            # The recording server cannot be asked just now (Redis lost, say): a status read
+            # shows what the database says, a live run, rather than failing the page.
+            return True, None
         return bool(answer["live"]), answer["failure"]
 
     # -- helpers ------------------------------------------------------------------------------
@@ -115,7 +120,7 @@ class RecordingControl:
                 raise Conflict(exc.message, code="already_recording") from None
             raise Unavailable(
                 f"录像服务器 {node} 未能完成操作，请稍后重试。 / The recording server {node} "
-                f"could not {op.split('.')[-1]} the recording ({exc.code}): try again."
+                f"could not carry out {op} ({exc.code}): try again."
             ) from None
 
     # -- what this server does when asked -----------------------------------------------------

@@ -15,18 +15,19 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from aiortc import RTCConfiguration, RTCIceServer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import Conflict
 from app.keys import SERVICES, Clock
+from app.logs import case_context
+from app.metrics.counts import RecordingStats
 from app.recording import recovery
-from app.recording.peer import RECORDER_ID, RECORDER_NAME, RecorderPeer, SegmentStart
+from app.recording.peer import SegmentStart
+from app.recording.run import Run, WriterFactory, mp4_writers
 from app.recording.settings import (
     ACTOR,
     FAILED,
@@ -37,141 +38,15 @@ from app.recording.settings import (
     RecordingConfig,
 )
 from app.recording.sweep import SweepReport, recover_interrupted, settle_run
-from app.recording.writer import EncoderSettings, OpenOutput, SegmentWriter, WrittenFile, open_mp4
+from app.recording.writer import WrittenFile
 from app.services import audit
 from app.store.db import Database
 from app.store.models import RecordingRun, RecordingSegment
 from app.web.signaling_setup import ICE_KEY
-from signaling.ice import IceSettings, ice_servers_for
-from signaling.local import LocalConnection
+from signaling.ice import IceSettings
 from signaling.server import SERVER_KEY, SignalingServer
-from signaling.tokens import issue_room_token
 
 log = logging.getLogger(__name__)
-
-
-def offer_host_addresses(addresses: tuple[str, ...]) -> None:
-    """Limit the recorder's ICE host candidates to these addresses (SIFA_RECORDER_ADDRESSES).
-    aioice has no per-connection option: its address lookup is replaced for the process,
-    which holds only the recorder's connections."""
-    if not addresses:
-        return
-    import aioice.ice
-
-    ipv4 = [a for a in addresses if ":" not in a]
-    ipv6 = [a for a in addresses if ":" in a]
-
-    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        return (ipv4 if use_ipv4 else []) + (ipv6 if use_ipv6 else [])
-
-    aioice.ice.get_host_addresses = host_addresses
-
-
-def rtc_configuration(ice: IceSettings, now: float) -> RTCConfiguration:
-    """The platform's own ICE servers (none by default), never a public STUN server."""
-    servers = []
-    for entry in ice_servers_for(ice, RECORDER_ID, now):
-        urls = entry["urls"]
-        username, credential = entry.get("username"), entry.get("credential")
-        servers.append(
-            RTCIceServer(
-                urls=[str(u) for u in urls] if isinstance(urls, list) else str(urls),
-                username=None if username is None else str(username),
-                credential=None if credential is None else str(credential),
-            )
-        )
-    return RTCConfiguration(iceServers=servers)
-
-
-class Run:
-    """One recorder in one room; implements peer.RunSink."""
-
-    def __init__(self, owner: Recordings, case_id: int, run_id: int, folder: Path) -> None:
-        self.owner = owner
-        self.case_id = case_id
-        self.run_id = run_id
-        self.folder = folder
-        self.failure: str | None = None
-        self.writers: list[SegmentWriter] = []
-        self.connection = LocalConnection(owner.server)
-        self.peer = RecorderPeer(
-            self.connection,
-            case_id=case_id,
-            token=self._token,
-            folder=folder,
-            config=rtc_configuration(owner.ice, owner.wall_clock()),
-            sink=self,
-            wall_clock=owner.wall_clock,
-        )
-        self.task: asyncio.Task[None] | None = None
-        self.ending: asyncio.Task[None] | None = None
-
-    def _token(self) -> str:
-        return issue_room_token(
-            self.owner.server.config.secret,
-            case_id=self.case_id,
-            participant_id=RECORDER_ID,
-            role="recorder",
-            display_name=RECORDER_NAME,
-            ttl_seconds=60,
-            now=self.owner.wall_clock(),
-        )
-
-    # -- RunSink --------------------------------------------------------------------------
-
-    def new_writer(self, start: SegmentStart) -> SegmentWriter:
-        loop = asyncio.get_running_loop()
-
-        def failed(exc: Exception) -> None:
-            loop.call_soon_threadsafe(self.failed, f"{start.path.name}: {exc}")
-
-        writer = self.owner.writer_factory(start.path, self.owner.config.encoder, failed)
-        self.writers.append(writer)
-        return writer
-
-    async def segment_opened(self, start: SegmentStart) -> int:
-        row = RecordingSegment(
-            run_id=self.run_id,
-            case_id=self.case_id,
-            participant_id=start.who.participant_id,
-            role=start.who.role,
-            display_name=start.who.name[:100],
-            number=start.number,
-            storage_name=str(start.path.relative_to(self.owner.config.directory)),
-            state=RECORDING,
-            started_at=start.started_at,
-            has_audio=False,
-            has_video=False,
-            video_frames=0,
-        )
-        async with self.owner.db.transaction() as session:
-            session.add(row)
-            await session.flush()
-            return row.id
-
-    async def segment_closed(
-        self, segment_id: int, start: SegmentStart, result: WrittenFile | None, error: str | None
-    ) -> None:
-        await self.owner.close_segment(self.case_id, segment_id, start, result, error)
-
-    def failed(self, reason: str) -> None:
-        if self.failure is not None or self.ending is not None:
-            return
-        self.failure = reason
-        self.ending = asyncio.ensure_future(self.owner.end_run(self, FAILED, reason))
-
-    def room_empty(self) -> None:
-        self.owner.spawn(self.owner.stop(self.case_id, "room_empty", ACTOR))
-
-
-WriterFactory = Callable[[Path, EncoderSettings, Callable[[Exception], None]], SegmentWriter]
-
-
-def mp4_writers(open_output: OpenOutput = open_mp4) -> WriterFactory:
-    def make(path: Path, settings: EncoderSettings, failed: Callable[[Exception], None]) -> Any:
-        return SegmentWriter(path, settings, open_output=open_output, on_failure=failed)
-
-    return make
 
 
 class Recordings:
@@ -194,6 +69,7 @@ class Recordings:
         self.writer_factory = writer_factory or mp4_writers()
         self.wall_clock = wall_clock
         self.runs: dict[int, Run] = {}
+        self.stats = RecordingStats()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lock = asyncio.Lock()
 
@@ -226,7 +102,10 @@ class Recordings:
             folder = self.config.directory / f"case-{case_id}" / f"run-{run_id}"
             run = Run(self, case_id, run_id, folder)
             self.runs[case_id] = run
-            run.task = asyncio.ensure_future(run.peer.run())
+            # The recorder's tasks (and their log lines) carry the case id.
+            run.task = asyncio.get_running_loop().create_task(
+                run.peer.run(), context=case_context(case_id)
+            )
         log.info("recording case %s: run %s started by %s", case_id, run_id, by)
         self.server.tell_judge(case_id, {"type": "recording", "state": RECORDING, "run": run_id})
         return run_id
@@ -362,6 +241,7 @@ class Recordings:
 
     async def end_run(self, run: Run, state: str, reason: str, by: str = ACTOR) -> None:
         if state == FAILED:
+            self.stats.runs_failed += 1
             log.error("recording case %s run %s FAILED: %s", run.case_id, run.run_id, reason)
             self.server.tell_judge(
                 run.case_id,
@@ -390,6 +270,7 @@ class Recordings:
                 details={"run": run.run_id, "reason": reason[:200]},
                 now=self.clock(),
             )
+        self.stats.frames_lost_ended += sum(writer.dropped for writer in run.writers)
         if self.runs.get(run.case_id) is run:
             del self.runs[run.case_id]
         if state != FAILED:
@@ -406,6 +287,7 @@ class Recordings:
         result: WrittenFile | None,
         error: str | None,
     ) -> None:
+        self.stats.segment_closed(error)
         if result is not None and result.sha256:
             os.chmod(result.path, READ_ONLY)
         async with self.db.transaction() as session:

@@ -69,6 +69,9 @@ class CourtKeys(Protocol):
     def trust_roots(self) -> list[x509.Certificate]:
         """The roots every court's certificate chains to, for verification."""
 
+    def can_sign(self, court: Court) -> bool:
+        """Whether the court has (or, in development, would be issued) a signing key."""
+
 
 def dev_court_paths(certs_dir: Path, code: str) -> PkiPaths:
     folder = certs_dir / "courts" / code
@@ -132,6 +135,10 @@ class DevKeys:
     def trust_roots(self) -> list[x509.Certificate]:
         return list(self._roots)
 
+    def can_sign(self, court: Court) -> bool:
+        # Any court's certificate is issued from the root on its first document.
+        return True
+
 
 class P12Keys:
     """Production keys from PKCS#12 files: the configured court's, and {code}.p12 per court in
@@ -164,6 +171,13 @@ class P12Keys:
             if found is None:
                 raise NoSigningKey(court.code)
             return found
+
+    def can_sign(self, court: Court) -> bool:
+        try:
+            self.signer(court)
+        except NoSigningKey:
+            return False
+        return True
 
     def trust_roots(self) -> list[x509.Certificate]:
         with self._lock:

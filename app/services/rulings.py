@@ -24,6 +24,7 @@ from app.domain.people import IdType
 from app.domain.roles import Role
 from app.files import issued_file
 from app.keyring import FieldCipher
+from app.metrics import observe
 from app.ruling import model as doc
 from app.ruling.desk import RulingDesk
 from app.services import audit, sessions
@@ -394,6 +395,7 @@ async def acknowledge(
                 if count == len(case.parties) and State(case.state) is State.RULING_ISSUED:
                     system = Actor(0, "system", Role.SYSTEM, "system")
                     await _take_step(session, system, case, Step.SERVE, now, {"parties": count})
+                    observe.session_served(await sessions.view_of(session, case, now))
     except IntegrityError:
         raise Conflict(
             "该当事人已签收，不能重复签收。 / This party already acknowledged receipt.",

@@ -2,6 +2,10 @@
 //
 //   import { SifaCall } from "/static/call.js";
 //   const call = new SifaCall({ wsUrl, caseId, token, iceServers });
+//
+// The ICE transport policy ("all" | "relay") comes from the server in the welcome
+// message (SIFA_ICE_TRANSPORT_POLICY), so every page follows the court's setting
+// without passing it; a constructor value only applies until the welcome arrives.
 //   call.addEventListener("track", (e) => { video.srcObject = e.detail.stream; });
 //   await call.start();
 //
@@ -28,6 +32,7 @@ export const PROTOCOL_VERSION = 1;
 
 // Close codes after which reconnecting cannot help (docs/protocol.md, "Close codes").
 const FINAL_CLOSE_CODES = new Set([4001, 4002, 4003, 4008, 4009]);
+const ICE_TRANSPORT_POLICIES = new Set(["all", "relay"]);
 
 export class SifaCall extends EventTarget {
   constructor({
@@ -35,6 +40,7 @@ export class SifaCall extends EventTarget {
     caseId,
     token,
     iceServers = [],
+    iceTransportPolicy = "all",
     media = { audio: true, video: true },
     localStream = null,
     statsIntervalMs = 5000,
@@ -47,6 +53,7 @@ export class SifaCall extends EventTarget {
     this.caseId = caseId;
     this.token = token;
     this.iceServers = iceServers;
+    this.iceTransportPolicy = iceTransportPolicy;
     this.media = media;
     this.localStream = localStream;
     this.statsIntervalMs = statsIntervalMs;
@@ -244,6 +251,10 @@ export class SifaCall extends EventTarget {
   }
 
   _onWelcome(message) {
+    // Before any peer connection exists: links opened later all use the server's policy.
+    if (ICE_TRANSPORT_POLICIES.has(message.ice_transport_policy)) {
+      this.iceTransportPolicy = message.ice_transport_policy;
+    }
     this.me = message.you;
     this.room = message.room;
     this.resumeToken = message.resume_token;
@@ -409,7 +420,10 @@ class PeerLink {
     // For diagnostics pages and tests: what went each way on this link.
     this.counts = { sent: 0, received: 0, ignored: 0, candidateErrors: 0 };
 
-    const pc = new RTCPeerConnection({ iceServers: call.iceServers });
+    const pc = new RTCPeerConnection({
+      iceServers: call.iceServers,
+      iceTransportPolicy: call.iceTransportPolicy,
+    });
     this.pc = pc;
     this.tracksAdded = false;
     this.waitTimer = null;

@@ -12,6 +12,7 @@
 import { SifaCall } from "/static/call.js";
 import { callApi, errorText } from "/static/http.js";
 import { drawRulingText } from "/static/ruling_text.js";
+import { cameraProblem } from "/static/secure_context.js";
 
 const app = document.getElementById("app");
 const mode = app.dataset.mode;
@@ -237,6 +238,12 @@ function showGuidance(lines) {
 
 async function runSelfTest() {
   $("checkin").disabled = true;
+  if (cameraProblem(window)) {
+    // The page's notice says why (no HTTPS) and what to do: blaming the camera would mislead.
+    mark("camera", "fail", T.needsHttps);
+    mark("microphone", "fail", T.needsHttps);
+    return;
+  }
   showGuidance([]);
   const media = await testCamera();
   const net = await testNetwork();
@@ -280,7 +287,7 @@ function doorRequest() {
 }
 
 async function enterRoom() {
-  if (call) return;
+  if (call || cameraProblem(window)) return;
   $("selftest").classList.add("hidden");
   $("lobby").classList.remove("hidden");
   $("rejoin").classList.add("hidden");

@@ -17,6 +17,7 @@ from app.web.client_address import client_address
 from app.web.middleware import CSRF_DEFERRED, SESSION_COOKIE, check_csrf, require_caller
 from app.web.present import case_detail, case_summary
 from app.web.printable import require_printable
+from app.web.tls import cookies_secure
 
 MAX_JSON_BYTES = 256 * 1024
 
@@ -81,13 +82,23 @@ async def login(request: web.Request) -> web.Response:
             "user": actor_json(result.actor),
         }
     )
-    set_session_cookie(response, result.token, svc.settings.session_hours)
+    set_session_cookie(
+        response, result.token, svc.settings.session_hours, secure=cookies_secure(request)
+    )
     return response
 
 
-def set_session_cookie(response: web.StreamResponse, token: str, hours: int) -> None:
+def set_session_cookie(
+    response: web.StreamResponse, token: str, hours: int, *, secure: bool = False
+) -> None:
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="Strict", max_age=hours * 3600, path="/"
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        max_age=hours * 3600,
+        path="/",
+        secure=secure,
     )
 
 
@@ -347,33 +358,6 @@ async def judges(request: web.Request) -> web.Response:
     )
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """For the balancer and operators: 503 only while draining (take this node out); a node
-    that lost Redis still serves the rooms it hosts, so it says "degraded" with 200."""
-    from sqlalchemy import text
-
-    from signaling.server import SERVER_KEY
-
-    svc = services(request)
-    async with svc.db.transaction() as session:
-        await session.execute(text("SELECT 1"))
-    cluster = request.app[SERVER_KEY].cluster
-    body: dict[str, object] = {
-        "status": "ok",
-        "database": svc.db.dialect,
-        "node": svc.settings.node_name,
-        "redis": "off",
-    }
-    if cluster is not None:
-        body["redis"] = "ok" if cluster.healthy else "down"
-        body["rooms"] = len(cluster.server.rooms)
-        if cluster.draining:
-            body["status"] = "draining"
-        elif not cluster.healthy:
-            body["status"] = "degraded"
-    return web.json_response(body, status=503 if body["status"] == "draining" else 200)
-
-
 def routes() -> list[web.RouteDef]:
     return [
         web.post("/api/login", login),
@@ -391,5 +375,4 @@ def routes() -> list[web.RouteDef]:
         web.post("/api/cases/{case_id}/schedule", schedule),
         web.post("/api/cases/{case_id}/reveal-id", reveal_id),
         web.get("/api/court/people", judges),
-        web.get("/healthz", healthz),
     ]

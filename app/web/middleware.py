@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import logs
 from app.domain.errors import (
     Conflict,
     DomainError,
+    InsufficientStorage,
     NoSigningKey,
     NotFound,
     NotPermitted,
@@ -27,6 +29,7 @@ from app.keys import CALLER_KEY, LANG_KEY, Caller, caller, services
 from app.services import accounts
 from app.services.materials import TooLarge
 from app.web.i18n import choose_language, split_bilingual
+from app.web.tls import HSTS, as_seen_by_browser, request_wants_hsts
 
 log = logging.getLogger("sifa.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -47,6 +50,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (TooManyAttempts, 429),
     (Unavailable, 503),
     (NoSigningKey, 503),
+    (InsufficientStorage, 507),
     (StoredFileDamaged, 500),
 ]
 
@@ -190,7 +194,16 @@ SITE_CSP = content_security_policy()
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
+    # Outermost: every later check (Origin, cookies, ws URLs) sees the browser's scheme.
+    request = as_seen_by_browser(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as raised:  # redirects are raised, and must carry HSTS too
+        if request_wants_hsts(request):
+            raised.headers.setdefault("Strict-Transport-Security", HSTS)
+        raise
+    if request_wants_hsts(request):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     response.headers.setdefault("Content-Security-Policy", SITE_CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -212,6 +225,26 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         )
     ):
         response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The request id (the caller's X-Request-Id if well-formed) and the case id for logs.
+
+    Not reset on the way out: each request runs in a task of its own, and aiohttp writes the
+    access line in that task after this returns; tasks the request starts inherit both ids.
+    """
+    request_id = logs.request_id_from(request.headers.get("X-Request-Id"))
+    logs.REQUEST_ID.set(request_id)
+    case_id = request.match_info.get("case_id", "")
+    logs.CASE_ID.set(int(case_id) if case_id.isdigit() and len(case_id) < 12 else None)
+    try:
+        response = await handler(request)
+    except web.HTTPException as raised:
+        raised.headers["X-Request-Id"] = request_id
+        raise
+    response.headers["X-Request-Id"] = request_id
     return response
 
 

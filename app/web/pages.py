@@ -29,6 +29,7 @@ from app.web.i18n import LANGUAGES, language, pick, split_bilingual
 from app.web.middleware import SESSION_COOKIE, require_caller
 from app.web.present import case_detail
 from app.web.printable import require_printable
+from app.web.tls import cookies_secure
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "pages"
 HOME = {
@@ -145,7 +146,9 @@ async def login_submit(request: web.Request) -> web.Response:
             status=401,
         )
     response = web.HTTPSeeOther(target or HOME[result.actor.role])
-    set_session_cookie(response, result.token, svc.settings.session_hours)
+    set_session_cookie(
+        response, result.token, svc.settings.session_hours, secure=cookies_secure(request)
+    )
     raise response
 
 
@@ -165,7 +168,14 @@ async def switch_language(request: web.Request) -> web.Response:
     if lang not in LANGUAGES:
         lang = "zh-CN"
     response = web.HTTPSeeOther(_safe_next(request.query.get("next")) or "/")
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", path="/")
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 86400,
+        samesite="Lax",
+        path="/",
+        secure=cookies_secure(request),
+    )
     raise response
 
 

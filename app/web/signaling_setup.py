@@ -20,6 +20,7 @@ def ice_settings(settings: Settings) -> IceSettings:
         stun_urls=settings.stun_urls,
         turn_urls=settings.turn_urls,
         turn_secret=settings.turn_secret.encode(),
+        transport_policy=settings.ice_transport_policy,
     )
 
 

@@ -98,7 +98,10 @@ def render_haproxy(template: str, servers: Iterable[tuple[str, str]]) -> str:
     begin = next(i for i, line in enumerate(lines) if line.strip().startswith(NODES_BEGIN))
     end = next(i for i, line in enumerate(lines) if line.strip().startswith(NODES_END))
     indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
-    block = [f"{indent}server {name} {address}" for name, address in servers]
+    servers = list(servers)
+    block = [f"{indent}server {name} {address}" for name, address in servers] + [
+        f"{indent}server {name}-open {address} backup no-check" for name, address in servers
+    ]
     return "\n".join([*lines[: begin + 1], *block, *lines[end:]]) + "\n"
 
 
@@ -216,7 +219,7 @@ class Process:
 class Cluster:
     """Named `sifa serve` nodes of one installation, with HAProxy in front of them.
 
-    Built stopped; `up()` starts the nodes, waits for each one's /healthz, then HAProxy."""
+    Built stopped; `up()` starts the nodes, waits for each one's /readyz, then HAProxy."""
 
     installation: Installation
     names: tuple[str, ...] = ("node-a", "node-b")
@@ -293,7 +296,7 @@ class Cluster:
         return self.nodes[name].stop(sig, timeout)
 
     def wait_ready(self, name: str) -> None:
-        self._wait_http(self.nodes[name], f"{self.url(name)}/healthz")
+        self._wait_http(self.nodes[name], f"{self.url(name)}/readyz")
 
     def wait_in_rotation(self, name: str, timeout: float = 15.0) -> None:
         """Until the balancer sends requests to `name` again (its checks need a few seconds)."""

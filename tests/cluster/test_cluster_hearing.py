@@ -251,7 +251,15 @@ async def test_a_redis_restart_mid_session_loses_nothing(
         assert body["redis"] == "down" and body["rooms"] == 1
         # Media and the recorder do not pass through Redis: the hearing goes on.
         await hearing.media_flows()
-        # Pages and the API keep working on the database alone.
+        # No node is ready without Redis, so the balancer's checks take both out; it then
+        # fails open to every node (deploy/haproxy.cfg), and pages and the API keep working
+        # through it on the database alone.
+        for name in (A, B):
+            status, ready = get_json(f"{cluster.url(name)}/readyz")
+            assert status == 503 and not ready["checks"]["redis"]["ok"], ready
+        await asyncio.sleep(3)  # two failed checks a second apart, and some slack
+        balancer = cluster.logs("haproxy")
+        assert all(f"sifa_nodes/{name} is DOWN" in balancer for name in (A, B)), balancer[-2000:]
         assert (await hearing.recording())["state"] == "recording"
 
         redis.spawn()  # same port; it comes back empty

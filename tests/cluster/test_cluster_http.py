@@ -36,13 +36,18 @@ async def node_of(session: aiohttp.ClientSession) -> str:
     return str(body["node"])
 
 
-def test_healthz_names_the_node_and_its_redis(cluster: Cluster) -> None:
+def test_health_names_the_node_and_readiness_asks_redis(cluster: Cluster) -> None:
     for name in cluster.nodes:
         status, body = get_json(f"{cluster.url(name)}/healthz")
         assert status == 200, body
         assert body["status"] == "ok", body
         assert body["node"] == name, body
         assert body["redis"] == "ok", body
+        status, body = get_json(f"{cluster.url(name)}/readyz")
+        assert (status, body["status"], body["node"]) == (200, "ready", name), body
+        assert body["checks"]["redis"]["ok"] and body["checks"]["database"]["dialect"] == (
+            "postgresql"
+        ), body
 
 
 def test_nodes_keep_their_redis_state_under_the_cluster_prefix(cluster: Cluster) -> None:
@@ -227,11 +232,11 @@ async def test_balancer_keeps_serving_while_and_after_a_node_stops(
             await asyncio.sleep(0.02)
 
     async def watch_b() -> list[Any]:
-        """node-b's own /healthz while it stops, until it no longer answers."""
+        """node-b's own /readyz while it stops, until it no longer answers."""
         seen: list[Any] = []
         while True:
             try:
-                seen.append(await asyncio.to_thread(get_json, f"{cluster.url(B)}/healthz", 1.0))
+                seen.append(await asyncio.to_thread(get_json, f"{cluster.url(B)}/readyz", 1.0))
             except OSError:
                 return seen
             await asyncio.sleep(0.05)
@@ -255,7 +260,7 @@ async def test_balancer_keeps_serving_while_and_after_a_node_stops(
     assert (await ok(await clients.session(cluster.url(B), token).get("/api/me")))["username"]
     # Last, so that the rest is checked on its own.
     assert (503, "draining") in [(s, b.get("status")) for s, b in b_seen if isinstance(b, dict)], (
-        f"node-b's /healthz never said draining while it stopped: {b_seen}"
+        f"node-b's /readyz never said draining while it stopped: {b_seen}"
     )
 
 

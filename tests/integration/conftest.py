@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import secrets
@@ -23,6 +24,7 @@ from app.ruling.pki import ensure_dev_pki
 from app.services import demo
 from app.store.db import Database
 from app.store.migrate import upgrade
+from signaling.server import SERVER_KEY
 
 from realdeps import require
 
@@ -154,3 +156,18 @@ async def sifa(
     await prepare(settings, clock.now)
     app = create_app(settings, clock=clock)
     return Sifa(app, settings, clock, aiohttp_client)
+
+
+async def signaling_settled(app: web.Application, case_id: int) -> None:
+    """The case's recorder (started with the session) has its seat, and signaling's audit
+    queue is written: what the room records reaches the log in the background, so a test
+    comparing the log before and after something must let it land first."""
+    server = app[SERVER_KEY]
+    for _ in range(200):
+        live = server.rooms.get(case_id)
+        if live is not None and any(s.role == "recorder" for s in live.room.seats.values()):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"the recorder of case {case_id} never took its seat")
+    await server.audit_flushed()

@@ -240,9 +240,9 @@ async def test_health_and_the_api_document(sifa: Any) -> None:
     # One node: no Redis, and the node's name (the host's, by default).
     assert await health.json() == {
         "status": "ok",
-        "database": "sqlite",
         "node": sifa.settings.node_name,
         "redis": "off",
+        "rooms": 0,
     }
     # HTTP-level refusals on the API keep the JSON error shape
     await error_of(await client.get("/api/no-such-thing"), 404, "not_found")

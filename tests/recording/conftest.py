@@ -15,11 +15,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from app.keys import SERVICES
 from app.main import create_app
-from app.recording.service import (
-    RECORDINGS_KEY,
-    Recordings,
-    WriterFactory,
-)
+from app.recording.run import WriterFactory
+from app.recording.service import RECORDINGS_KEY, Recordings
 from signaling.tokens import issue_room_token
 
 from integration.conftest import Clock, Sifa, make_settings, prepare

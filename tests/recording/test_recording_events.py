@@ -14,7 +14,7 @@ from recording.test_recording_media import open_room, seat_senders
 from sqlalchemy import select
 
 from app.keys import SERVICES
-from app.recording.service import mp4_writers
+from app.recording.run import mp4_writers
 from app.recording.writer import open_mp4
 from app.services import audit
 from app.store.models import RecordingSegment

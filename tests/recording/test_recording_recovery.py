@@ -42,7 +42,7 @@ from app.services.cases import create_case
 from app.store.db import Database
 from app.store.models import Account, AuditHead, Case, RecordingRun, RecordingSegment
 
-from integration.conftest import make_settings, prepare
+from integration.conftest import make_settings, prepare, signaling_settled
 from integration.ruling_flow import ok
 
 T0 = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)
@@ -304,7 +304,10 @@ async def replay_intact(killed: Path, case_id: int, judge_id: str, instant: dt.d
                 dt.datetime.now(dt.UTC),
             )
         )
-        # A second sweep changes nothing, and never touches the run being recorded now.
+        # A second sweep changes nothing, and never touches the run being recorded now. The
+        # recorder takes its seat in the background and its joining is audited from signaling's
+        # queue: let both land first, or the snapshot races them on a slow machine.
+        await signaling_settled(served.app, case_id)
         unchanged = await everything(served)
         assert await served.recordings.recover_interrupted() == SweepReport()
         assert await everything(served) == unchanged
