@@ -27,7 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from app.domain.errors import ValidationError
 from app.files import write_atomically
 from app.ruling.errors import PkiError
-from app.ruling.pki import SigningKey, load_identity
+from app.ruling.pki import SigningKey, key_usage, leaf_builder, load_identity
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 FIELD = "--server-cert"
@@ -181,35 +181,11 @@ def server_certificate(
         ]
     )
     return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(root_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(min(now + VALIDITY, root_cert.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,  # ECDHE with an EC key: no key encipherment
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        # ECDHE with an EC key: a signature is all the key is used for.
+        leaf_builder(subject, key, (root_cert, root_key), now, days=VALIDITY.days)
+        .add_extension(key_usage(digital_signature=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectAlternativeName(names.general_names()), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
-            critical=False,
-        )
         .sign(root_key, hashes.SHA256())
     )
 

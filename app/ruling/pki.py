@@ -127,19 +127,9 @@ def ensure_dev_tsa(certs_dir: Path, pki: PkiPaths, *, now: dt.datetime | None = 
         ]
     )
     cert = (
-        _leaf_builder(name, key, root, now, days=825)
+        leaf_builder(name, key, root, now, days=825)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            key_usage(digital_signature=True),
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
@@ -305,17 +295,7 @@ def _issue_root(key: rsa.RSAPrivateKey, now: dt.datetime) -> x509.Certificate:
         .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            key_usage(key_cert_sign=True, crl_sign=True),
             critical=True,
         )
         .add_extension(ski, critical=False)
@@ -323,7 +303,28 @@ def _issue_root(key: rsa.RSAPrivateKey, now: dt.datetime) -> x509.Certificate:
     )
 
 
-def _leaf_builder(
+def key_usage(
+    *,
+    digital_signature: bool = False,
+    content_commitment: bool = False,
+    key_cert_sign: bool = False,
+    crl_sign: bool = False,
+) -> x509.KeyUsage:
+    """A KeyUsage with only the named bits (no key or data encipherment anywhere here)."""
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=content_commitment,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=key_cert_sign,
+        crl_sign=crl_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def leaf_builder(
     name: x509.Name,
     key: SigningKey,
     root: tuple[x509.Certificate, SigningKey],
@@ -364,19 +365,9 @@ def _issue_signing(
         ]
     )
     return (
-        _leaf_builder(name, key, root, now, days=825)
+        leaf_builder(name, key, root, now, days=825)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            key_usage(digital_signature=True, content_commitment=True),
             critical=True,
         )
         .add_extension(

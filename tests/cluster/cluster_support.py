@@ -113,11 +113,12 @@ class Installation:
     database_url: str
     env: dict[str, str]
 
-    @classmethod
-    def create(cls, root: Path, database_url: str) -> Installation:
-        root.mkdir(parents=True, exist_ok=True)
+    @staticmethod
+    def environment(root: Path, database_url: str) -> dict[str, str]:
+        """What an installation's processes share: this process's environment without any
+        SIFA_ setting of its own, the database, the storage folders under `root`, a key."""
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("SIFA_")}
-        env = {
+        return {
             **inherited,
             "PYTHONUNBUFFERED": "1",
             "SIFA_DATABASE_URL": database_url,
@@ -127,7 +128,11 @@ class Installation:
             "SIFA_RECORDINGS_DIR": str(root / "recordings"),
             "SIFA_SECRET_KEY": secrets.token_hex(32),
         }
-        installation = cls(root, database_url, env)
+
+    @classmethod
+    def create(cls, root: Path, database_url: str) -> Installation:
+        root.mkdir(parents=True, exist_ok=True)
+        installation = cls(root, database_url, cls.environment(root, database_url))
         installation.check("init")
         installation.check("demo")
         return installation

@@ -22,16 +22,11 @@ from app.domain.clock import COURT_TZ
 
 from e2e.conftest import browser
 from e2e.session_helpers import (
-    assert_video_plays,
-    judge_admits,
-    kiosk_consents,
     kiosk_into_lobby,
     login,
-    record_answers,
-    verify_identities,
 )
 from e2e.test_ruling_pages import booked_case
-from e2e.test_session_flow import clerk_ruling_validates, issue_and_serve, review_all_absent
+from e2e.test_session_flow import clerk_ruling_validates, hearing_to_ruling
 from realdeps import require_tool
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -60,15 +55,7 @@ async def test_chromium_judge_and_kiosk_through_the_balancer_to_a_signed_ruling(
     kiosk = await login(browser, base, "kiosk1")
     judge = await login(browser, base, "judge")
     await kiosk_into_lobby(kiosk, base, case_id, "cluster")
-    await judge_admits(judge, base, case_id, "cluster")
-    await assert_video_plays(judge, "#tiles figure[data-role=kiosk] video")
-    await assert_video_plays(kiosk, "#remote-video")
-    await verify_identities(judge)
-    await kiosk_consents(kiosk)
-    await record_answers(judge)
-    await review_all_absent(judge)
-    await judge.click("#decide")
-    await issue_and_serve(judge, kiosk, "cluster", ("调解协议有效",))
+    await hearing_to_ruling(judge, kiosk, base, case_id, "cluster")
     installation = SimpleNamespace(certs_dir=cluster.installation.root / "certs")
     clerk = await login(browser, base, "clerk")
     await clerk_ruling_validates(installation, base, case_id, clerk)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import ssl
 import time
@@ -51,18 +50,8 @@ def https_installation(root: Path) -> Installation:
     """One Sifa on SQLite, set up as an operator would: `sifa init --server-cert
     hall.test,127.0.0.1` (keys, development root, the server certificate), then `sifa demo`."""
     root.mkdir(parents=True, exist_ok=True)
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SIFA_")}
-    env = {
-        **inherited,
-        "PYTHONUNBUFFERED": "1",
-        "SIFA_DATABASE_URL": f"sqlite+aiosqlite:///{root / 'sifa.db'}",
-        "SIFA_CERTS_DIR": str(root / "certs"),
-        "SIFA_RULINGS_DIR": str(root / "rulings"),
-        "SIFA_MATERIALS_DIR": str(root / "materials"),
-        "SIFA_RECORDINGS_DIR": str(root / "recordings"),
-        "SIFA_SECRET_KEY": secrets.token_hex(32),
-    }
-    installation = Installation(root, env["SIFA_DATABASE_URL"], env)
+    database_url = f"sqlite+aiosqlite:///{root / 'sifa.db'}"
+    installation = Installation(root, database_url, Installation.environment(root, database_url))
     done = installation.check("init", "--server-cert", f"{HOST},127.0.0.1")
     assert f"development TLS server certificate issued for {HOST}, 127.0.0.1" in done.stdout
     installation.check("demo")

@@ -42,16 +42,11 @@ from e2e.https_support import (
     server_cert,
 )
 from e2e.session_helpers import (
-    assert_video_plays,
-    judge_admits,
-    kiosk_consents,
     kiosk_into_lobby,
     login,
-    record_answers,
-    verify_identities,
 )
 from e2e.test_ruling_pages import booked_case
-from e2e.test_session_flow import issue_and_serve, review_all_absent
+from e2e.test_session_flow import hearing_to_ruling
 from integration.ruling_flow import scheduled_case
 from realdeps import require, require_tool
 
@@ -166,15 +161,7 @@ async def test_tls_on_the_node_camera_works_and_the_session_ends_signed(
             assert await kiosk.is_hidden("#secure-context")
             await kiosk.wait_for_selector("#lobby[data-state='lobby']", state="attached")
             assert await kiosk.evaluate("window.sifaCall.wsUrl") == f"wss://{HOST}:{tls_node}/ws"
-            await judge_admits(judge, base, case_id, "https")
-            await assert_video_plays(judge, "#tiles figure[data-role=kiosk] video")
-            await assert_video_plays(kiosk, "#remote-video")
-            await verify_identities(judge)
-            await kiosk_consents(kiosk)
-            await record_answers(judge)
-            await review_all_absent(judge)
-            await judge.click("#decide")
-            await issue_and_serve(judge, kiosk, "https", ("调解协议有效",))
+            await hearing_to_ruling(judge, kiosk, base, case_id, "https")
             verify = await kiosk.get_attribute("#ruling-text .rt-qr a", "href")
             assert verify and verify.startswith(f"https://127.0.0.1:{tls_node}/verify/"), verify
             for page in (kiosk, judge):

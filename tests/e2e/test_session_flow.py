@@ -43,6 +43,20 @@ async def review_all_absent(judge: Any) -> None:
     await text_has(judge, "#review-status", "✓")
 
 
+async def hearing_to_ruling(judge: Any, kiosk: Any, base: str, case_id: int, shot: str) -> None:
+    """From the kiosk waiting in the lobby to a served ruling, the straight way through: what
+    the deployment tests run (through a balancer, over TLS) around their own checks."""
+    await judge_admits(judge, base, case_id, shot)
+    await assert_video_plays(judge, "#tiles figure[data-role=kiosk] video")
+    await assert_video_plays(kiosk, "#remote-video")
+    await verify_identities(judge)
+    await kiosk_consents(kiosk)
+    await record_answers(judge)
+    await review_all_absent(judge)
+    await judge.click("#decide")
+    await issue_and_serve(judge, kiosk, shot, ("调解协议有效",))
+
+
 async def issue_and_serve(
     judge: Any, kiosk: Any, shot: str, words: tuple[str, ...], parties: int = 2
 ) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
 import shutil
 import signal
@@ -23,7 +22,7 @@ from typing import Any
 import aiohttp
 import aioice.ice
 import pytest
-from cluster.cluster_support import free_port, sifa_command
+from cluster.cluster_support import Installation, free_port, sifa_command
 
 from app.domain.clock import COURT_TZ
 from app.services.demo import sample_application
@@ -67,14 +66,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     port = free_port()
     shutil.copytree(_shared_pki(), tmp_path / "certs")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SIFA_")},
-        "PYTHONUNBUFFERED": "1",
-        "SIFA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}",
-        "SIFA_CERTS_DIR": str(tmp_path / "certs"),
-        "SIFA_RULINGS_DIR": str(tmp_path / "rulings"),
-        "SIFA_MATERIALS_DIR": str(tmp_path / "materials"),
-        "SIFA_RECORDINGS_DIR": str(tmp_path / "recordings"),
-        "SIFA_SECRET_KEY": secrets.token_hex(32),
+        **Installation.environment(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}"),
         "SIFA_DEMO_PASSWORD": PASSWORD,
         "SIFA_PORT": str(port),
         "SIFA_RECORDER_ADDRESSES": "127.0.0.1",
