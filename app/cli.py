@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from app import logs
+from app import audit_key, logs
 from app.config import ConfigError, Settings
 from app.domain.errors import ValidationError
 from app.domain.roles import Role
@@ -44,6 +44,7 @@ async def _init(settings: Settings) -> None:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     app_secret(settings.certs_dir, settings.secret_key)
     FieldCipher.from_certs(settings.certs_dir)
+    key = audit_key.ensure(settings.certs_dir)
     development = settings.signing_p12 is None and settings.signing_p12_dir is None
     if development:
         pki = ensure_dev_pki(settings.certs_dir, settings.court_name, settings.court_code)
@@ -51,11 +52,15 @@ async def _init(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
         await upgrade(db.engine)
+        async with db.transaction() as session:
+            sealed_at, new = await audit.seal(session, key, _now())
         if development:
             await _court_certificates(db, settings)
     finally:
         await db.close()
     print(f"database ready: {_safe_url(settings.database_url)}")
+    done = "sealed" if new else "already sealed"
+    print(f"audit chain {done} with audit key {key.key_id} at event {sealed_at}")
     print(f"keys ready under {settings.certs_dir}")
 
 
@@ -126,20 +131,19 @@ async def _user_add(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _audit_verify(settings: Settings) -> int:
+    try:
+        key = audit_key.load(settings.certs_dir)
+    except audit_key.AuditKeyUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     db = Database(settings.database_url)
     try:
         async with db.transaction() as session:
-            report = await audit.verify(session)
+            report = await audit.verify(session, key)
     finally:
         await db.close()
-    if report.intact:
-        print(f"audit log intact: {report.checked} events checked")
-        return 0
-    print(
-        f"audit log BROKEN at event {report.broken_at}: {report.reason} "
-        f"({report.checked} events before it are intact)"
-    )
-    return 1
+    print(audit.describe(report))
+    return 0 if report.intact else 1
 
 
 async def _purge_recordings(settings: Settings) -> None:
@@ -303,7 +307,9 @@ def parser() -> argparse.ArgumentParser:
     ruling = sub.add_parser("ruling", help="signed rulings")
     ruling_sub = ruling.add_subparsers(dest="ruling_command", required=True)
     check = ruling_sub.add_parser(
-        "verify", help="check a ruling PDF's signature offline (exit 0 valid, 1 invalid)"
+        "verify",
+        help="check a ruling's or voucher's PDF offline: content altered, signature broken or "
+        "signer untrusted, told apart (exit 0 valid, 1 invalid)",
     )
     check.add_argument("file", type=Path)
     check.add_argument(
@@ -338,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     logs.configure(settings.log_level, settings.log_format)
+    # Code that opens its own Database (restore, the recording sweep) keys the chain too.
+    audit_key.serve_installation(settings.certs_dir)
     try:
         if args.command == "init":
             asyncio.run(_init(settings))
@@ -370,4 +378,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for field, problem in error.problems:
             print(f"error: {field}: {problem}", file=sys.stderr)
         return 2
+    finally:
+        audit_key.serve_installation(None)
     return 0

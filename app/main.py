@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from app import audit_key
 from app.config import Settings
 from app.keyring import FieldCipher, app_secret
 from app.keys import PAGES, SERVICES, Clock, Services
@@ -66,6 +67,7 @@ def create_app(
     )
     settings.certs_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
+    audit_key.attach(db.engine, audit_key.ensure(settings.certs_dir))
     app[SERVICES] = Services(
         settings=settings,
         db=db,

@@ -271,11 +271,19 @@ class SignalingServer:
         live = self.rooms.get(case_id)
         if live is None:
             return None
+        now = asyncio.get_running_loop().time()
         return {
             "case_id": case_id,
             "participants": [seat.presence() for seat in live.room.seats.values()],
             "quality": {
                 pid: seat.quality.level
+                for pid, seat in live.room.seats.items()
+                if seat.quality is not None
+            },
+            # Seconds since each seat's last stats report, on this node's own clock (the one
+            # reports are stamped with), so a caller on another node needs no common clock.
+            "stats_age": {
+                pid: round(now - seat.quality.reported_at, 3)
                 for pid, seat in live.room.seats.items()
                 if seat.quality is not None
             },

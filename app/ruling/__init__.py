@@ -8,7 +8,8 @@ A library with no database or HTTP. Build the heavy objects once per process:
     result = verify_pdf(pdf, trust_roots, expected_sha256)  # app.ruling.verify
 
 Modules: model (input), chinese (numerals, dates, line breaking), blocks (template markup),
-templates (jinja2 loading), layout (pages), marks (QR, seal), render, pki, sign, verify,
-devtsa (development timestamp authority). Submodules are imported explicitly so that
+wording (the provisions each decision cites; the judge's text as sentences), templates (jinja2
+loading), layout (pages), marks (QR, seal), render, pki, sign, verify, devtsa (development
+timestamp authority). Submodules are imported explicitly so that
 importing the pure model does not load reportlab or pyHanko.
 """

@@ -12,20 +12,15 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Literal
 
+from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
 from app.ruling.errors import InvalidRulingData
 
 Outcome = Literal["confirmed", "rejected", "withdrawn"]
 
-# Interp 358: the grounds on which a court rejects an application. Statutory text, kept
-# here as a convenience for callers; a caller may pass its own wording.
-INTERP_358_GROUNDS: dict[int, str] = {
-    1: "违反法律强制性规定的",
-    2: "损害国家利益、社会公共利益、他人合法权益的",
-    3: "违背公序良俗的",
-    4: "违反自愿原则的",
-    5: "内容不明确的",
-    6: "其他不能进行司法确认的情形",
-}
+# Interp 358: the grounds on which a court rejects an application, by item: the same texts the
+# judge's decision names (app/domain/grounds.py). Items 1-5 read as what the agreement does
+# (该调解协议违反自愿原则); item 6 names a situation (其他不能进行司法确认的情形).
+INTERP_358_GROUNDS: dict[int, str] = {REJECT_ITEM[g]: REJECT_TEXT[g] for g in RejectGround}
 
 # Lenient on purpose: the numbering service owns the exact format; this only guards
 # against a field mix-up (a name passed as the case number, say).
@@ -112,7 +107,7 @@ class Agent:
 @dataclass(frozen=True, slots=True)
 class RejectionGround:
     item: int  # Interp 358 item, 1-6
-    text: str  # the item's wording, e.g. 违反自愿原则的
+    text: str  # the item's wording, e.g. 违反自愿原则: what the agreement does (item 6: 情形)
 
     def __post_init__(self) -> None:
         _check_text(self)
@@ -142,7 +137,8 @@ class RulingData:
     decision_date: date
     verification_url: str
     rejection_ground: RejectionGround | None = None
-    rejection_reasons: str | None = None  # the judge's own words, before the cited ground
+    # The judge's own words, printed before the cited ground; the template ends them with 。.
+    rejection_reasons: str | None = None
 
     def __post_init__(self) -> None:
         _check_text(self)
@@ -194,10 +190,10 @@ class VoucherData:
     document_sha256: str  # lower-case hex of the signed PDF that was served
     recipient_name: str
     method: str  # e.g. 在线司法确认室当场电子送达，受送达人于终端确认签收
-    place: str  # room and device, e.g. 光明街道在线司法确认室2（终端K-0203）
+    place: str  # the room by its name, e.g. 光明社区在线司法确认室一 (never a device account)
     acknowledged_at: datetime  # timezone-aware; printed in Beijing time
     served_by: str  # e.g. 书记员李四
-    verification_url: str
+    verification_url: str  # the voucher's own page (its QR code), not the ruling's
     # Served on the recipient's own device through the court's platform (a party who joined
     # with a one-time code) rather than at the room's kiosk: the voucher words it so.
     own_device: bool = False

@@ -13,9 +13,9 @@ from typing import Any
 
 import jinja2
 
-from app.ruling import chinese
+from app.ruling import chinese, wording
 from app.ruling.blocks import Document, parse_blocks
-from app.ruling.errors import TemplateError
+from app.ruling.errors import InvalidRulingData, TemplateError
 from app.ruling.model import RulingData, VoucherData
 
 # The repo's own templates. An installed package has no such directory: pass templates_dir.
@@ -36,7 +36,8 @@ def _finalize(value: object) -> object:
 
 
 class TemplateSet:
-    """The three document templates, compiled once."""
+    """The document templates (three ruling variants, the voucher, the transcript), compiled
+    once."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir or DEFAULT_TEMPLATES_DIR
@@ -55,6 +56,7 @@ class TemplateSet:
             date=chinese.arabic_date,
             beijing=chinese.beijing_datetime,
             beijing_date=lambda t: t.astimezone(chinese.BEIJING).date(),
+            sentence=wording.sentence,
         )
         self._templates: dict[str, jinja2.Template] = {}
         for name in (CONFIRMATION, REJECTION, WITHDRAWAL, VOUCHER, TRANSCRIPT):
@@ -69,14 +71,22 @@ class TemplateSet:
         name = {"confirmed": CONFIRMATION, "rejected": REJECTION, "withdrawn": WITHDRAWAL}[
             data.outcome
         ]
-        return self._render(name, _context(data), data=data)
+        context = _context(data)
+        ground = data.rejection_ground
+        context["basis"] = wording.basis(data.outcome, ground.item if ground else None)
+        return self._render(name, context, data=data)
 
     def voucher(self, data: VoucherData) -> Document:
         return self._render(VOUCHER, _context(data))
 
     def transcript(self, context: Mapping[str, Any]) -> Document:
-        """笔录: its context is assembled by the session service (app/services/sessions.py)."""
-        return self._render(TRANSCRIPT, dict(context))
+        """笔录: its context is assembled by the session service (app/services/sessions.py).
+        The announced decision cites what the ruling cites: the same `wording.basis`."""
+        try:
+            item, basis = wording.transcript_basis(context)
+        except InvalidRulingData as e:
+            raise TemplateError(TRANSCRIPT, str(e)) from e
+        return self._render(TRANSCRIPT, {**context, "ground_item": item, "basis": basis})
 
     def _render(
         self, name: str, context: dict[str, Any], data: RulingData | None = None

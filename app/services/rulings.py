@@ -27,7 +27,7 @@ from app.keyring import FieldCipher
 from app.metrics import observe
 from app.ruling import model as doc
 from app.ruling.desk import RulingDesk
-from app.services import audit, sessions
+from app.services import audit, presence, sessions
 from app.services.cases import _take_step, load_case, names_for, visible_cases
 from app.services.sessions import PartyPass, Who
 from app.store.db import Database
@@ -50,7 +50,13 @@ SERVABLE = frozenset({State.RULING_ISSUED, State.SERVED})
 
 
 async def decide(
-    session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    room: presence.Look,
 ) -> Case:
     """The judge's decision: confirm, reject on an Interp 358 ground, or allow withdrawal."""
     case = await load_case(session, actor, case_id)
@@ -73,10 +79,15 @@ async def decide(
         raise ValidationError([("ground", "only a rejection has a ground")])
     # The session's records must carry the decision (identity, consents, review).
     await sessions.check_ready(session, case, decision, ground)
+    # Announced over video to the people it concerns (a withdrawal needs nobody: Interp 357).
+    heard = None
+    if step is not Step.WITHDRAW:
+        heard = await presence.hearing_present(session, case, room, now)
     case.decision, case.decided_at = decision, now
     case.decision_ground = ground.value if ground else None
     case.decision_reasons = reasons if step is Step.REJECT else None
-    await _take_step(session, actor, case, step, now, {"ground": case.decision_ground})
+    details = {"ground": case.decision_ground, **({"presence": heard} if heard else {})}
+    await _take_step(session, actor, case, step, now, details)
     return case
 
 
@@ -337,7 +348,10 @@ async def acknowledge(
         else:
             room = await session.get(Room, case.room_id)
             assert room is not None
-            device, method = f"{room.name}（终端 {who.username}）", SERVICE_METHOD
+            # The room by its name: the kiosk's login account is no fact of the service.
+            device, method = room.name, SERVICE_METHOD
+        # The voucher's own page, so that scanning it checks the voucher, not the ruling.
+        voucher_token = secrets.token_urlsafe(24)
         voucher = doc.VoucherData(
             court_name=names.court,
             case_number=case.case_number,
@@ -348,7 +362,7 @@ async def acknowledge(
             place=device,
             acknowledged_at=now,
             served_by=f"书记员{names.accounts[case.clerk_id]}",
-            verification_url=verification_url(public_url, ruling.verify_token),
+            verification_url=verification_url(public_url, voucher_token),
             own_device=own_device,
         )
     pdf = await desk.voucher(voucher)
@@ -374,6 +388,7 @@ async def acknowledge(
                     method=method,
                     voucher_storage_name=storage_name,
                     voucher_sha256=hashlib.sha256(pdf).hexdigest(),
+                    verify_token=voucher_token,
                 )
                 session.add(receipt)
                 await session.flush()
@@ -456,3 +471,20 @@ async def find_by_token(session: AsyncSession, token: str) -> tuple[Case, Ruling
     case = await session.get(Case, ruling.case_id)
     assert case is not None
     return case, ruling
+
+
+async def find_voucher_by_token(
+    session: AsyncSession, token: str
+) -> tuple[Case, Ruling, ServiceReceipt] | None:
+    """The voucher whose QR code carries token, with its case and the ruling it served; None
+    when no voucher has it (the token may be a ruling's)."""
+    if len(token) > 64:
+        return None
+    query = select(ServiceReceipt).where(ServiceReceipt.verify_token == token)
+    receipt = await session.scalar(query)
+    if receipt is None:
+        return None
+    case = await session.get(Case, receipt.case_id)
+    ruling = await ruling_of(session, receipt.case_id)
+    assert case is not None and ruling is not None
+    return case, ruling, receipt

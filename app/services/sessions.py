@@ -39,7 +39,8 @@ from app.domain.live import party_participant
 from app.domain.roles import Role
 from app.files import read_verified
 from app.ruling.desk import RulingDesk
-from app.services import audit
+from app.services import audit, presence
+from app.services.attendance import section as attendance_section
 from app.services.cases import load_case, names_for
 from app.store.db import Database
 from app.store.models import (
@@ -456,30 +457,49 @@ async def check_in(
 
 
 async def admit(
-    session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    room: presence.Look,
 ) -> Result:
     _require_role(actor, Role.JUDGE, "只有审判员可以准许入室。 / Only the judge admits.")
     case, view = await _prepare(session, actor, case_id, OPEN_STATES, "准许入室 / admit", now)
     if view.admitted_at is not None:
         return Result(case, view)  # the lobby may admit twice (a reconnect); the first counts
-    await _append(session, case, view, rules.Kind.ADMIT, None, {}, actor.username, now)
+    # Admission is a record that someone was let into the video room: someone must be there.
+    seats = await presence.lobby_ready(session, case, room, now)
+    payload = {"presence": seats}
+    await _append(session, case, view, rules.Kind.ADMIT, None, payload, actor.username, now)
     return await _done(session, case, now)
 
 
 async def record_identity(
-    session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    room: presence.Look,
 ) -> Result:
     _require_role(actor, Role.JUDGE, "只有审判员可以核验身份。 / Only the judge checks identity.")
     case, view = await _prepare(session, actor, case_id, RECORD_STATES, "核验身份 / verify", now)
     party = _party_position(data)
     check = rules.check_identity(view, party, data)
+    what = ("尚不能记录身份核验", "Cannot record the identity check")
+    seen = await presence.party_present(
+        session, case, room, party, view.party(party).name, what, now
+    )
     await _append(
         session,
         case,
         view,
         rules.Kind.IDENTITY,
         party,
-        check.payload(),
+        {**check.payload(), "presence": seen},
         actor.username,
         now,
         audit_details={"method": check.method.value, "result": check.result.value},
@@ -523,19 +543,29 @@ async def consent(
 
 
 async def record_answers(
-    session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    room: presence.Look,
 ) -> Result:
     _require_role(actor, Role.JUDGE, "只有审判员可以记录询问。 / Only the judge records answers.")
     case, view = await _prepare(session, actor, case_id, RECORD_STATES, "记录询问 / record", now)
     party = _party_position(data)
     answers = rules.check_answers(view, party, data)
+    what = ("尚不能记录询问", "Cannot record the answers")
+    seen = await presence.party_present(
+        session, case, room, party, view.party(party).name, what, now
+    )
     await _append(
         session,
         case,
         view,
         rules.Kind.ANSWERS,
         party,
-        answers.payload(),
+        {**answers.payload(), "presence": seen},
         actor.username,
         now,
         audit_details={"agreed_freely": answers.agreed_freely, "understands": answers.understands},
@@ -643,8 +673,9 @@ async def timeline(session: AsyncSession, who: Who, case_id: int) -> list[Timeli
         kind = rules.Kind(row.kind)
         payload = json.loads(row.payload)
         details = {
-            k: v for k, v in payload.items() if k not in ("note", "reference")
-        }  # notes belong in the transcript, not a list anyone with the case sees
+            k: v for k, v in payload.items() if k not in ("note", "reference", "presence")
+        }  # notes belong in the transcript, not a list anyone with the case sees; the presence
+        # evidence stays in the stored record
         if kind is rules.Kind.REVIEW:
             details = {"present": {g: i["present"] for g, i in payload["items"].items()}}
         item = TimelineItem(
@@ -843,6 +874,10 @@ async def _transcript_context(
         "decided_at": case.decided_at,
         "ground_text": REJECT_TEXT[ground] if ground else "",
         "reasons": case.decision_reasons or "",
+        # Who was in the video room when, and the recording: what the text may claim.
+        "attendance": await attendance_section(
+            session, case, view.started_at or now, (case.decided_at if decided else None) or now
+        ),
     }
 
 

@@ -237,6 +237,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    # The seal's seq once the chain is keyed (migration 0012); appenders read it, verify does not.
+    sealed_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Ruling(Base):
@@ -290,6 +292,11 @@ class ServiceReceipt(Base):
     method: Mapped[str] = mapped_column(String(200))
     voucher_storage_name: Mapped[str] = mapped_column(String(200), unique=True)
     voucher_sha256: Mapped[str] = mapped_column(String(64))
+    # The voucher's own public page (/verify/{token}, its QR code); None for vouchers signed
+    # before vouchers had one (their QR code carries the ruling's token).
+    verify_token: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True, nullable=True
+    )
 
 
 class SessionEventRow(Base):

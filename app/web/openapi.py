@@ -668,7 +668,7 @@ def document() -> dict[str, Any]:
         "/api/cases/{case_id}/bundle.zip": {
             "get": _op(
                 "The case bundle: ruling, transcript, vouchers, materials, audit records, "
-                "SHA-256 manifest",
+                "manifest, SHA256SUMS and its CMS signature by the court (SHA256SUMS.p7s)",
                 "clerks of the court",
                 media="application/zip",
             ),

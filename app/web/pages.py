@@ -21,6 +21,7 @@ from app.domain.materials import Category
 from app.domain.roles import Role
 from app.keys import PAGES, Caller, caller, services
 from app.services import accounts, audit, cases, materials, rulings
+from app.services.presence import Look
 from app.web import labels
 from app.web.api import parse_when, set_session_cookie
 from app.web.client_address import client_address
@@ -29,6 +30,7 @@ from app.web.i18n import LANGUAGES, language, pick, split_bilingual
 from app.web.middleware import SESSION_COOKIE, require_caller
 from app.web.present import case_detail
 from app.web.printable import require_printable
+from app.web.room_look import room_look
 from app.web.tls import cookies_secure
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "pages"
@@ -317,8 +319,9 @@ async def case_action(request: web.Request) -> web.Response:
                 now=svc.clock(),
             )
         else:
+            room = await room_look(request, case_id) if action == "decision" else None
             async with svc.db.transaction() as session:
-                await _run_action(session, who, case_id, action, form, svc)
+                await _run_action(session, who, case_id, action, form, svc, room)
     except ValidationError as error:
         problems = [(f, split_bilingual(p, lang)) for f, p in error.problems]
         return await _render_case(request, who, case_id, status=422, problems=problems)
@@ -336,7 +339,13 @@ async def case_action(request: web.Request) -> web.Response:
 
 
 async def _run_action(
-    session: Any, who: Caller, case_id: int, action: str, form: MultiDictProxy[Any], svc: Any
+    session: Any,
+    who: Caller,
+    case_id: int,
+    action: str,
+    form: MultiDictProxy[Any],
+    svc: Any,
+    video_room: Look | None = None,
 ) -> None:
     now = svc.clock()
     if action == "submit":
@@ -364,7 +373,8 @@ async def _run_action(
     elif action == "open_session":
         await rulings.open_session(session, who.actor, case_id, now)
     elif action == "decision":
-        await rulings.decide(session, who.actor, case_id, dict(form), now)
+        seen = video_room or Look(None, reachable=False)
+        await rulings.decide(session, who.actor, case_id, dict(form), now, room=seen)
     elif action == "materials":
         upload = form.get("file")
         if not isinstance(upload, web.FileField):

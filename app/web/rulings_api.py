@@ -17,6 +17,7 @@ from app.services.sessions import PartyPass
 from app.store.models import Case, Ruling, Transcript
 from app.web.api import _case_id, _int, _step, read_json
 from app.web.middleware import require_caller
+from app.web.room_look import room_look
 from app.web.session_api import caller_or_party
 
 
@@ -58,7 +59,8 @@ async def open_session(request: web.Request) -> web.Response:
 
 
 async def decision(request: web.Request) -> web.Response:
-    return await _step(request, lambda s, a, i, d, now: rulings.decide(s, a, i, d, now))
+    room = await room_look(request, _case_id(request))
+    return await _step(request, lambda s, a, i, d, now: rulings.decide(s, a, i, d, now, room=room))
 
 
 async def issue(request: web.Request) -> web.Response:
@@ -184,10 +186,11 @@ async def add_receipt(request: web.Request) -> web.Response:
     if State(case.state) is State.SERVED:
         # Served on the spot: the session is over, and so is its recording.
         await request.app[RECORDING_CONTROL].stop(case_id, "served", who.username)
-    return web.json_response(receipt_json(receipt), status=201)
+    return web.json_response(receipt_json(receipt, svc.settings.public_url), status=201)
 
 
-def receipt_json(receipt: Any) -> dict[str, Any]:
+def receipt_json(receipt: Any, public_url: str) -> dict[str, Any]:
+    token = receipt.verify_token
     return {
         "party": receipt.party_position,
         "recipient": receipt.recipient_name,
@@ -196,6 +199,8 @@ def receipt_json(receipt: Any) -> dict[str, Any]:
         "method": receipt.method,
         "voucher_sha256": receipt.voucher_sha256,
         "voucher": f"/api/cases/{receipt.case_id}/vouchers/{receipt.party_position}.pdf",
+        # The voucher's own public page; None for vouchers signed before they had one.
+        "verify_url": rulings.verification_url(public_url, token) if token else None,
     }
 
 
@@ -210,7 +215,7 @@ async def list_receipts(request: web.Request) -> web.Response:
         rows = [r for r in rows if r.party_position == who.party]
     return web.json_response(
         {
-            "receipts": [receipt_json(r) for r in rows],
+            "receipts": [receipt_json(r, svc.settings.public_url) for r in rows],
             "state": case.state,
             "parties": len(case.parties),
         }
@@ -294,6 +299,7 @@ async def case_bundle(request: web.Request) -> web.Response:
             rulings_dir=svc.settings.rulings_dir,
             materials_dir=svc.settings.materials_dir,
             cipher=svc.cipher,
+            keys=svc.desk.keys,
             recordings_dir=svc.settings.recordings_dir,
             now=svc.clock(),
         )

@@ -7,6 +7,7 @@ service in one transaction, present the derived session state.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from app.store.models import Case
 from app.web.api import _case_id, read_json
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
+from app.web.room_look import room_look
 
 PARTY_HEADER = "X-Party-Token"
 
@@ -161,11 +163,13 @@ async def check_in(request: web.Request) -> web.Response:
 
 
 async def admit(request: web.Request) -> web.Response:
-    return await _record(request, sessions.admit)
+    room = await room_look(request, _case_id(request))
+    return await _record(request, functools.partial(sessions.admit, room=room))
 
 
 async def identity(request: web.Request) -> web.Response:
-    return await _record(request, sessions.record_identity)
+    room = await room_look(request, _case_id(request))
+    return await _record(request, functools.partial(sessions.record_identity, room=room))
 
 
 async def warning_ack(request: web.Request) -> web.Response:
@@ -177,7 +181,8 @@ async def consent(request: web.Request) -> web.Response:
 
 
 async def answers(request: web.Request) -> web.Response:
-    return await _record(request, sessions.record_answers)
+    room = await room_look(request, _case_id(request))
+    return await _record(request, functools.partial(sessions.record_answers, room=room))
 
 
 async def review(request: web.Request) -> web.Response:

@@ -110,7 +110,7 @@ class Hearing:
 
     async def served(self) -> Any:
         """The rest of the session through the balancer: records, decision, ruling, receipts."""
-        await record_session(self.judge, self.kiosk, self.case_id)
+        await record_session(self.judge, self.kiosk, self.case_id, seated=True)
         path = f"/api/cases/{self.case_id}"
         await ok(await self.judge.post(f"{path}/decision", json={"decision": "confirm"}))
         ruling = await ok(await self.judge.post(f"{path}/ruling", json={}), 201)

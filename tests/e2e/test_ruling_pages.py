@@ -65,12 +65,18 @@ class Api:
     async def post(self, path: str, json: Any = None) -> aiohttp.ClientResponse:
         return await self.session.post(f"{self.base}{path}", json=json, headers=self.headers)
 
+    async def ws_connect(self, path: str) -> aiohttp.ClientWebSocketResponse:
+        return await self.session.ws_connect(f"{self.base}{path}", headers=self.headers)
 
-async def record_in_session(base: str, case_id: int) -> None:
-    async with aiohttp.ClientSession() as s:
-        judge = Api(s, base, await api_login(s, base, "judge"))
-        kiosk = Api(s, base, await api_login(s, base, "kiosk1"))
-        await record_session(judge, kiosk, case_id)  # type: ignore[arg-type]
+
+async def record_in_session(base: str, case_id: int) -> aiohttp.ClientSession:
+    """The records, with the judge and the kiosk seated in the video room (record_session);
+    they stay seated, for the decision, until the returned session is closed."""
+    s = aiohttp.ClientSession()
+    judge = Api(s, base, await api_login(s, base, "judge"))
+    kiosk = Api(s, base, await api_login(s, base, "kiosk1"))
+    await record_session(judge, kiosk, case_id)  # type: ignore[arg-type]
+    return s
 
 
 async def login(browser: Any, base: str, username: str) -> Any:
@@ -94,10 +100,11 @@ async def test_issue_find_and_verify_in_the_browser(
     await judge.wait_for_load_state()
     assert "在线确认中" in await judge.inner_text("h1")
     # Identity, consents and review are recorded through the API here; their pages come later.
-    await record_in_session(base, case_id)
+    seats = await record_in_session(base, case_id)
     await judge.reload()
     await judge.click("form[action$='/decision'] input[value=confirm] + button")
     await judge.wait_for_load_state()
+    await seats.close()
     assert "确认有效" in await judge.inner_text("h1")
     await judge.click("form[action$='/issue'] button")
     await judge.wait_for_load_state()

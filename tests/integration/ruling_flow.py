@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import io
+import json
+import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -66,6 +71,147 @@ async def scheduled_case(
     return int(case_id)
 
 
+# -- seats in the video room --------------------------------------------------------------------
+# Identity checks, answers and decisions are refused unless the people they concern are in the
+# room with media as the server sees it. Tests that are not about media seat a light client:
+# it joins, is admitted by the judge's socket and reports `stats` (call.js: every 5 s), which
+# the server counts as media seen. Tests about media use real aiortc peers
+# (test_presence_media.py).
+STATS_EVERY = 3.0
+_ENDED = (
+    aiohttp.WSMsgType.CLOSE,
+    aiohttp.WSMsgType.CLOSING,
+    aiohttp.WSMsgType.CLOSED,
+    aiohttp.WSMsgType.ERROR,
+)
+
+
+@dataclass
+class Seat:
+    """One participant's socket: joins, answers pings, reports stats once admitted."""
+
+    client: TestClient
+    case_id: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+    stats: bool = True  # False: a device whose media the server never sees
+    id: str = ""
+    role: str = ""
+    admitted: asyncio.Event = field(default_factory=asyncio.Event)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    ws: aiohttp.ClientWebSocketResponse | None = None
+    task: asyncio.Task[None] | None = None
+    _pong: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def join(self) -> Seat:
+        path = f"/api/cases/{self.case_id}/room-token"
+        # The e2e tests' bearer client (tests/e2e/test_ruling_pages.Api) takes no headers.
+        extra = {"headers": self.headers} if self.headers else {}
+        door = await ok(await self.client.post(path, json=self.body, **extra))
+        self.id, self.role = door["participant_id"], door["role"]
+        self.ws = await self.client.ws_connect("/ws")
+        await self.ws.send_json(
+            {"type": "join", "v": 1, "case_id": self.case_id, "token": door["token"]}
+        )
+        welcome = await self.ws.receive_json(timeout=10)
+        assert welcome["type"] == "welcome", welcome
+        if welcome["you"]["admitted"]:
+            self.admitted.set()
+        self.task = asyncio.create_task(self._run(self.ws))
+        if self.admitted.is_set():
+            await self.report()
+        return self
+
+    async def _run(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            while not ws.closed:
+                try:
+                    msg = await ws.receive(timeout=STATS_EVERY)
+                except TimeoutError:
+                    if self.admitted.is_set():
+                        await self._stats(ws)
+                    continue
+                if msg.type is not aiohttp.WSMsgType.TEXT:
+                    if msg.type in _ENDED:
+                        return
+                    continue
+                data = json.loads(msg.data)
+                self.received.append(data)
+                if data["type"] == "admitted":
+                    self.admitted.set()
+                elif data["type"] == "pong":
+                    self._pong.set()
+
+    async def _stats(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        if not self.stats:
+            return
+        await ws.send_json({"type": "stats", "packet_loss": 0.0, "rtt_ms": 20, "bitrate_kbps": 300})
+
+    async def report(self) -> None:
+        """A stats report, known to be processed: the server answers a ping after it."""
+        assert self.ws is not None
+        self._pong.clear()
+        await self._stats(self.ws)
+        await self.ws.send_json({"type": "ping"})
+        await asyncio.wait_for(self._pong.wait(), 10)
+
+    async def admit(self, other: Seat) -> None:
+        """As the judge: let `other` in from the lobby, and wait until its media is seen."""
+        assert self.ws is not None
+        await self.ws.send_json({"type": "admit", "participant": other.id})
+        await asyncio.wait_for(other.admitted.wait(), 10)
+        await other.report()
+
+    async def drop(self) -> None:
+        """Lose the socket without a leave: the seat is kept for its grace period."""
+        if self.ws is not None:
+            await self.ws.close()
+        if self.task is not None:
+            with contextlib.suppress(BaseException):
+                await self.task
+
+    async def leave(self) -> None:
+        if self.ws is not None and not self.ws.closed:
+            await self.ws.send_json({"type": "leave"})
+            await self.ws.close()
+        if self.task is not None:
+            with contextlib.suppress(BaseException):
+                await self.task
+
+
+@dataclass
+class Room:
+    judge: Seat
+    kiosk: Seat | None
+
+
+# Per judge client, by case: the room stays seated from the first record to the decision.
+_ROOMS: weakref.WeakKeyDictionary[TestClient, dict[int, Room]] = weakref.WeakKeyDictionary()
+
+
+async def seat_room(judge: TestClient, kiosk: TestClient | None, case_id: int) -> Room:
+    """The judge in the room, and the kiosk (if any) admitted with media seen. Idempotent."""
+    rooms = _ROOMS.setdefault(judge, {})
+    room = rooms.get(case_id)
+    if room is not None and room.judge.ws is not None and not room.judge.ws.closed:
+        return room
+    judge_seat = await Seat(judge, case_id).join()
+    kiosk_seat = None
+    if kiosk is not None:
+        kiosk_seat = await Seat(kiosk, case_id).join()
+        await judge_seat.admit(kiosk_seat)
+    room = rooms[case_id] = Room(judge_seat, kiosk_seat)
+    return room
+
+
+async def leave_room(judge: TestClient, case_id: int) -> None:
+    room = _ROOMS.get(judge, {}).pop(case_id, None)
+    if room is not None:
+        for seat in (room.kiosk, room.judge):
+            if seat is not None:
+                await seat.leave()
+
+
 PASSED = {"method": "id_card_camera", "result": "passed", "note": "与身份证原件一致"}
 ALL_ABSENT = {"items": {g.value: {"present": False} for g in RejectGround}}
 
@@ -77,14 +223,18 @@ async def record_session(
     *,
     parties: int = 2,
     agreed: bool = True,
+    seated: bool = False,
 ) -> Any:
-    """What the judge and the kiosk record before a decision: identity, consent, review."""
+    """What the judge and the kiosk record before a decision: identity, consent, review. The
+    judge and the kiosk are seated in the video room first (seat_room) and stay there."""
     session = f"/api/cases/{case_id}/session"
     await ok(
         await kiosk.post(
             f"{session}/check-in", json={"camera": True, "microphone": True, "network": True}
         )
     )
+    if not seated:  # True: the caller's own peers (real media) are already in the room
+        await seat_room(judge, kiosk, case_id)
     await ok(await judge.post(f"{session}/admit", json={}))
     for party in range(parties):
         await ok(await judge.post(f"{session}/identity", json={"party": party, **PASSED}))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 
 from integration.conftest import Sifa
-from integration.ruling_flow import PASSED, ok, scheduled_case
+from integration.ruling_flow import PASSED, ok, scheduled_case, seat_room
 from integration.test_party_room import party_pass
 
 
@@ -15,6 +15,7 @@ async def _through_identity(sifa: Sifa) -> tuple[TestClient, TestClient, int, st
     judge, kiosk = await sifa.as_user("judge"), await sifa.as_user("kiosk1")
     case_id = await scheduled_case(mediator, clerk)
     await ok(await judge.post(f"/api/cases/{case_id}/open-session", json={}))
+    await seat_room(judge, kiosk, case_id)
     url = f"/api/cases/{case_id}/session"
     for party in (0, 1):
         await ok(await judge.post(f"{url}/identity", json={"party": party, **PASSED}))

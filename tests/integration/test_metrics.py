@@ -24,7 +24,7 @@ from app.services.demo import sample_application, with_check_digit
 from signaling.server import SERVER_KEY
 
 from integration.conftest import Clock, Sifa, make_settings, prepare
-from integration.ruling_flow import ALL_ABSENT, PASSED, ok, scheduled_case
+from integration.ruling_flow import ALL_ABSENT, PASSED, ok, scheduled_case, seat_room
 from signaling_helpers import Client
 
 TOKEN = "metrics-token-0123456789abcdef"
@@ -208,6 +208,7 @@ async def test_metrics_follow_requests_signaling_recording_and_a_session(
     session_url = f"/api/cases/{case_id}/session"
     checks = {"camera": True, "microphone": True, "network": True}
     await ok(await kiosk.post(f"{session_url}/check-in", json=checks))
+    await seat_room(judge, kiosk, case_id)
     await ok(await judge.post(f"{session_url}/admit", json={}))
     tick(sifa, 120)
     for party in (0, 1):

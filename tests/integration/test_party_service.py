@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
@@ -23,11 +22,10 @@ from app.web.session_api import PARTY_HEADER
 from signaling.server import SERVER_KEY
 
 from integration.conftest import Sifa
-from integration.ruling_flow import ALL_ABSENT, PASSED, ok, people, scheduled_case
+from integration.ruling_flow import ALL_ABSENT, PASSED, Seat, ok, people, scheduled_case, seat_room
 from integration.test_live_room import served
 from integration.test_party_room import ID_NUMBERS, SELF_TEST, error, party_pass
 from integration.test_rulings_issue import check_with_tools, tool
-from signaling_helpers import Client
 
 __all__ = ["served"]
 
@@ -60,34 +58,30 @@ async def mixed_hearing(served: Sifa) -> Hearing:
     # names the entry, recorded by the signaling server, not the redemption.
     served.clock.now += dt.timedelta(minutes=2)
     joined_at = served.clock.now
-    door = await ok(
-        await device.post(
-            f"/api/cases/{case_id}/room-token", json={"self_test": SELF_TEST}, headers=headers
-        )
-    )
-    async with aiohttp.ClientSession() as session:
-        seat = Client(session, str(judge.make_url("/ws")))
-        welcome = await seat.connect_and_join(door["token"], case_id)
-        assert welcome["you"]["role"] == "party"
-        await served.app[SERVER_KEY].audit_flushed()
-        served.clock.now += dt.timedelta(minutes=1)
+    seat = Seat(device, case_id, headers=headers, body={"self_test": SELF_TEST})
+    await seat.join()
+    assert seat.role == "party"
+    await served.app[SERVER_KEY].audit_flushed()
+    served.clock.now += dt.timedelta(minutes=1)
 
-        url = f"/api/cases/{case_id}/session"
-        await ok(await kiosk.post(f"{url}/check-in", json=SELF_TEST))
-        await ok(await judge.post(f"{url}/admit", json={}))
-        for party in (0, 1):
-            await ok(await judge.post(f"{url}/identity", json={"party": party, **PASSED}))
-        await ok(await kiosk.post(f"{url}/warning-ack", json={"party": 0}))
-        await ok(await kiosk.post(f"{url}/consent", json={"party": 0}))
-        await ok(await device.post(f"{url}/warning-ack", json={}, headers=headers))
-        await ok(await device.post(f"{url}/consent", json={}, headers=headers))
-        for party in (0, 1):
-            answers = {"party": party, "agreed_freely": True, "understands": True}
-            await ok(await judge.post(f"{url}/answers", json=answers))
-        await ok(await judge.post(f"{url}/review", json=ALL_ABSENT))
-        await ok(await judge.post(f"/api/cases/{case_id}/decision", json={"decision": "confirm"}))
-        issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
-        await seat.close()
+    url = f"/api/cases/{case_id}/session"
+    await ok(await kiosk.post(f"{url}/check-in", json=SELF_TEST))
+    room = await seat_room(judge, kiosk, case_id)
+    await room.judge.admit(seat)
+    await ok(await judge.post(f"{url}/admit", json={}))
+    for party in (0, 1):
+        await ok(await judge.post(f"{url}/identity", json={"party": party, **PASSED}))
+    await ok(await kiosk.post(f"{url}/warning-ack", json={"party": 0}))
+    await ok(await kiosk.post(f"{url}/consent", json={"party": 0}))
+    await ok(await device.post(f"{url}/warning-ack", json={}, headers=headers))
+    await ok(await device.post(f"{url}/consent", json={}, headers=headers))
+    for party in (0, 1):
+        answers = {"party": party, "agreed_freely": True, "understands": True}
+        await ok(await judge.post(f"{url}/answers", json=answers))
+    await ok(await judge.post(f"{url}/review", json=ALL_ABSENT))
+    await ok(await judge.post(f"/api/cases/{case_id}/decision", json={"decision": "confirm"}))
+    issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
+    await seat.drop()
     await served.app[SERVER_KEY].audit_flushed()
     return Hearing(
         case_id,
@@ -161,7 +155,7 @@ async def test_a_remote_party_reads_and_acknowledges_the_ruling_on_its_own_devic
         query = select(ServiceReceipt).where(ServiceReceipt.case_id == case_id)
         rows = list(await session.scalars(query.order_by(ServiceReceipt.party_position)))
     assert [(r.party_position, r.device) for r in rows] == [
-        (0, f"{ROOM}（终端 kiosk1）"),
+        (0, ROOM),  # the room by its name, not the kiosk's account
         (1, "受送达人本人设备"),
     ]
     assert rows[1].method == receipt["method"]
@@ -190,11 +184,12 @@ async def test_a_remote_party_reads_and_acknowledges_the_ruling_on_its_own_devic
             "《人民法院在线诉讼规则》第二十九条至第三十二条",
         ],
     )
-    # The hall's voucher still says the room and its kiosk.
+    # The hall's voucher names the room, not the kiosk's account.
     (tmp_path / "hall").mkdir()
     hall = tmp_path / "hall" / "voucher.pdf"
     hall.write_bytes(await (await h.clerk.get(f"/api/cases/{case_id}/vouchers/0.pdf")).read())
     check_with_tools(hall, served, ["张三", f"送达地点{ROOM}", "受送达人于终端确认签收"])
+    assert "kiosk" not in tool("pdftotext", str(hall), "-").stdout
 
     # The trail: who read the ruling and who signed, from which device; never an ID number.
     async with svc.db.transaction() as session:
@@ -202,7 +197,7 @@ async def test_a_remote_party_reads_and_acknowledges_the_ruling_on_its_own_devic
     pid = f"party-{case_id}-1"
     signed = [json.loads(e.details) for e in events if e.action == "service.acknowledged"]
     assert [(d["party"], d["device"]) for d in signed] == [
-        (0, f"{ROOM}（终端 kiosk1）"),
+        (0, ROOM),  # the room by its name, not the kiosk's account
         (1, "受送达人本人设备"),
     ]
     assert signed[1]["code"] > 0  # which redemption of which join code

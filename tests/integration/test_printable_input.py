@@ -12,7 +12,7 @@ from app.web.printable import require_printable
 
 from integration.api_support import error_of
 from integration.conftest import Sifa
-from integration.ruling_flow import ok, people, scheduled_case
+from integration.ruling_flow import ok, people, scheduled_case, seat_room
 
 RARE = "𪚥"  # CJK Extension B: not in AR PL UMing
 EMOJI = "🙂"
@@ -41,9 +41,10 @@ async def test_an_application_with_an_unprintable_name_is_refused_and_nothing_is
 
 
 async def test_an_unprintable_session_note_is_refused_and_not_recorded(sifa: Sifa) -> None:
-    mediator, clerk, judge, _ = await people(sifa)
+    mediator, clerk, judge, kiosk = await people(sifa)
     case_id = await scheduled_case(mediator, clerk)
     await ok(await judge.post(f"/api/cases/{case_id}/open-session", json={}))
+    await seat_room(judge, kiosk, case_id)
     before = await count(sifa, SessionEventRow)
     identity = {"party": 0, "method": "id_card_camera", "result": "passed", "note": f"好{EMOJI}"}
     error = await error_of(

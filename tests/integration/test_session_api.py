@@ -27,7 +27,7 @@ from app.store.models import AuditEvent, Case
 from app.web import session_api
 
 from integration.conftest import Clock, Sifa, make_settings, prepare
-from integration.ruling_flow import ok, scheduled_case
+from integration.ruling_flow import ok, scheduled_case, seat_room
 from realdeps import require_tool
 
 PASSED = {"method": "id_card_camera", "result": "passed", "note": "与身份证原件一致"}
@@ -93,6 +93,7 @@ async def open_case(sifa: Sifa, p: People) -> int:
     case_id = await scheduled_case(p.mediator, p.clerk)
     await ok(await p.kiosk.post(url(case_id, "/check-in"), json=SELF_TEST))
     await ok(await p.judge.post(f"/api/cases/{case_id}/open-session", json={}))
+    await seat_room(p.judge, p.kiosk, case_id)
     await ok(await p.judge.post(url(case_id, "/admit"), json={}))
     return case_id
 

@@ -27,11 +27,12 @@ from app.keys import SERVICES
 from app.main import create_app
 from app.ruling.errors import GlyphError
 from app.ruling.pki import build_nss_db
-from app.services import accounts, sessions
+from app.services import accounts, presence, sessions
 from app.services.demo import sample_application
 from app.store.db import Database
 from app.store.migrate import alembic_config, upgrade
 from app.store.models import Account, AuditEvent, Ruling, Transcript
+from signaling.server import SERVER_KEY
 
 from integration.conftest import Clock, Sifa, make_settings, prepare
 from integration.ruling_flow import (
@@ -256,11 +257,12 @@ async def test_a_transcript_that_cannot_be_rendered_issues_nothing(
     assert refused.status == 422
     assert "🙂" in (await refused.json())["error"]["message"]
     db = sifa.app[SERVICES].db
+    room = await presence.look(sifa.app[SERVER_KEY], case_id)
     async with db.transaction() as session:
         account = await session.scalar(select(Account).where(Account.username == "judge"))
         assert account is not None
         await sessions.record_identity(
-            session, accounts.actor_of(account), case_id, identity, sifa.clock()
+            session, accounts.actor_of(account), case_id, identity, sifa.clock(), room=room
         )
     await ok(await judge.post(f"/api/cases/{case_id}/decision", json=CONFIRM))
 

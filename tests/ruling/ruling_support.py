@@ -101,7 +101,7 @@ def voucher(document_sha256: str, **changes: object) -> VoucherData:
         document_sha256=document_sha256,
         recipient_name="李四",
         method="在线司法确认室当场电子送达，受送达人于终端确认签收",
-        place="光明街道群众诉求服务大厅在线司法确认室2（终端K-0203）",
+        place="光明社区在线司法确认室一",
         acknowledged_at=datetime(2026, 11, 27, 10, 5, 9, tzinfo=timezone(timedelta(hours=8))),
         served_by="书记员林静",
         verification_url=URL + "&v=1",

@@ -52,7 +52,7 @@ def test_rejection_needs_a_ground() -> None:
 
 def test_rejection_grounds_are_interp_358() -> None:
     assert sorted(INTERP_358_GROUNDS) == [1, 2, 3, 4, 5, 6]
-    assert RejectionGround.statutory(4).text == "违反自愿原则的"
+    assert RejectionGround.statutory(4).text == "违反自愿原则"
     with pytest.raises(InvalidRulingData):
         RejectionGround.statutory(7)
 
@@ -170,7 +170,7 @@ def test_rejection_states_the_ground_and_the_way_out(templates: TemplateSet) -> 
     doc = templates.ruling(rejection())
     text = "\n".join(b.text for b in doc.blocks)
     interp = "《最高人民法院关于适用〈中华人民共和国民事诉讼法〉的解释》第三百五十八条第四项"
-    assert f"{interp}规定的“违反自愿原则的”情形" in text
+    assert f"该调解协议违反自愿原则，属于{interp}规定的情形，不应予以确认。" in text
     assert f"依照《中华人民共和国民事诉讼法》第二百零六条，{interp}规定，裁定如下：" in text
     assert "驳回申请人张三、申请人李四的司法确认申请。" in text
     assert "通过调解方式变更原调解协议或者达成新的调解协议" in text

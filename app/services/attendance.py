@@ -1,0 +1,117 @@
+"""The transcript's attendance section: each seat's time in the video room and the recording.
+
+From the room's audit events (what signaling recorded) and the recorder's runs and segments,
+within the session the transcript covers. The wording is in templates/rulings/_attendance.txt.j2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import attendance as facts
+from app.domain.live import party_participant
+from app.recording.settings import FAILED
+from app.services.presence import room_history
+from app.store.models import Case, RecordingRun, RecordingSegment
+
+# The order seats are listed in: the judge presides, then where the parties are heard from.
+_ROLE_ORDER = {"judge": 0, "kiosk": 1, "party": 2, "mediator": 3, "clerk": 4}
+_ENDED_TEXT = {
+    "dropped": "视频连接中断",
+    "left": "离开",
+    "removed": "被审判员移出",
+    "timed_out": "连接中断后未恢复",
+}
+_SEGMENT_TEXT = {
+    "recording": "录制中",
+    "closed": "已封存",
+    "recovered": "异常中断后封存",
+    "failed": "写入失败",
+    "empty": "无内容",
+    "purged": "已按期删除",
+}
+
+
+async def _segments(session: AsyncSession, case_id: int) -> list[facts.Segment]:
+    rows = await session.scalars(
+        select(RecordingSegment)
+        .where(RecordingSegment.case_id == case_id)
+        .order_by(RecordingSegment.id)
+    )
+    return [
+        facts.Segment(
+            r.participant_id, r.number, r.state, r.started_at, r.ended_at, r.sha256, r.failure
+        )
+        for r in rows
+    ]
+
+
+async def section(
+    session: AsyncSession, case: Case, begin: dt.datetime, end: dt.datetime
+) -> dict[str, Any]:
+    """The template's `attendance`: seats[], failures[], judge/kiosk/video_held facts."""
+    seats = facts.histories(
+        await room_history(session, case.id), await _segments(session, case.id), begin, end
+    )
+    names = {party_participant(case.id, p.position): p.name for p in case.parties}
+    listed = sorted(
+        (s for s in seats if s.role in _ROLE_ORDER),
+        key=lambda s: (_ROLE_ORDER[s.role], s.participant),
+    )
+    kiosk = any(s.attended for s in seats if s.role == "kiosk")
+    judge = any(s.attended for s in seats if s.role == "judge")
+    own = {s.participant for s in seats if s.role == "party" and s.attended}
+    hearing = facts.HearingFacts(
+        judge_attended=judge,
+        kiosk_attended=kiosk,
+        parties_attended={
+            p.position: kiosk or party_participant(case.id, p.position) in own for p in case.parties
+        },
+    )
+    runs = await session.scalars(
+        select(RecordingRun).where(RecordingRun.case_id == case.id).order_by(RecordingRun.id)
+    )
+    failures = [
+        {"run": r.id, "at": facts.hms(r.ended_at or end), "reason": (r.failure or "")[:200]}
+        for r in runs
+        if r.state == FAILED and (r.ended_at or end) >= begin and r.started_at <= end
+    ]
+    return {
+        "video_held": hearing.video_held,
+        "judge_attended": hearing.judge_attended,
+        "kiosk_attended": hearing.kiosk_attended,
+        "seats": [_seat(s, names.get(s.participant, "")) for s in listed],
+        "failures": failures,
+    }
+
+
+def _seat(seat: facts.SeatHistory, name: str) -> dict[str, Any]:
+    return {
+        "role": seat.role,
+        "name": name,
+        "stretches": [
+            {
+                "start": facts.hms(t.start),
+                "end": facts.hms(t.end) if t.end else "",
+                "ended_by": _ENDED_TEXT.get(t.ended_by, ""),
+            }
+            for t in seat.stretches
+        ],
+        "segments": [
+            {
+                "number": g.number,
+                "start": facts.hms(g.started_at),
+                "end": facts.hms(g.ended_at) if g.ended_at else "",
+                "state": _SEGMENT_TEXT.get(g.state, g.state),
+                "sha256": g.sha256 or "",
+            }
+            for g in seat.segments
+        ],
+        "unrecorded": [
+            {"start": facts.hms(i.start), "end": facts.hms(i.end)} for i in seat.unrecorded
+        ],
+    }
