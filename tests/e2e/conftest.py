@@ -12,8 +12,10 @@ from aiohttp.test_utils import TestServer
 
 from app.main import create_app
 
-from integration.conftest import Clock, make_settings, prepare
+from integration.conftest import Clock, make_settings, prepare, seats_left_after_each_test
 from realdeps import CHROMIUM, CHROMIUM_ARGS, require
+
+__all__ = ["seats_left_after_each_test"]  # autouse here too: e2e tests seat API clients
 
 
 def chromium_present() -> bool:

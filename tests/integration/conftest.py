@@ -151,11 +151,15 @@ class Sifa:
 @pytest.fixture
 async def sifa(
     tmp_path: Path, sqlite_url: str, clock: Clock, aiohttp_client: Callable[..., Any]
-) -> Sifa:
+) -> AsyncIterator[Sifa]:
     settings = make_settings(tmp_path, sqlite_url)
     await prepare(settings, clock.now)
     app = create_app(settings, clock=clock)
-    return Sifa(app, settings, clock, aiohttp_client)
+    yield Sifa(app, settings, clock, aiohttp_client)
+    # Before aiohttp_client closes the clients and the server: seats leave while both are up.
+    from integration.ruling_flow import leave_all_rooms
+
+    await leave_all_rooms()
 
 
 async def signaling_settled(app: web.Application, case_id: int) -> None:
@@ -171,3 +175,12 @@ async def signaling_settled(app: web.Application, case_id: int) -> None:
     else:
         raise AssertionError(f"the recorder of case {case_id} never took its seat")
     await server.audit_flushed()
+
+
+@pytest.fixture(autouse=True)
+async def seats_left_after_each_test() -> AsyncIterator[None]:
+    """Seats that ruling_flow keeps in video rooms leave when the test ends."""
+    yield
+    from integration.ruling_flow import leave_all_rooms
+
+    await leave_all_rooms()

@@ -170,6 +170,15 @@ class Seat:
             with contextlib.suppress(BaseException):
                 await self.task
 
+    async def close_quietly(self) -> None:
+        """Leave if the socket is still open; whatever state the server is in, end the reader."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.leave(), 2)
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(BaseException):
+                await self.task
+
     async def leave(self) -> None:
         if self.ws is not None and not self.ws.closed:
             await self.ws.send_json({"type": "leave"})
@@ -202,6 +211,17 @@ async def seat_room(judge: TestClient, kiosk: TestClient | None, case_id: int) -
         await judge_seat.admit(kiosk_seat)
     room = rooms[case_id] = Room(judge_seat, kiosk_seat)
     return room
+
+
+async def leave_all_rooms() -> None:
+    """After a test: every seat still held leaves and its reader stops, so no socket or task
+    outlives the test's event loop (the seats are kept across calls on purpose)."""
+    for rooms in list(_ROOMS.values()):
+        while rooms:
+            _, room = rooms.popitem()
+            for seat in (room.kiosk, room.judge):
+                if seat is not None:
+                    await seat.close_quietly()
 
 
 async def leave_room(judge: TestClient, case_id: int) -> None:
