@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,8 +109,29 @@ class Hearing:
             kiosk_id, video=self.judge_peer.seen(kiosk_id) + more, audio=0, within=within
         )
 
+    async def media_seen(self, within: float = 20.0) -> None:
+        """Until the recording host records the judge and the kiosk: the records that follow
+        need their media seen by the server (presence), and after a handover or a takeover the
+        new host's segments take a moment to open."""
+        deadline = time.monotonic() + within
+        wanted = {self.judge_peer.id, self.kiosk_peer.id}
+        while True:
+            view = await self.recording()
+            live = [r["id"] for r in view["runs"] if r["state"] == "recording"]
+            recorded = {
+                s["participant_id"]
+                for s in view["segments"]
+                if s["run"] in live and s["state"] == "recording"
+            }
+            if wanted <= recorded:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"media of {wanted - recorded} not recorded: {view}")
+            await asyncio.sleep(0.2)
+
     async def served(self) -> Any:
         """The rest of the session through the balancer: records, decision, ruling, receipts."""
+        await self.media_seen()
         await record_session(self.judge, self.kiosk, self.case_id, seated=True)
         path = f"/api/cases/{self.case_id}"
         await ok(await self.judge.post(f"{path}/decision", json={"decision": "confirm"}))

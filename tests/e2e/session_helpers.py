@@ -100,11 +100,21 @@ async def judge_admits(judge: Any, base: str, case_id: int, shot: str) -> None:
 
 
 async def verify_identities(judge: Any, parties: int = 2) -> None:
+    """The judge records each identity check. Just after admitting, the server may not yet see
+    the party's media (its first stats report, the recorder's first segment) and refuses the
+    record as not present; the judge reads the refusal and presses again, as here."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
     for p in range(parties):
-        await judge.click(f".identity-form[data-party='{p}'] button[type=submit]")
-        await judge.wait_for_selector(
-            f".party-card[data-party='{p}'] .identity-status[data-result='passed']"
-        )
+        passed = f".party-card[data-party='{p}'] .identity-status[data-result='passed']"
+        for attempt in range(4):
+            await judge.click(f".identity-form[data-party='{p}'] button[type=submit]")
+            try:
+                await judge.wait_for_selector(passed, timeout=6_000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 3:
+                    raise
 
 
 async def kiosk_consents(kiosk: Any, parties: int = 2) -> None:

@@ -167,6 +167,9 @@ async def test_rejection_path(browser: Any, session_server: Any) -> None:
     judge = await login(browser, base, "judge")
     await kiosk_into_lobby(kiosk, base, case_id, "reject")
     await judge_admits(judge, base, case_id, "reject")
+    # The judge sees the kiosk before checking anyone's identity: a record needs the kiosk's
+    # media to reach the server (presence), as the video playing shows.
+    await assert_video_plays(judge, "#tiles figure[data-role=kiosk] video")
     await verify_identities(judge)
     # Party 0 confirms at the kiosk; party 1 acknowledges the warning, then tells the judge
     # the agreement was not voluntary.
