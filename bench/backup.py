@@ -31,7 +31,7 @@ from app.keys import SERVICES  # noqa: E402
 from app.main import create_app  # noqa: E402
 
 from integration.conftest import Clock, Sifa, make_settings, prepare  # noqa: E402
-from integration.ruling_flow import decided_case, ok, people  # noqa: E402
+from integration.ruling_flow import decided_case, leave_room, ok, people  # noqa: E402
 from integration.test_backup_restore import add_recordings, cli_env, sifa_cli, wipe  # noqa: E402
 
 
@@ -56,6 +56,8 @@ async def build(root: Path, url: str, cases: int) -> tuple[object, float]:
     for n in range(cases):
         # Each booked an hour apart in one room, so no two sessions overlap.
         when = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1 + n)
+        # The app's clock follows the wall clock: room tokens are checked against real time.
+        clock.now = dt.datetime.now(dt.UTC)
         case_id = await decided_case(
             mediator, clerk, judge, {"decision": "confirm"}, kiosk=kiosk, at=when
         )
@@ -66,6 +68,7 @@ async def build(root: Path, url: str, cases: int) -> tuple[object, float]:
             app[SERVICES].db, case_id, settings.recordings_dir, settings.node_name
         )
         await asyncio.wrap_future(writer.close())
+        await leave_room(judge, case_id)  # the hearing is over: its seats leave
         if (n + 1) % 10 == 0:
             print(f"  {n + 1} cases served", flush=True)
     for c in (mediator, clerk, judge, kiosk):
