@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.keys import SERVICES
 from app.store.models import AuditEvent, SessionEventRow
+from signaling.server import SERVER_KEY
 
 from integration.conftest import Sifa
 from integration.ruling_flow import (
@@ -83,6 +84,9 @@ async def test_each_record_waits_for_the_people_it_concerns(served: Sifa) -> Non
     # Its device reports stats: the kiosk's parties are heard, and each record says how.
     kiosk_seat.stats = True
     await kiosk_seat.report()
+    # When the kiosk was admitted is read from the room's audit log, which signaling writes
+    # in the background: let it land, so the evidence below can name the time.
+    await served.app[SERVER_KEY].audit_flushed()
     for party in (0, 1):
         await ok(await judge.post(f"{url}/identity", json={"party": party, **PASSED}))
         await ok(await kiosk.post(f"{url}/warning-ack", json={"party": party}))
