@@ -9,13 +9,14 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from app.config import Settings
 from app.keyring import FieldCipher
@@ -184,3 +185,24 @@ async def seats_left_after_each_test() -> AsyncIterator[None]:
     from integration.ruling_flow import leave_all_rooms
 
     await leave_all_rooms()
+
+
+@asynccontextmanager
+async def on_a_real_port(tmp_path: Path, clock: Clock) -> AsyncIterator[Sifa]:
+    """The app with the demo data on a real port, so WebSocket and HTTP clients (and aiortc
+    peers) reach the same server; its clients are made on that server."""
+    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}")
+    await prepare(settings, clock.now)
+    app = create_app(settings, clock=clock)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+
+    async def client(_app: Any) -> TestClient[Any, Any]:
+        test_client: TestClient[Any, Any] = TestClient(server)
+        await test_client.start_server()
+        return test_client
+
+    try:
+        yield Sifa(app, settings, clock, client)
+    finally:
+        await server.close()

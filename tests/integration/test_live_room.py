@@ -13,14 +13,13 @@ from typing import Any
 import aiohttp
 import aioice.ice
 import pytest
-from aiohttp.test_utils import TestServer
 
 from app.keys import SERVICES
 from app.main import create_app
 from app.services import audit
 from signaling.server import SERVER_KEY
 
-from integration.conftest import Clock, Sifa, make_settings, prepare
+from integration.conftest import Clock, Sifa, make_settings, on_a_real_port, prepare
 from integration.ruling_flow import ok, scheduled_case
 from signaling_helpers import MediaPeer
 
@@ -32,24 +31,10 @@ def loopback_ice(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def served(tmp_path: Path, aiohttp_client: Callable[..., Any]) -> AsyncIterator[Sifa]:
+async def served(tmp_path: Path) -> AsyncIterator[Sifa]:
     """The app on a real port, so WebSocket and HTTP clients reach the same server."""
-    clock = Clock()
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}")
-    await prepare(settings, clock.now)
-    app = create_app(settings, clock=clock)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-
-    async def client(_app: Any) -> Any:
-        from aiohttp.test_utils import TestClient
-
-        test_client = TestClient(server)
-        await test_client.start_server()
-        return test_client
-
-    yield Sifa(app, settings, clock, client)
-    await server.close()
+    async with on_a_real_port(tmp_path, Clock()) as sifa:
+        yield sifa
 
 
 async def test_kiosk_and_judge_meet_through_the_app(served: Sifa) -> None:

@@ -8,23 +8,21 @@ import asyncio
 import datetime as dt
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import aioice.ice
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from app.domain.clock import court_time
 from app.keys import SERVICES
-from app.main import create_app
 from app.store.models import AuditEvent, RecordingSegment, SessionEventRow
 from signaling.server import SERVER_KEY
 
-from integration.conftest import Clock, Sifa, make_settings, prepare
+from integration.conftest import Clock, Sifa, on_a_real_port
 from integration.ruling_flow import ALL_ABSENT, PASSED, ok, people, scheduled_case
 from integration.test_rulings_issue import tool
 from signaling_helpers import MediaPeer
@@ -47,21 +45,9 @@ class WallClock(Clock):
 
 
 @pytest.fixture
-async def live(tmp_path: Path, aiohttp_client: Callable[..., Any]) -> AsyncIterator[Sifa]:
-    clock = WallClock()
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'sifa.db'}")
-    await prepare(settings, clock.now)
-    app = create_app(settings, clock=clock)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-
-    async def client(_app: Any) -> TestClient:
-        test_client = TestClient(server)
-        await test_client.start_server()
-        return test_client
-
-    yield Sifa(app, settings, clock, client)
-    await server.close()
+async def live(tmp_path: Path) -> AsyncIterator[Sifa]:
+    async with on_a_real_port(tmp_path, WallClock()) as sifa:
+        yield sifa
 
 
 async def live_segment(sifa: Sifa, case_id: int, participant: str, other_than: int = 0) -> int:
