@@ -35,8 +35,10 @@ from app.web import (
     pages,
     recording_api,
     rulings_api,
+    service_api,
     session_api,
     session_pages,
+    transcript_review_api,
     verify_pages,
 )
 from app.web.signaling_setup import attach_signaling
@@ -95,6 +97,8 @@ def create_app(
     app.router.add_routes(live_api.routes())
     app.router.add_routes(rulings_api.routes())
     app.router.add_routes(session_api.routes())
+    app.router.add_routes(service_api.routes())
+    app.router.add_routes(transcript_review_api.routes())
     app.router.add_routes(recording_api.routes())
     app.router.add_routes(admin_api.routes())
     app.router.add_routes(org_admin_api.routes())

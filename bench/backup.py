@@ -31,7 +31,7 @@ from app.keys import SERVICES  # noqa: E402
 from app.main import create_app  # noqa: E402
 
 from integration.conftest import Clock, Sifa, make_settings, prepare  # noqa: E402
-from integration.ruling_flow import decided_case, leave_room, ok, people  # noqa: E402
+from integration.ruling_flow import decided_case, leave_room, ok, people, sign_for  # noqa: E402
 from integration.test_backup_restore import add_recordings, cli_env, sifa_cli, wipe  # noqa: E402
 
 
@@ -63,7 +63,7 @@ async def build(root: Path, url: str, cases: int) -> tuple[object, float]:
         )
         await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
         for party in (0, 1):
-            await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": party}), 201)
+            await ok(await sign_for(kiosk, case_id, party), 201)
         writer = await add_recordings(
             app[SERVICES].db, case_id, settings.recordings_dir, settings.node_name
         )

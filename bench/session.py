@@ -48,6 +48,7 @@ STEPS = (
     "identity",
     "inquiry",
     "review_decision",
+    "transcript",
     "issue",
     "service",
 )
@@ -171,9 +172,18 @@ async def one_session(
         )
         await judge.call("POST", f"/api/cases/{case_id}/decision", {"decision": "confirm"})
         lap("review_decision")
+        # Each party reads the transcript at the kiosk and confirms it.
+        draft = await kiosk.call("GET", f"/api/cases/{case_id}/transcript/draft")
+        for party in (0, 1):
+            confirm = {"party": party, "draft_sha256": draft["sha256"]}
+            await kiosk.call("POST", f"/api/cases/{case_id}/transcript/confirm", confirm)
+        lap("transcript")
         await judge.call("POST", f"/api/cases/{case_id}/ruling", {}, 201)
         lap("issue")
         for party in (0, 1):
+            # Two taps: yes to electronic service, then the receipt.
+            choice = {"party": party, "electronic": True}
+            await kiosk.call("POST", f"/api/cases/{case_id}/service/choice", choice)
             await kiosk.call("POST", f"/api/cases/{case_id}/receipts", {"party": party}, 201)
         state = await kiosk.call("GET", session)
         assert state["step"] == "closed", state["step"]

@@ -116,7 +116,9 @@ def clip(found: Sequence[Stretch], begin: dt.datetime, end: dt.datetime) -> list
         stop = s.end or end
         if stop < begin or s.start > end:
             continue
-        ended_by = s.ended_by if s.end is not None and s.end <= end else ""
+        # Ended by the record's end (strictly): a leave at the decision's instant or after it
+        # belongs to what came after, so the record does not change once the hearing is decided.
+        ended_by = s.ended_by if s.end is not None and s.end < end else ""
         out.append(Stretch(max(s.start, begin), min(stop, end), ended_by))
     return out
 

@@ -26,7 +26,7 @@ MAX_NOTE = 1000
 MAX_REFERENCE = 100
 # Anything shaped like a resident ID number is refused in notes and references: session
 # records are shown on screens and copied into the audit trail and the transcript (PIPL 28).
-_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+ID_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 
 
 class Phase(StrEnum):
@@ -58,6 +58,16 @@ class Kind(StrEnum):
     CONSENT = "consent"  # the party tapped their confirmation, at the kiosk or on own device
     ANSWERS = "answers"  # the judge's record of what the party said
     REVIEW = "review"  # Interp 358 checklist items
+    # The party's own answer, in its own tap, to electronic service (在线诉讼规则 art 29): yes,
+    # or no and paper. Recorded after the decision too, until the party is served.
+    SERVICE_CHOICE = "service_choice"
+    # The parties' review of the transcript after the decision (民事诉讼法 art 150;
+    # app/domain/transcript_review.py): confirmed as read, a correction asked for, the judge's
+    # decision on it, and a party's not signing noted by the judge.
+    TRANSCRIPT_CONFIRMED = "transcript_confirmed"
+    TRANSCRIPT_CORRECTION_ASKED = "transcript_correction_asked"
+    TRANSCRIPT_CORRECTION = "transcript_correction"
+    TRANSCRIPT_NOT_SIGNED = "transcript_not_signed"
 
 
 class IdMethod(StrEnum):
@@ -210,7 +220,7 @@ def _note(data: Mapping[str, Any], key: str, problems: list[tuple[str, str]], at
     value = value.strip()
     if len(value) > MAX_NOTE:
         problems.append((at, f"is longer than {MAX_NOTE} characters"))
-    if _ID_LIKE.search(value):
+    if ID_LIKE.search(value):
         problems.append((at, "不得填写身份证件号码。 / Must not contain an ID number."))
     return value
 
@@ -277,7 +287,7 @@ class IdentityCheck:
             problems.append(("reference", f"must be text of at most {MAX_REFERENCE} characters"))
             reference = ""
         reference = reference.strip()
-        if _ID_LIKE.search(reference):
+        if ID_LIKE.search(reference):
             problems.append(("reference", "不得填写身份证件号码。 / Must not be an ID number."))
         if method is IdMethod.IDENTITY_PLATFORM and not reference:
             # The platform's verification number is the only trace of what it checked.
@@ -387,6 +397,9 @@ class PartyRecord:
     consent_device: Device | None = None
     answers: Answers | None = None
     answered_at: dt.datetime | None = None
+    service_electronic: bool | None = None  # None: not yet asked
+    service_choice_at: dt.datetime | None = None
+    service_choice_device: Device | None = None
 
     @property
     def identity_passed(self) -> bool:
@@ -520,6 +533,13 @@ def derive(
                     e.payload["agreed_freely"], e.payload["understands"], e.payload.get("note", "")
                 )
                 records[record.position] = _replace(record, answers=answers, answered_at=e.at)
+            case Kind.SERVICE_CHOICE if record is not None:
+                records[record.position] = _replace(
+                    record,
+                    service_electronic=bool(e.payload["electronic"]),
+                    service_choice_at=e.at,
+                    service_choice_device=Device(e.payload["device"]),
+                )
             case Kind.REVIEW:
                 for key, item in e.payload["items"].items():
                     review[RejectGround(key)] = ReviewItem(item["present"], item.get("note", ""))

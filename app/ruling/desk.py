@@ -92,6 +92,10 @@ class RulingDesk:
         sign = self._signing(context["court_name"], context["case_number"], "笔录")
         return sign(self.renderer.render_transcript(context))
 
+    def _paper_receipt(self, context: Mapping[str, Any]) -> bytes:
+        sign = self._signing(context["court_name"], context["case_number"], "送达回证")
+        return sign(self.renderer.render_paper_receipt(context))
+
     def ruling_draft(self, data: RulingData) -> list[dict[str, Any]]:
         """What the judge reads before signing: the same text, not yet signed or numbered."""
         return draft_blocks(self.renderer.templates.ruling(data), data)
@@ -119,6 +123,9 @@ class RulingDesk:
 
     async def transcript(self, context: Mapping[str, Any]) -> bytes:
         return await asyncio.get_running_loop().run_in_executor(None, self._transcript, context)
+
+    async def paper_form(self, context: Mapping[str, Any]) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(None, self._paper_receipt, context)
 
     async def verify(self, pdf: bytes, expected_sha256: str | None) -> VerificationResult:
         def check() -> VerificationResult:

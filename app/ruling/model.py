@@ -197,11 +197,16 @@ class VoucherData:
     # Served on the recipient's own device through the court's platform (a party who joined
     # with a one-time code) rather than at the room's kiosk: the voucher words it so.
     own_device: bool = False
+    # When the recipient agreed to electronic service, in its own tap (在线诉讼规则 art 29);
+    # None: no consent on record, and the voucher states none.
+    consented_at: datetime | None = None
 
     def __post_init__(self) -> None:
         _check_text(self)
         if not _CASE_NUMBER.match(self.case_number):
             raise InvalidRulingData(f"case number {self.case_number!r} is not like （2026）…号")
+        if self.consented_at is not None and self.consented_at.tzinfo is None:
+            raise InvalidRulingData("consented_at must be timezone-aware")
         if not _SHA256_HEX.match(self.document_sha256):
             raise InvalidRulingData("document_sha256 must be 64 lower-case hex digits")
         if self.acknowledged_at.tzinfo is None:

@@ -68,8 +68,13 @@ class RulingRenderer:
         return self._render(doc, f"{name}{data.case_number}", data.court_name, name)
 
     def render_transcript(self, context: Mapping[str, Any]) -> bytes:
-        doc = self.templates.transcript(context)
-        return self._render(doc, f"笔录{context['case_number']}", context["court_name"], "笔录")
+        return self._render_context(self.templates.transcript(context), context, "笔录")
+
+    def render_paper_receipt(self, context: Mapping[str, Any]) -> bytes:
+        return self._render_context(self.templates.paper_receipt(context), context, "送达回证")
+
+    def _render_context(self, doc: Document, context: Mapping[str, Any], name: str) -> bytes:
+        return self._render(doc, f"{name}{context['case_number']}", context["court_name"], name)
 
     def measure(self, text: str, size: float) -> float:
         return float(pdfmetrics.stringWidth(text, self.font, size))

@@ -26,6 +26,7 @@ REJECTION = "rejection.txt.j2"
 WITHDRAWAL = "withdrawal.txt.j2"
 TRANSCRIPT = "transcript.txt.j2"
 VOUCHER = "voucher.txt.j2"
+PAPER_RECEIPT = "paper_receipt.txt.j2"
 
 
 def _finalize(value: object) -> object:
@@ -59,7 +60,7 @@ class TemplateSet:
             sentence=wording.sentence,
         )
         self._templates: dict[str, jinja2.Template] = {}
-        for name in (CONFIRMATION, REJECTION, WITHDRAWAL, VOUCHER, TRANSCRIPT):
+        for name in (CONFIRMATION, REJECTION, WITHDRAWAL, VOUCHER, TRANSCRIPT, PAPER_RECEIPT):
             try:
                 self._templates[name] = env.get_template(name)
             except jinja2.TemplateNotFound as e:
@@ -78,6 +79,10 @@ class TemplateSet:
 
     def voucher(self, data: VoucherData) -> Document:
         return self._render(VOUCHER, _context(data))
+
+    def paper_receipt(self, context: Mapping[str, Any]) -> Document:
+        """送达回证: its context is assembled by app/services/serving.py."""
+        return self._render(PAPER_RECEIPT, dict(context))
 
     def transcript(self, context: Mapping[str, Any]) -> Document:
         """笔录: its context is assembled by the session service (app/services/sessions.py).

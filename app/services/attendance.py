@@ -78,18 +78,33 @@ async def section(
     failures = [
         {"run": r.id, "at": facts.hms(r.ended_at or end), "reason": (r.failure or "")[:200]}
         for r in runs
-        if r.state == FAILED and (r.ended_at or end) >= begin and r.started_at <= end
+        # Within the record: a failure after the decision is not the hearing's.
+        if r.state == FAILED and begin <= (r.ended_at or end) <= end
     ]
     return {
         "video_held": hearing.video_held,
         "judge_attended": hearing.judge_attended,
         "kiosk_attended": hearing.kiosk_attended,
-        "seats": [_seat(s, names.get(s.participant, "")) for s in listed],
+        "seats": [_seat(s, names.get(s.participant, ""), end) for s in listed],
         "failures": failures,
     }
 
 
-def _seat(seat: facts.SeatHistory, name: str) -> dict[str, Any]:
+def _segment(g: facts.Segment, end: dt.datetime) -> dict[str, Any]:
+    """A segment as of the record's end (the decision): one still recording then is printed as
+    such, whatever came after, so the draft the parties confirm stays the draft archived."""
+    if g.ended_at is None or g.ended_at > end:
+        return {"number": g.number, "start": facts.hms(g.started_at), "end": "", "sha256": ""}
+    return {
+        "number": g.number,
+        "start": facts.hms(g.started_at),
+        "end": facts.hms(g.ended_at),
+        "state": _SEGMENT_TEXT.get(g.state, g.state),
+        "sha256": g.sha256 or "",
+    }
+
+
+def _seat(seat: facts.SeatHistory, name: str, end: dt.datetime) -> dict[str, Any]:
     return {
         "role": seat.role,
         "name": name,
@@ -101,16 +116,7 @@ def _seat(seat: facts.SeatHistory, name: str) -> dict[str, Any]:
             }
             for t in seat.stretches
         ],
-        "segments": [
-            {
-                "number": g.number,
-                "start": facts.hms(g.started_at),
-                "end": facts.hms(g.ended_at) if g.ended_at else "",
-                "state": _SEGMENT_TEXT.get(g.state, g.state),
-                "sha256": g.sha256 or "",
-            }
-            for g in seat.segments
-        ],
+        "segments": [_segment(g, end) for g in seat.segments],
         "unrecorded": [
             {"start": facts.hms(i.start), "end": facts.hms(i.end)} for i in seat.unrecorded
         ],

@@ -32,7 +32,8 @@ from app.ruling.court_keys import Court, CourtKeys
 from app.ruling.pki import SigningIdentity
 from app.services import audit, materials, sessions
 from app.services.cases import load_case
-from app.services.rulings import receipts_of, ruling_of
+from app.services.rulings import ruling_of
+from app.services.serving import receipts_of
 from app.store.models import Court as CourtRow
 
 # Fixed timestamps inside the zip: the same case gives the same bytes, whenever it is built.

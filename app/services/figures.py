@@ -14,8 +14,9 @@ from app.domain.clock import COURT_TZ, court_date
 from app.domain.errors import NotPermitted
 from app.domain.roles import Role
 from app.domain.session import PHASE_TEXT
-from app.services import sessions
+from app.services import session_records
 from app.services.cases import rooms_of_court
+from app.services.serving import paper_receipts_of
 from app.store.models import Case, Room, SessionEventRow
 
 NO_HALL = "未排期"
@@ -42,6 +43,8 @@ class BoardRow:
     elapsed_seconds: int | None
     over_target: bool
     later: int  # further cases booked in this room today
+    # Parties who declined electronic service and whose signed 送达回证 is not yet recorded.
+    paper_pending: tuple[str, ...] = ()
 
 
 async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[BoardRow]:
@@ -90,7 +93,13 @@ async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[B
             )
             continue
         current = picked[0]
-        view = await sessions.view_of(session, current, now)
+        view = await session_records.view_of(session, current, now)
+        on_paper = {r.party_position for r in await paper_receipts_of(session, current.id)}
+        paper_pending = tuple(
+            p.name
+            for p in view.parties
+            if p.service_electronic is False and p.position not in on_paper
+        )
         rows.append(
             BoardRow(
                 room.id,
@@ -106,6 +115,7 @@ async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[B
                 view.elapsed_seconds if view.started_at else None,
                 view.over_target,
                 sum(1 for c in waiting if c is not current),
+                paper_pending,
             )
         )
     return rows
@@ -127,7 +137,7 @@ async def case_facts(session: AsyncSession, actor: Actor, now: dt.datetime) -> l
         seconds: int | None = None
         steps: dict[str, int] = {}
         if case.id in with_sessions:
-            view = await sessions.view_of(session, case, now)
+            view = await session_records.view_of(session, case, now)
             if view.served_at is not None and view.started_at is not None:
                 seconds = view.elapsed_seconds
             steps = {t.phase.value: t.seconds for t in view.timings if t.ended_at is not None}

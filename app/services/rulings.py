@@ -12,26 +12,23 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Actor
 from app.domain.cases import State, Step, advance
 from app.domain.clock import COURT_TZ, court_date
-from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError, WrongState
+from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError
 from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
 from app.domain.people import IdType
 from app.domain.roles import Role
 from app.files import issued_file
 from app.keyring import FieldCipher
-from app.metrics import observe
 from app.ruling import model as doc
 from app.ruling.desk import RulingDesk
-from app.services import audit, presence, sessions
+from app.services import presence, sessions, transcript_review
 from app.services.cases import _take_step, load_case, names_for, visible_cases
-from app.services.sessions import PartyPass, Who
 from app.store.db import Database
-from app.store.models import Case, Party, Room, Ruling, ServiceReceipt, Transcript
+from app.store.models import Case, Party, Ruling, ServiceReceipt, Transcript
 
 DECISION_STEP = {"confirm": Step.CONFIRM, "reject": Step.REJECT, "withdraw": Step.WITHDRAW}
 OUTCOME = {State.CONFIRMED: "confirmed", State.REJECTED: "rejected", State.WITHDRAWN: "withdrawn"}
@@ -41,12 +38,6 @@ ID_LABEL = {
     IdType.HK_MACAO_PERMIT: "港澳居民来往内地通行证号码",
     IdType.TAIWAN_PERMIT: "台湾居民来往大陆通行证号码",
 }
-SERVICE_METHOD = "在线司法确认室当场电子送达，受送达人于终端确认签收"
-# A party who joined from their own device with the mediator's one-time code is served there
-# (人民法院在线诉讼规则 arts 29-32: electronic service through the court's platform).
-OWN_DEVICE_METHOD = "通过人民法院在线服务平台向受送达人本人设备电子送达，受送达人于本人设备确认签收"
-OWN_DEVICE_PLACE = "受送达人本人设备"
-SERVABLE = frozenset({State.RULING_ISSUED, State.SERVED})
 
 
 async def decide(
@@ -229,7 +220,8 @@ async def issue(
         )
         # The records cannot change any more: they are written only while the case is in
         # session, and the case version is checked again below.
-        source = await sessions.transcript_source(session, case, now)
+        # Archived only once every party has reviewed it (民事诉讼法 art 150): refused before.
+        source = await transcript_review.archive_source(session, case, desk, now)
         version = case.version
     # First: a court without its own signing key is refused (NoSigningKey) before anything is
     # rendered or written. The transcript names the same court, so the same certificate signs it.
@@ -295,137 +287,6 @@ async def transcripts_of(session: AsyncSession, case_ids: list[int]) -> dict[int
         return {}
     rows = await session.scalars(select(Transcript).where(Transcript.case_id.in_(case_ids)))
     return {t.case_id: t for t in rows}
-
-
-def _recipient(who: Who, position: int | None) -> int:
-    """Whose receipt: a party's own device only its own; the room's kiosk names the party
-    sitting in front of it. Nobody else acknowledges for a party."""
-    if isinstance(who, PartyPass):
-        if position is not None and position != who.party:
-            raise NotPermitted("只能为本人签收。 / A party acknowledges receipt only for themself.")
-        return who.party
-    if who.role is not Role.KIOSK:
-        raise NotPermitted("须在确认室终端签收。 / Receipt is acknowledged at the room's kiosk.")
-    if position is None:
-        raise ValidationError([("party", "must be the party's position (0, 1, …)")])
-    return position
-
-
-async def acknowledge(
-    db: Database,
-    desk: RulingDesk,
-    who: Who,
-    case_id: int,
-    position: int | None,
-    *,
-    folder: Path,
-    public_url: str,
-    now: dt.datetime,
-) -> ServiceReceipt:
-    """A party acknowledges receipt, at the room's kiosk or on their own device: record it and
-    sign a service voucher. Each party acknowledges once; a second time is refused, so a
-    voucher always names the one act of receipt."""
-    position = _recipient(who, position)
-    own_device = isinstance(who, PartyPass)
-    async with db.transaction() as session:
-        case = await sessions.case_for(session, who, case_id)
-        ruling = await ruling_of(session, case.id)
-        if ruling is None or State(case.state) not in SERVABLE:
-            raise WrongState(
-                f'案件状态为"{case.state}"，尚无可送达的裁定。 / No ruling to serve in state '
-                f'"{case.state}".'
-            )
-        party = next((p for p in case.parties if p.position == position), None)
-        if party is None:
-            raise ValidationError([("party", "没有该当事人。 / No such party.")])
-        done = await sessions.receipt_of(session, case.id, position)
-        if done is not None:
-            raise sessions.already_acknowledged(done)
-        names = await names_for(session, case)
-        assert case.case_number and case.clerk_id
-        if own_device:
-            device, method = OWN_DEVICE_PLACE, OWN_DEVICE_METHOD
-        else:
-            room = await session.get(Room, case.room_id)
-            assert room is not None
-            # The room by its name: the kiosk's login account is no fact of the service.
-            device, method = room.name, SERVICE_METHOD
-        # The voucher's own page, so that scanning it checks the voucher, not the ruling.
-        voucher_token = secrets.token_urlsafe(24)
-        voucher = doc.VoucherData(
-            court_name=names.court,
-            case_number=case.case_number,
-            document_title="民事裁定书",
-            document_sha256=ruling.sha256,
-            recipient_name=party.name,
-            method=method,
-            place=device,
-            acknowledged_at=now,
-            served_by=f"书记员{names.accounts[case.clerk_id]}",
-            verification_url=verification_url(public_url, voucher_token),
-            own_device=own_device,
-        )
-    pdf = await desk.voucher(voucher)
-    storage_name = f"{court_date(now).year}/{case_id}-voucher-{position}-{secrets.token_hex(4)}.pdf"
-    details: dict[str, Any] = {"party": position, "device": device, "method": method}
-    if isinstance(who, PartyPass):
-        details["code"] = who.code_id  # which redemption of which join code
-    try:
-        with issued_file(folder / storage_name, pdf):
-            async with db.transaction() as session:
-                case = await sessions.case_for(session, who, case_id)
-                # Checked again: another tap (the kiosk, a second device) may have won the race
-                # while the voucher was being signed; the unique key catches the rest.
-                done = await sessions.receipt_of(session, case.id, position)
-                if done is not None:
-                    raise sessions.already_acknowledged(done)
-                receipt = ServiceReceipt(
-                    case_id=case.id,
-                    party_position=position,
-                    recipient_name=voucher.recipient_name,
-                    acknowledged_at=now,
-                    device=device,
-                    method=method,
-                    voucher_storage_name=storage_name,
-                    voucher_sha256=hashlib.sha256(pdf).hexdigest(),
-                    verify_token=voucher_token,
-                )
-                session.add(receipt)
-                await session.flush()
-                await audit.append(
-                    session,
-                    actor=who.username,
-                    action="service.acknowledged",
-                    case_id=case.id,
-                    details={**details, "voucher_sha256": receipt.voucher_sha256},
-                    now=now,
-                )
-                count = len(
-                    (
-                        await session.execute(
-                            select(ServiceReceipt.id).where(ServiceReceipt.case_id == case.id)
-                        )
-                    ).all()
-                )
-                if count == len(case.parties) and State(case.state) is State.RULING_ISSUED:
-                    system = Actor(0, "system", Role.SYSTEM, "system")
-                    await _take_step(session, system, case, Step.SERVE, now, {"parties": count})
-                    observe.session_served(await sessions.view_of(session, case, now))
-    except IntegrityError:
-        raise Conflict(
-            "该当事人已签收，不能重复签收。 / This party already acknowledged receipt.",
-            code="already_acknowledged",
-        ) from None
-    return receipt
-
-
-async def receipts_of(session: AsyncSession, case_id: int) -> list[ServiceReceipt]:
-    rows = await session.execute(
-        select(ServiceReceipt)
-        .where(ServiceReceipt.case_id == case_id)
-        .order_by(ServiceReceipt.party_position)
-    )
-    return list(rows.scalars())
 
 
 @dataclass(frozen=True)

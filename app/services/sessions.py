@@ -1,448 +1,75 @@
-"""The live session's records: storing its events, the rules' shell, join codes, timeline,
-and the transcript (笔录). Each function runs inside the caller's transaction and writes its
-audit event there, so the record and its trail commit together.
+"""The live session's steps (the rules' shell), its timeline and its transcript (笔录). Each
+function runs inside the caller's transaction and writes its audit event there, so the record
+and its trail commit together.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import hashlib
-import hmac
 import json
 import logging
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import session as rules
-from app.domain.access import KIOSK_STATES, Actor
+from app.domain.access import Actor
 from app.domain.cases import DECIDED, State
-from app.domain.clock import court_time
 from app.domain.errors import (
-    Conflict,
-    NotFound,
-    NotPermitted,
     StoredFileDamaged,
-    Unauthenticated,
-    ValidationError,
-    WrongState,
 )
 from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
 from app.domain.live import party_participant
 from app.domain.roles import Role
 from app.files import read_verified
-from app.ruling.desk import RulingDesk
-from app.services import audit, presence
+from app.services import presence
 from app.services.attendance import section as attendance_section
-from app.services.cases import load_case, names_for
-from app.store.db import Database
+from app.services.cases import names_for
+from app.services.session_records import (
+    PartyPass,
+    Result,
+    Who,
+    acting_party,
+    append,
+    case_for,
+    done,
+    event_rows,
+    party_position,
+    prepare,
+    require_role,
+    view_of,
+)
+from app.services.sessions_states import OPEN_STATES, RECORD_STATES
 from app.store.models import (
     AuditEvent,
     Case,
-    PartyCode,
     Room,
-    ServiceReceipt,
-    SessionEventRow,
     Transcript,
 )
 
-# A kiosk checks in and the judge admits before the session is opened; the hearing's own
-# records (identity, answers, consents, review) only while it is open.
-OPEN_STATES = frozenset({State.SCHEDULED, State.IN_SESSION})
-RECORD_STATES = frozenset({State.IN_SESSION})
-# A party away from the hall may need a code after the hearing too: to read the ruling and sign
-# for it on their own device (a phone that died at the decision, a ruling issued after the first
-# pass expired). Until every party is served.
-CODE_STATES = OPEN_STATES | {
-    State.CONFIRMED,
-    State.REJECTED,
-    State.WITHDRAWN,
-    State.RULING_ISSUED,
-}
-CODE_TTL = dt.timedelta(minutes=10)
-PARTY_TOKEN_TTL = dt.timedelta(minutes=60)  # one session with room to spare
-# No 0/O, 1/I/L: read aloud or copied from a slip. 10 characters ≈ 49 bits, single use and
-# ten minutes' life: guessing a live code is out of reach without a lockout.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 10
-_TOKEN_DOMAIN = b"sifa-party-token-v1."  # a MAC for another use of the secret never passes
-MAX_TOKEN_CHARS = 512
 TRANSCRIPT_TEMPLATE = "transcript.txt.j2"
 log = logging.getLogger(__name__)
-
-
-# --- parties on their own device -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PartyPass:
-    """A party who joined with a one-time code: may see its case's session and confirm."""
-
-    case_id: int
-    party: int
-    code_id: int
-    expires_at: int  # POSIX seconds
-
-    @property
-    def username(self) -> str:
-        return party_participant(self.case_id, self.party)
-
-
-Who = Actor | PartyPass
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(secret: bytes, payload: str) -> bytes:
-    return hmac.new(secret, _TOKEN_DOMAIN + payload.encode("ascii"), hashlib.sha256).digest()
-
-
-def issue_party_token(secret: bytes, claims: PartyPass) -> str:
-    body = {"c": claims.case_id, "p": claims.party, "j": claims.code_id, "e": claims.expires_at}
-    payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-    return f"{payload}.{_b64(_mac(secret, payload))}"
-
-
-def verify_party_token(secret: bytes, token: str, now: dt.datetime) -> PartyPass:
-    refused = Unauthenticated("当事人凭证无效，请重新输入加入码。 / The party token is invalid.")
-    if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
-        raise refused
-    payload, signature = token.split(".")
-    try:
-        valid = hmac.compare_digest(_unb64(signature), _mac(secret, payload))
-        body = json.loads(_unb64(payload)) if valid else None
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise refused from None
-    if not isinstance(body, dict) or not all(isinstance(body.get(k), int) for k in "cpje"):
-        raise refused
-    claims = PartyPass(body["c"], body["p"], body["j"], body["e"])
-    if now.timestamp() >= claims.expires_at:
-        raise Unauthenticated("当事人凭证已过期，请重新获取加入码。 / The party token expired.")
-    return claims
-
-
-def normalise_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def code_hash(code: str) -> str:
-    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
-
-
-def new_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return f"{raw[:5]}-{raw[5:]}"
-
-
-@dataclass(frozen=True)
-class IssuedCode:
-    code: str  # shown once; only its hash is stored
-    case_id: int
-    party: int
-    party_name: str
-    expires_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class Joined:
-    token: str
-    case_id: int
-    party: int
-    party_name: str
-    expires_at: dt.datetime
-
-
-async def issue_party_code(
-    session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
-) -> IssuedCode:
-    case = await load_case(session, actor, case_id)
-    if actor.role is not Role.MEDIATOR or case.mediator_id != actor.account_id:
-        raise NotPermitted(
-            "只有本案调解员可以发放加入码。 / Only the case's mediator issues codes."
-        )
-    _require_state(case, CODE_STATES, "发放加入码 / issue a join code")
-    party = _party_position(data)
-    name = party_name(case, party)
-    done = await receipt_of(session, case.id, party)
-    if done is not None:  # served on this party already: nothing left to join for
-        raise already_acknowledged(done)
-    code = new_code()
-    row = PartyCode(
-        case_id=case.id,
-        party_position=party,
-        code_hash=code_hash(code),
-        issued_by=actor.account_id,
-        issued_at=now,
-        expires_at=now + CODE_TTL,
-    )
-    session.add(row)
-    await session.flush()
-    await _audit(
-        session, actor.username, case, "code_issued", now, {"party": party, "code": row.id}
-    )
-    return IssuedCode(code, case.id, party, name, row.expires_at)
-
-
-async def join(session: AsyncSession, code: object, secret: bytes, now: dt.datetime) -> Joined:
-    """A one-time code for a party's own device → a signed party token; the code is spent."""
-    if not isinstance(code, str) or len(normalise_code(code)) != CODE_LENGTH:
-        raise ValidationError([("code", "加入码为10位字母或数字。 / The code has 10 characters.")])
-    row = await session.scalar(select(PartyCode).where(PartyCode.code_hash == code_hash(code)))
-    if row is None:
-        raise NotFound("加入码不存在。 / No such join code.", code="join_code_unknown")
-    if row.used_at is not None:
-        raise NotPermitted(
-            "该加入码已使用，请向调解员重新获取。 / This code was already used; ask for a new one.",
-            code="join_code_used",
-        )
-    if now >= row.expires_at:
-        raise NotPermitted(
-            "该加入码已过期，请向调解员重新获取。 / This code has expired; ask for a new one.",
-            code="join_code_expired",
-        )
-    case = await session.get(Case, row.case_id)
-    assert case is not None
-    _require_state(case, CODE_STATES, "加入 / join")
-    row.used_at = now
-    expires = now + PARTY_TOKEN_TTL
-    claims = PartyPass(case.id, row.party_position, row.id, int(expires.timestamp()))
-    await _audit(
-        session,
-        claims.username,
-        case,
-        "party_joined",
-        now,
-        {"party": row.party_position, "code": row.id},
-    )
-    name = party_name(case, row.party_position)
-    return Joined(issue_party_token(secret, claims), case.id, row.party_position, name, expires)
-
-
-# --- loading and appending -----------------------------------------------------------------
-
-
-def already_acknowledged(receipt: ServiceReceipt) -> Conflict:
-    at = court_time(receipt.acknowledged_at).strftime("%H:%M:%S")
-    return Conflict(
-        f"申请人{receipt.recipient_name}已于{at}签收，不能重复签收。 / "
-        f"{receipt.recipient_name} already acknowledged receipt at {at}.",
-        code="already_acknowledged",
-    )
-
-
-async def receipt_of(session: AsyncSession, case_id: int, position: int) -> ServiceReceipt | None:
-    return await session.scalar(
-        select(ServiceReceipt).where(
-            ServiceReceipt.case_id == case_id, ServiceReceipt.party_position == position
-        )
-    )
-
-
-async def case_for(session: AsyncSession, who: Who, case_id: int) -> Case:
-    """The case as the caller may see it: an account by its access rules; a party's pass only
-    its own case while the room may see it (any other case reads as missing)."""
-    if isinstance(who, Actor):
-        return await load_case(session, who, case_id)
-    case = await session.get(Case, case_id)
-    # Another case than the token's gets the same answer as a missing case.
-    if case is None or who.case_id != case_id or State(case.state) not in KIOSK_STATES:
-        raise NotFound(f"没有编号为 {case_id} 的案件。 / No case {case_id}.")
-    return case
-
-
-def _require_role(who: Who, role: Role, text: str) -> Actor:
-    if not isinstance(who, Actor) or who.role is not role:
-        raise NotPermitted(text)
-    return who
-
-
-def _require_state(case: Case, states: frozenset[State], what: str) -> None:
-    """`what` is "中文 / English", e.g. "确认 / confirm"."""
-    if State(case.state) not in states:
-        zh, _, en = what.partition(" / ")
-        raise WrongState(
-            f'案件状态为"{case.state}"，不能{zh}。 / Cannot {en} in state "{case.state}".'
-        )
-
-
-def _party_position(data: Mapping[str, Any]) -> int:
-    value = data.get("party")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError([("party", "must be the party's position (0, 1, …)")])
-    return value
-
-
-def party_name(case: Case, position: int) -> str:
-    for party in case.parties:
-        if party.position == position:
-            return party.name
-    raise ValidationError([("party", f"没有第{position}号申请人。 / No party {position}.")])
-
-
-def _acting_party(who: Who, data: Mapping[str, Any]) -> int:
-    """A kiosk names the party; a party's own device may act only for that party."""
-    if isinstance(who, PartyPass):
-        if "party" in data and data["party"] != who.party:
-            raise NotPermitted("只能为本人确认。 / A party confirms only for themself.")
-        return who.party
-    return _party_position(data)
-
-
-async def _lock(session: AsyncSession, case: Case) -> None:
-    """Serialise writers of one case's session (PostgreSQL; SQLite's BEGIN IMMEDIATE already
-    does), so two taps at once cannot both pass the rules against the same state."""
-    await session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-
-
-async def _rows(session: AsyncSession, case_id: int) -> list[SessionEventRow]:
-    result = await session.execute(
-        select(SessionEventRow)
-        .where(SessionEventRow.case_id == case_id)
-        .order_by(SessionEventRow.session_no, SessionEventRow.seq)
-    )
-    return list(result.scalars())
-
-
-def _event(row: SessionEventRow) -> rules.Event:
-    return rules.Event(
-        row.session_no,
-        row.seq,
-        rules.Kind(row.kind),
-        row.party_position,
-        json.loads(row.payload),
-        row.at,
-        row.actor,
-    )
-
-
-async def _served_at(session: AsyncSession, case: Case) -> dt.datetime | None:
-    if State(case.state) not in (State.SERVED, State.ARCHIVED):
-        return None
-    result: dt.datetime | None = await session.scalar(
-        select(func.max(ServiceReceipt.acknowledged_at)).where(ServiceReceipt.case_id == case.id)
-    )
-    return result
-
-
-async def view_of(session: AsyncSession, case: Case, now: dt.datetime) -> rules.SessionView:
-    events = [_event(r) for r in await _rows(session, case.id)]
-    return rules.derive(
-        events,
-        {p.position: p.name for p in case.parties},
-        now=now,
-        decided_at=case.decided_at,
-        served_at=await _served_at(session, case),
-    )
-
-
-async def _audit(
-    session: AsyncSession,
-    actor: str,
-    case: Case,
-    action: str,
-    now: dt.datetime,
-    details: Mapping[str, Any],
-) -> None:
-    await audit.append(
-        session,
-        actor=actor,
-        action=f"session.{action}",
-        case_id=case.id,
-        details=dict(details),
-        now=now,
-    )
-
-
-async def _append(
-    session: AsyncSession,
-    case: Case,
-    view: rules.SessionView,
-    kind: rules.Kind,
-    party: int | None,
-    payload: Mapping[str, Any],
-    actor: str,
-    now: dt.datetime,
-    *,
-    session_no: int | None = None,
-    audit_details: Mapping[str, Any] | None = None,
-) -> None:
-    number = session_no or view.number
-    last = await session.scalar(
-        select(func.max(SessionEventRow.seq)).where(
-            SessionEventRow.case_id == case.id, SessionEventRow.session_no == number
-        )
-    )
-    session.add(
-        SessionEventRow(
-            case_id=case.id,
-            session_no=number,
-            seq=(last or 0) + 1,
-            kind=kind.value,
-            party_position=party,
-            payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
-            at=now,
-            actor=actor,
-        )
-    )
-    await session.flush()
-    # Notes and references stay in the session record; the audit trail keeps the facts.
-    details = {"session": number, **({"party": party} if party is not None else {})}
-    await _audit(session, actor, case, kind.value, now, {**details, **(audit_details or {})})
-
-
-@dataclass(frozen=True)
-class Result:
-    case: Case
-    view: rules.SessionView
-
-
-async def _prepare(
-    session: AsyncSession,
-    who: Who,
-    case_id: int,
-    states: frozenset[State],
-    what: str,
-    now: dt.datetime,
-) -> tuple[Case, rules.SessionView]:
-    case = await case_for(session, who, case_id)
-    _require_state(case, states, what)
-    await _lock(session, case)
-    return case, await view_of(session, case, now)
-
-
-async def _done(session: AsyncSession, case: Case, now: dt.datetime) -> Result:
-    return Result(case, await view_of(session, case, now))
-
 
 # --- the session's steps -------------------------------------------------------------------
 
 
 async def read_state(session: AsyncSession, who: Who, case_id: int, now: dt.datetime) -> Result:
     case = await case_for(session, who, case_id)
-    return await _done(session, case, now)
+    return await done(session, case, now)
 
 
 async def check_in(
     session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
 ) -> Result:
-    _require_role(actor, Role.KIOSK, "须由确认室终端自检签到。 / The room's kiosk checks in.")
-    case, view = await _prepare(session, actor, case_id, OPEN_STATES, "签到 / check in", now)
+    require_role(actor, Role.KIOSK, "须由确认室终端自检签到。 / The room's kiosk checks in.")
+    case, view = await prepare(session, actor, case_id, OPEN_STATES, "签到 / check in", now)
     test = rules.SelfTest.read(data)
     payload = test.payload()
-    await _append(
+    await append(
         session,
         case,
         view,
@@ -453,7 +80,7 @@ async def check_in(
         now,
         audit_details=payload,
     )
-    return await _done(session, case, now)
+    return await done(session, case, now)
 
 
 async def admit(
@@ -465,15 +92,15 @@ async def admit(
     *,
     room: presence.Look,
 ) -> Result:
-    _require_role(actor, Role.JUDGE, "只有审判员可以准许入室。 / Only the judge admits.")
-    case, view = await _prepare(session, actor, case_id, OPEN_STATES, "准许入室 / admit", now)
+    require_role(actor, Role.JUDGE, "只有审判员可以准许入室。 / Only the judge admits.")
+    case, view = await prepare(session, actor, case_id, OPEN_STATES, "准许入室 / admit", now)
     if view.admitted_at is not None:
         return Result(case, view)  # the lobby may admit twice (a reconnect); the first counts
     # Admission is a record that someone was let into the video room: someone must be there.
     seats = await presence.lobby_ready(session, case, room, now)
     payload = {"presence": seats}
-    await _append(session, case, view, rules.Kind.ADMIT, None, payload, actor.username, now)
-    return await _done(session, case, now)
+    await append(session, case, view, rules.Kind.ADMIT, None, payload, actor.username, now)
+    return await done(session, case, now)
 
 
 async def record_identity(
@@ -485,15 +112,15 @@ async def record_identity(
     *,
     room: presence.Look,
 ) -> Result:
-    _require_role(actor, Role.JUDGE, "只有审判员可以核验身份。 / Only the judge checks identity.")
-    case, view = await _prepare(session, actor, case_id, RECORD_STATES, "核验身份 / verify", now)
-    party = _party_position(data)
+    require_role(actor, Role.JUDGE, "只有审判员可以核验身份。 / Only the judge checks identity.")
+    case, view = await prepare(session, actor, case_id, RECORD_STATES, "核验身份 / verify", now)
+    party = party_position(data)
     check = rules.check_identity(view, party, data)
     what = ("尚不能记录身份核验", "Cannot record the identity check")
     seen = await presence.party_present(
         session, case, room, party, view.party(party).name, what, now
     )
-    await _append(
+    await append(
         session,
         case,
         view,
@@ -504,31 +131,31 @@ async def record_identity(
         now,
         audit_details={"method": check.method.value, "result": check.result.value},
     )
-    return await _done(session, case, now)
+    return await done(session, case, now)
 
 
 async def acknowledge_warning(
     session: AsyncSession, who: Who, case_id: int, data: Mapping[str, Any], now: dt.datetime
 ) -> Result:
     if isinstance(who, Actor):
-        _require_role(who, Role.KIOSK, "须在确认室终端确认。 / Acknowledged at the room's kiosk.")
-    case, view = await _prepare(session, who, case_id, RECORD_STATES, "确认告知 / confirm", now)
-    party = _acting_party(who, data)
+        require_role(who, Role.KIOSK, "须在确认室终端确认。 / Acknowledged at the room's kiosk.")
+    case, view = await prepare(session, who, case_id, RECORD_STATES, "确认告知 / confirm", now)
+    party = acting_party(who, data)
     rules.check_warning(view, party)
-    await _append(session, case, view, rules.Kind.WARNING_ACK, party, {}, who.username, now)
-    return await _done(session, case, now)
+    await append(session, case, view, rules.Kind.WARNING_ACK, party, {}, who.username, now)
+    return await done(session, case, now)
 
 
 async def consent(
     session: AsyncSession, who: Who, case_id: int, data: Mapping[str, Any], now: dt.datetime
 ) -> Result:
     if isinstance(who, Actor):
-        _require_role(who, Role.KIOSK, "须由当事人在终端确认。 / Parties confirm at the kiosk.")
-    case, view = await _prepare(session, who, case_id, RECORD_STATES, "确认 / confirm", now)
-    party = _acting_party(who, data)
+        require_role(who, Role.KIOSK, "须由当事人在终端确认。 / Parties confirm at the kiosk.")
+    case, view = await prepare(session, who, case_id, RECORD_STATES, "确认 / confirm", now)
+    party = acting_party(who, data)
     rules.check_consent(view, party)
     device = "own_device" if isinstance(who, PartyPass) else "kiosk"
-    await _append(
+    await append(
         session,
         case,
         view,
@@ -539,7 +166,7 @@ async def consent(
         now,
         audit_details={"device": device},
     )
-    return await _done(session, case, now)
+    return await done(session, case, now)
 
 
 async def record_answers(
@@ -551,15 +178,15 @@ async def record_answers(
     *,
     room: presence.Look,
 ) -> Result:
-    _require_role(actor, Role.JUDGE, "只有审判员可以记录询问。 / Only the judge records answers.")
-    case, view = await _prepare(session, actor, case_id, RECORD_STATES, "记录询问 / record", now)
-    party = _party_position(data)
+    require_role(actor, Role.JUDGE, "只有审判员可以记录询问。 / Only the judge records answers.")
+    case, view = await prepare(session, actor, case_id, RECORD_STATES, "记录询问 / record", now)
+    party = party_position(data)
     answers = rules.check_answers(view, party, data)
     what = ("尚不能记录询问", "Cannot record the answers")
     seen = await presence.party_present(
         session, case, room, party, view.party(party).name, what, now
     )
-    await _append(
+    await append(
         session,
         case,
         view,
@@ -570,16 +197,16 @@ async def record_answers(
         now,
         audit_details={"agreed_freely": answers.agreed_freely, "understands": answers.understands},
     )
-    return await _done(session, case, now)
+    return await done(session, case, now)
 
 
 async def record_review(
     session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
 ) -> Result:
-    _require_role(actor, Role.JUDGE, "只有审判员可以审查。 / Only the judge reviews.")
-    case, view = await _prepare(session, actor, case_id, RECORD_STATES, "记录审查 / review", now)
+    require_role(actor, Role.JUDGE, "只有审判员可以审查。 / Only the judge reviews.")
+    case, view = await prepare(session, actor, case_id, RECORD_STATES, "记录审查 / review", now)
     items = rules.check_review(view, data)
-    await _append(
+    await append(
         session,
         case,
         view,
@@ -590,7 +217,7 @@ async def record_review(
         now,
         audit_details={"present": {g.value: i.present for g, i in items.items()}},
     )
-    return await _done(session, case, now)
+    return await done(session, case, now)
 
 
 async def reconvene(
@@ -598,13 +225,13 @@ async def reconvene(
 ) -> Result:
     """A further session (after an adjournment or a broken connection): records start afresh
     and identity is verified again (人民法院在线诉讼规则 art 7)."""
-    _require_role(actor, Role.JUDGE, "只有审判员可以另行开庭。 / Only the judge reconvenes.")
-    case, view = await _prepare(session, actor, case_id, RECORD_STATES, "另行开庭 / reconvene", now)
+    require_role(actor, Role.JUDGE, "只有审判员可以另行开庭。 / Only the judge reconvenes.")
+    case, view = await prepare(session, actor, case_id, RECORD_STATES, "另行开庭 / reconvene", now)
     number = view.number + 1
-    await _append(
+    await append(
         session, case, view, rules.Kind.OPENED, None, {}, actor.username, now, session_no=number
     )
-    return await _done(session, case, now)
+    return await done(session, case, now)
 
 
 async def check_ready(
@@ -633,6 +260,11 @@ SESSION_LABEL: dict[rules.Kind, str] = {
     rules.Kind.CONSENT: "当事人确认",
     rules.Kind.ANSWERS: "询问记录",
     rules.Kind.REVIEW: "审查记录",
+    rules.Kind.SERVICE_CHOICE: "当事人选择送达方式",
+    rules.Kind.TRANSCRIPT_CONFIRMED: "当事人核对笔录并确认",
+    rules.Kind.TRANSCRIPT_CORRECTION_ASKED: "当事人申请补正笔录",
+    rules.Kind.TRANSCRIPT_CORRECTION: "审判员处理笔录补正申请",
+    rules.Kind.TRANSCRIPT_NOT_SIGNED: "记明当事人未在笔录上签名",
 }
 AUDIT_LABEL: dict[str, str] = {
     "case.schedule": "排期",
@@ -649,9 +281,25 @@ AUDIT_LABEL: dict[str, str] = {
     "case.withdraw": "准许撤回申请",
     "case.issue_ruling": "出具裁定书",
     "service.acknowledged": "当事人签收",
+    "service.paper_form": "打印送达回证",
+    "service.paper_recorded": "书记员登记纸质送达回证",
     "case.serve": "送达完成",
 }
-_AUDIT_KEEP = ("party", "ground", "result", "method", "device", "role", "participant")
+_AUDIT_KEEP = (
+    "party",
+    "ground",
+    "result",
+    "method",
+    "device",
+    "role",
+    "participant",
+    "signed_on",
+)
+
+
+# Words said and drafts read stay in the session record and the transcript; the timeline
+# lists facts.
+_TIMELINE_PRIVATE = frozenset({"note", "reference", "presence", "request", "text", "draft_sha256"})
 
 
 @dataclass(frozen=True)
@@ -669,11 +317,11 @@ class TimelineItem:
 async def timeline(session: AsyncSession, who: Who, case_id: int) -> list[TimelineItem]:
     case = await case_for(session, who, case_id)
     items: list[tuple[dt.datetime, int, int, TimelineItem]] = []
-    for row in await _rows(session, case.id):
+    for row in await event_rows(session, case.id):
         kind = rules.Kind(row.kind)
         payload = json.loads(row.payload)
         details = {
-            k: v for k, v in payload.items() if k not in ("note", "reference", "presence")
+            k: v for k, v in payload.items() if k not in _TIMELINE_PRIVATE
         }  # notes belong in the transcript, not a list anyone with the case sees; the presence
         # evidence stays in the stored record
         if kind is rules.Kind.REVIEW:
@@ -778,7 +426,7 @@ async def _attendance(
     seats = {p.position: party_participant(case.id, p.position) for p in view.parties}
     warned_on_device = {
         row.party_position
-        for row in await _rows(session, case.id)
+        for row in await event_rows(session, case.id)
         if row.session_no == view.number
         and row.kind == rules.Kind.WARNING_ACK.value
         and row.party_position is not None
@@ -897,7 +545,7 @@ async def transcript_of(session: AsyncSession, case_id: int) -> Transcript | Non
     return await session.scalar(select(Transcript).where(Transcript.case_id == case_id))
 
 
-def _archived_bytes(stored: Transcript, folder: Path) -> bytes:
+def archived_bytes(stored: Transcript, folder: Path) -> bytes:
     """The archived file, checked against the hash recorded at issue: the response and the
     audit name that hash, so no other bytes may go out under it."""
     damaged = StoredFileDamaged(
@@ -909,48 +557,3 @@ def _archived_bytes(stored: Transcript, folder: Path) -> bytes:
         log.error("transcript %s of case %s is unreadable or altered", stored.id, stored.case_id)
         raise damaged
     return pdf
-
-
-@dataclass(frozen=True)
-class TranscriptDocument:
-    case: Case
-    pdf: bytes
-    sha256: str
-    archived: bool  # False: a draft rendered from the records at the moment of asking
-
-
-async def transcript_pdf(
-    db: Database,
-    desk: RulingDesk,
-    actor: Actor,
-    case_id: int,
-    now: dt.datetime,
-    *,
-    folder: Path,
-) -> TranscriptDocument:
-    """The session's electronic transcript (人民法院在线诉讼规则 art 34), signed by the court.
-
-    Once the ruling is issued, the transcript archived with it, byte for byte. Before, a draft
-    built from the records at the moment of asking; rendering and signing run outside the
-    transaction and off the event loop, like the ruling's.
-    """
-    if actor.role not in (Role.JUDGE, Role.CLERK):
-        raise NotPermitted("只有审判员、书记员可以调取笔录。 / Judge and clerk only.")
-    async with db.transaction() as session:
-        case = await load_case(session, actor, case_id)
-        stored = await transcript_of(session, case.id)
-        if stored is not None:
-            pdf = _archived_bytes(stored, folder)
-            details = {"sha256": stored.sha256, "archived": True}
-            await _audit(session, actor.username, case, "transcript", now, details)
-            return TranscriptDocument(case, pdf, stored.sha256, archived=True)
-        source = await transcript_source(session, case, now)
-        if source is None:
-            raise WrongState("庭审尚未开始，没有笔录。 / The session has not started.")
-    pdf = await desk.transcript(source[1])
-    digest = hashlib.sha256(pdf).hexdigest()
-    async with db.transaction() as session:
-        case = await load_case(session, actor, case_id)
-        details = {"sha256": digest, "archived": False}
-        await _audit(session, actor.username, case, "transcript", now, details)
-    return TranscriptDocument(case, pdf, digest, archived=False)

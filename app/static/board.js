@@ -44,6 +44,10 @@ function row(room) {
   if (room.later) what.append(document.createElement("br"), Object.assign(document.createElement("span"), { className: "muted", textContent: T.later.replace("{n}", room.later) }));
   const state = cell("");
   state.append(Object.assign(document.createElement("span"), { className: `state state-${room.state}`, textContent: states[room.state] || room.state }));
+  // A party served on paper: the clerk still has a signed 送达回证 to record.
+  if (room.paper_pending && room.paper_pending.length) {
+    state.append(document.createElement("br"), Object.assign(document.createElement("span"), { className: "paper-pending", textContent: T.paper.replace("{names}", room.paper_pending.join(and)) }));
+  }
   const elapsed = room.elapsed_seconds === null ? "" : clock(room.elapsed_seconds) + (room.over_target ? ` ${T.over}` : "");
   tr.append(cell(room.hall), cell(room.room), what, cell(room.scheduled_at), state,
     cell(room.state === "scheduled" ? "" : steps[room.step] || room.step, "step"), cell(elapsed, room.over_target ? "over" : ""), connection(room));

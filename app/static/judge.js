@@ -5,6 +5,7 @@
 import { SifaCall } from "/static/call.js";
 import { callApi } from "/static/http.js";
 import { drawRulingText } from "/static/ruling_text.js";
+import { REVIEW_STATES, drawJudgeReview, onJudgeReviewSubmit } from "/static/transcript_review.js";
 
 const app = document.getElementById("app");
 const lang = app.dataset.lang || "zh-CN";
@@ -528,6 +529,7 @@ async function draw(state) {
   const issued = ["ruling_issued", "served", "archived"].includes(caseState);
   $("issue").classList.toggle("hidden", !decided || issued);
   drawDraft(Boolean(decided) && !issued);
+  await drawTranscriptReview(caseState);
   if (issued && !rulingShown) {
     rulingShown = true;
     const url = `/api/cases/${caseId}/ruling.pdf`;
@@ -546,6 +548,35 @@ async function draw(state) {
   }
 }
 
+// Between the decision and the ruling: the parties' review of the transcript. The ruling is
+// issued (and the transcript archived with it) once every party is settled.
+async function drawTranscriptReview(state) {
+  const box = $("transcript-review");
+  if (!REVIEW_STATES.has(state)) {
+    box.classList.add("hidden");
+    $("issue").disabled = false;
+    return;
+  }
+  try {
+    const draft = await api("GET", `/api/cases/${caseId}/transcript/draft`);
+    drawJudgeReview(box, draft, T);
+    $("issue").disabled = !draft.ready;
+  } catch {
+    box.classList.add("hidden"); // no session was held: no transcript to review
+    $("issue").disabled = false;
+  }
+}
+
+async function onReviewSubmit(event) {
+  try {
+    if (!(await onJudgeReviewSubmit(event, api, caseId))) return;
+    say("");
+  } catch (err) {
+    say(err.message);
+  }
+  await poll();
+}
+
 let polling = false;
 async function poll() {
   if (polling) return;
@@ -562,6 +593,7 @@ async function poll() {
   }
 }
 
+document.addEventListener("submit", onReviewSubmit);
 document.addEventListener("submit", onSubmit);
 document.addEventListener("click", (event) => {
   const admitButton = event.target.closest("button.admit");

@@ -13,6 +13,9 @@ import { SifaCall } from "/static/call.js";
 import { callApi, errorText } from "/static/http.js";
 import { drawRulingText } from "/static/ruling_text.js";
 import { cameraProblem } from "/static/secure_context.js";
+import { el } from "/static/dom.js";
+import { drawService, hallDone, onChoose, printForm } from "/static/service.js";
+import { REVIEW_STATES, drawPartyReview, hidePartyReview, onPartyReviewTap } from "/static/transcript_review.js";
 
 const app = document.getElementById("app");
 const mode = app.dataset.mode;
@@ -50,18 +53,6 @@ function api(method, path, body) {
   if (csrf) headers["X-CSRF-Token"] = csrf;
   if (partyPass) headers["X-Party-Token"] = partyPass.token;
   return callApi(method, path, body, headers, lang);
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("data-")) node.setAttribute(key, value);
-    else node[key] = value;
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
 }
 
 function clockText(seconds) {
@@ -612,29 +603,30 @@ async function drawRuling(state) {
     return;
   }
   const signed = new Map(receipts.receipts.map((r) => [r.party, r]));
+  const paper = new Map((receipts.paper_receipts || []).map((r) => [r.party, r]));
   // A party's own device answers for that party alone; the kiosk for those in the hall.
   const parties = partyPass ? state.parties.filter((p) => p.position === partyPass.party) : state.parties;
-  const remote = remoteParties();
-  const area = $("receipts");
-  const signature = JSON.stringify([[...signed.keys()].sort(), [...remote].sort()]);
-  if (area.dataset.signature !== signature) {
-    area.dataset.signature = signature;
-    area.replaceChildren(
-      ...parties.map((p) => {
-        const got = signed.get(p.position);
-        const box = el("div", { class: "receipt", "data-party": String(p.position) }, el("h3", { text: `${T.applicant} ${p.name}` }));
-        if (got) box.append(el("p", { class: "status ok signed", text: `✓ ${T.signed} ${courtTime(got.acknowledged_at)}` }));
-        else if (remote.has(p.position)) box.append(el("p", { class: "status remote", text: T.remoteSign }));
-        else box.append(el("button", { class: "big primary sign", type: "button", "data-party": String(p.position), text: T.sign }));
-        return box;
-      }),
-    );
-  }
+  const facts = { T, courtTime, remote: remoteParties(), signed, paper, kiosk: mode === "kiosk" };
+  drawService($("receipts"), parties, facts);
   if (partyPass && signed.has(partyPass.party)) showVoucher(partyPass.party);
-  const everyone = state.case_state === "served" || signed.size === state.parties.length;
+  const everyone = state.case_state === "served" || signed.size + paper.size === state.parties.length;
   $("all-served").classList.toggle("hidden", !everyone);
+  // Some asked for paper: the hall's part is over once the rest have signed on screen.
+  const paperLeft = !everyone && hallDone(state.parties, facts);
+  $("paper-left").classList.toggle("hidden", !paperLeft);
   const mine = $("self-served");
   if (mine) mine.classList.toggle("hidden", everyone || !(partyPass && signed.has(partyPass.party)));
+}
+
+async function onServiceTap(event) {
+  try {
+    if (printForm(event, caseId)) return;
+    if (!(await onChoose(event, api, caseId))) return;
+    say("");
+  } catch (err) {
+    say(err.message);
+  }
+  await poll();
 }
 
 async function onSign(event) {
@@ -684,7 +676,39 @@ function draw(state) {
       $("issued-text").classList.remove("hidden");
     }
   }
+  drawTranscript(state);
   drawRuling(state);
+}
+
+// Between the decision and the ruling, the parties check the transcript and confirm it.
+async function drawTranscript(state) {
+  const box = $("transcript-box");
+  if (!box || (mode !== "kiosk" && mode !== "party")) return;
+  if (!REVIEW_STATES.has(state.case_state)) {
+    hidePartyReview(box);
+    return;
+  }
+  let draft;
+  try {
+    draft = await api("GET", `/api/cases/${caseId}/transcript/draft`);
+  } catch {
+    hidePartyReview(box); // no session was held (a withdrawal before it): nothing to check
+    return;
+  }
+  const parties = partyPass ? state.parties.filter((p) => p.position === partyPass.party) : state.parties;
+  const wasHidden = box.classList.contains("hidden");
+  drawPartyReview(box, draft, parties, T);
+  if (wasHidden) box.scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+async function onTranscriptTap(event) {
+  try {
+    if (!(await onPartyReviewTap(event, api, caseId))) return;
+    say("");
+  } catch (err) {
+    say(err.message);
+  }
+  await poll();
 }
 
 let polling = false;
@@ -717,6 +741,8 @@ function wireRoom() {
 async function startKiosk() {
   document.addEventListener("click", onPartyTap);
   document.addEventListener("click", onSign);
+  document.addEventListener("click", onServiceTap);
+  document.addEventListener("click", onTranscriptTap);
   $("checkin").addEventListener("click", checkIn);
   $("print").addEventListener("click", printRuling);
   wireRoom();
@@ -746,6 +772,8 @@ async function startParty() {
   $("party-who").textContent = (T.partyWho || "").replace("{name}", partyPass.party_name);
   document.addEventListener("click", onPartyTap);
   document.addEventListener("click", onSign);
+  document.addEventListener("click", onServiceTap);
+  document.addEventListener("click", onTranscriptTap);
   $("checkin").addEventListener("click", partyReady);
   $("print").addEventListener("click", printRuling);
   wireRoom();

@@ -299,6 +299,22 @@ class ServiceReceipt(Base):
     )
 
 
+class PaperReceipt(Base):
+    """A party who declined electronic service signed a paper 送达回证 for the ruling; the
+    clerk records it here. Append-only; one service per party, whichever the path."""
+
+    __tablename__ = "paper_receipts"
+    __table_args__ = (UniqueConstraint("case_id", "party_position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    party_position: Mapped[int] = mapped_column(Integer)
+    recipient_name: Mapped[str] = mapped_column(String(100))
+    signed_on: Mapped[dt.date] = mapped_column(Date)  # the date the party wrote on the form
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(100))  # the clerk's account
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
 class SessionEventRow(Base):
     """One step of a live session (identity check, consent, answers, review …): append-only.
 

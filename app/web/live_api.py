@@ -18,8 +18,8 @@ from app.domain.errors import ValidationError, WrongState
 from app.domain.live import LIVE_STATES, PARTY_ROLE, participant_id, party_participant, room_role
 from app.domain.session import SelfTest
 from app.keys import services
-from app.services import audit, cases, sessions
-from app.services.sessions import PartyPass
+from app.services import audit, cases, session_records
+from app.services.session_records import PartyPass
 from app.store.models import Case
 from app.web.api import _case_id, read_json
 from app.web.session_api import caller_or_party
@@ -71,9 +71,9 @@ async def _party_seat(
     session: AsyncSession, who: PartyPass, case_id: int, data: dict[str, Any], now: dt.datetime
 ) -> Seat:
     """A party's own device: only its own case, in the party's seat, under the party's name."""
-    case = await sessions.case_for(session, who, case_id)
+    case = await session_records.case_for(session, who, case_id)
     _require_live(case)
-    name = sessions.party_name(case, who.party)
+    name = session_records.party_name(case, who.party)
     pid = party_participant(case.id, who.party)
     details: dict[str, Any] = {
         "role": PARTY_ROLE,

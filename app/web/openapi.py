@@ -13,6 +13,8 @@ from app.domain.materials import Category
 from app.passwords import MIN_LENGTH
 from app.services.admin import ACCOUNT_ROLES
 from app.web.org_admin_api import openapi_paths as org_admin_paths
+from app.web.service_api import openapi_paths as service_paths
+from app.web.transcript_review_api import openapi_paths as transcript_review_paths
 
 _ERROR = {
     "type": "object",
@@ -22,7 +24,13 @@ _ERROR = {
             "type": "object",
             "required": ["code", "message"],
             "properties": {
-                "code": {"type": "string"},
+                "code": {
+                    "type": "string",
+                    "description": "stable, for programs: e.g. validation_failed, forbidden, "
+                    "not_found, wrong_state, not_present (the people a record concerns are not "
+                    "in the video room with media), session_not_ready, service_choice_pending, "
+                    "paper_service, electronic_service, already_acknowledged",
+                },
                 "message": {"type": "string", "description": "中文 / English"},
                 "fields": {"type": "array", "items": {"type": "object"}},
                 "state": {"type": "string"},
@@ -627,44 +635,6 @@ def document() -> dict[str, Any]:
             },
             "parameters": case_id,
         },
-        "/api/cases/{case_id}/receipts": {
-            "post": {
-                **_op(
-                    "A party acknowledges receipt; a signed service voucher is made. The kiosk "
-                    "names the party present in the hall; a party token acknowledges only for its "
-                    "own party (party may be left out; another position is refused with 403), "
-                    "recorded as electronic service on the party's own device. A second "
-                    "acknowledgement of the same party is refused (409 already_acknowledged); "
-                    "the last party's completes service",
-                    "the kiosk of the case's room, or a party token (itself only)",
-                    {"type": "object", "properties": {"party": {"type": "integer"}}},
-                    status="201",
-                ),
-                "security": _WITH_PARTY,
-            },
-            "get": {
-                **_op(
-                    "Receipts so far; a party token sees only its own",
-                    "the case's people, or a party token",
-                ),
-                "security": _WITH_PARTY,
-            },
-            "parameters": case_id,
-        },
-        "/api/cases/{case_id}/vouchers/{position}.pdf": {
-            "get": {
-                **_op(
-                    "A party's signed service voucher",
-                    "the case's people, or a party token (its own voucher only)",
-                    media="application/pdf",
-                ),
-                "security": _WITH_PARTY,
-            },
-            "parameters": [
-                *case_id,
-                {"name": "position", "in": "path", "required": True, "schema": {"type": "integer"}},
-            ],
-        },
         "/api/cases/{case_id}/bundle.zip": {
             "get": _op(
                 "The case bundle: ruling, transcript, vouchers, materials, audit records, "
@@ -675,6 +645,8 @@ def document() -> dict[str, Any]:
             "parameters": case_id,
         },
         **_session_paths(case_id),
+        **service_paths(_op, case_id, _WITH_PARTY),
+        **transcript_review_paths(_op, case_id, _WITH_PARTY),
         **_recording_paths(case_id),
         **_admin_paths(),
         **org_admin_paths(_op),

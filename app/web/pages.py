@@ -20,7 +20,7 @@ from app.domain.grounds import DeclineGround, RejectGround
 from app.domain.materials import Category
 from app.domain.roles import Role
 from app.keys import PAGES, Caller, caller, services
-from app.services import accounts, audit, cases, materials, rulings
+from app.services import accounts, audit, cases, materials, rulings, serving, session_records
 from app.services.presence import Look
 from app.web import labels
 from app.web.api import parse_when, set_session_cookie
@@ -30,7 +30,7 @@ from app.web.i18n import LANGUAGES, language, pick, split_bilingual
 from app.web.middleware import SESSION_COOKIE, require_caller
 from app.web.present import case_detail
 from app.web.printable import require_printable
-from app.web.room_look import room_look
+from app.web.room_look import room_look, room_records_settled
 from app.web.tls import cookies_secure
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "pages"
@@ -266,7 +266,15 @@ async def _render_case(
         detail = case_detail(case, names, svc.cipher, who.actor)
         events = await audit.events_for_case(session, case.id)
         ruling = await rulings.ruling_of(session, case.id)
-        receipts = await rulings.receipts_of(session, case.id)
+        receipts = await serving.receipts_of(session, case.id)
+        paper = await serving.paper_receipts_of(session, case.id)
+        # Who asked for paper and waits for the clerk to record the signed 送达回证.
+        view = await session_records.view_of(session, case, svc.clock()) if ruling else None
+        paper_pending = [
+            p.position
+            for p in (view.parties if view else ())
+            if p.service_electronic is False and p.position not in {r.party_position for r in paper}
+        ]
         transcript = (await rulings.transcripts_of(session, [case.id])).get(case.id)
         judges = rooms = []
         if who.actor.role is Role.CLERK:
@@ -286,6 +294,9 @@ async def _render_case(
             "ruling": ruling,
             "transcript": transcript,
             "receipts": {r.party_position: r for r in receipts},
+            "paper_receipts": {r.party_position: r for r in paper},
+            "paper_pending": paper_pending,
+            "today": court_date(svc.clock()).isoformat(),
             "window_closes": window_closes(case.agreement_date),
             "problems": problems or [],
             "message": message,
@@ -308,6 +319,7 @@ async def case_action(request: web.Request) -> web.Response:
             {k: v for k, v in form.items() if isinstance(v, str)}, svc.desk.missing_glyphs
         )
         if action == "issue":
+            await room_records_settled(request)
             await rulings.issue(
                 svc.db,
                 svc.desk,
@@ -375,6 +387,11 @@ async def _run_action(
     elif action == "decision":
         seen = video_room or Look(None, reachable=False)
         await rulings.decide(session, who.actor, case_id, dict(form), now, room=seen)
+    elif action == "paper_receipt":
+        raw = str(form.get("party", ""))
+        party = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else -1
+        data = {**form, "party": party}
+        await serving.record_paper_receipt(session, who.actor, case_id, data, now)
     elif action == "materials":
         upload = form.get("file")
         if not isinstance(upload, web.FileField):

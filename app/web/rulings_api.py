@@ -1,4 +1,4 @@
-"""Decision, issuing, service and retrieval of rulings: JSON API and downloads."""
+"""Decision, issuing and retrieval of rulings: JSON API and downloads (service: service_api)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from typing import Any
 
 from aiohttp import web
 
-from app.domain.cases import State
 from app.domain.errors import NotFound, ValidationError
 from app.keys import Services, services
 from app.recording.routing import RECORDING_CONTROL
-from app.services import audit, bundle, rulings, sessions
-from app.services.sessions import PartyPass
+from app.services import audit, bundle, rulings, session_records
+from app.services.session_records import PartyPass
 from app.store.models import Case, Ruling, Transcript
-from app.web.api import _case_id, _int, _step, read_json
+from app.web.api import _case_id, _step
 from app.web.middleware import require_caller
-from app.web.room_look import room_look
+from app.web.room_look import room_look, room_records_settled
 from app.web.session_api import caller_or_party
 
 
@@ -66,6 +65,7 @@ async def decision(request: web.Request) -> web.Response:
 async def issue(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
+    await room_records_settled(request)
     result = await rulings.issue(
         svc.db,
         svc.desk,
@@ -117,7 +117,7 @@ async def _shown_ruling(
     who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await sessions.case_for(session, who, _case_id(request))
+        case = await session_records.case_for(session, who, _case_id(request))
         ruling = await rulings.ruling_of(session, case.id)
         if ruling is None:
             raise NotFound("该案尚未出具裁定。 / No ruling has been issued in this case.")
@@ -161,88 +161,6 @@ async def ruling_screen(request: web.Request) -> web.Response:
             "blocks": json.loads(ruling.screen_text),
         }
     )
-
-
-async def add_receipt(request: web.Request) -> web.Response:
-    """The room's kiosk for a party in the hall (names the party), or a party's own device for
-    itself (the party may be left out; naming another is refused)."""
-    who = caller_or_party(request)
-    svc = services(request)
-    data = await read_json(request)
-    case_id = _case_id(request)
-    named = "party" in data or not isinstance(who, PartyPass)
-    receipt = await rulings.acknowledge(
-        svc.db,
-        svc.desk,
-        who,
-        case_id,
-        _int(data, "party") if named else None,
-        folder=svc.settings.rulings_dir,
-        public_url=svc.settings.public_url,
-        now=svc.clock(),
-    )
-    async with svc.db.transaction() as session:
-        case = await sessions.case_for(session, who, case_id)
-    if State(case.state) is State.SERVED:
-        # Served on the spot: the session is over, and so is its recording.
-        await request.app[RECORDING_CONTROL].stop(case_id, "served", who.username)
-    return web.json_response(receipt_json(receipt, svc.settings.public_url), status=201)
-
-
-def receipt_json(receipt: Any, public_url: str) -> dict[str, Any]:
-    token = receipt.verify_token
-    return {
-        "party": receipt.party_position,
-        "recipient": receipt.recipient_name,
-        "acknowledged_at": receipt.acknowledged_at.isoformat(),
-        "device": receipt.device,
-        "method": receipt.method,
-        "voucher_sha256": receipt.voucher_sha256,
-        "voucher": f"/api/cases/{receipt.case_id}/vouchers/{receipt.party_position}.pdf",
-        # The voucher's own public page; None for vouchers signed before they had one.
-        "verify_url": rulings.verification_url(public_url, token) if token else None,
-    }
-
-
-async def list_receipts(request: web.Request) -> web.Response:
-    who = caller_or_party(request)
-    svc = services(request)
-    async with svc.db.transaction() as session:
-        case = await sessions.case_for(session, who, _case_id(request))
-        rows = await rulings.receipts_of(session, case.id)
-    if isinstance(who, PartyPass):
-        # A party's device learns whether it has signed, not where or when the others did.
-        rows = [r for r in rows if r.party_position == who.party]
-    return web.json_response(
-        {
-            "receipts": [receipt_json(r, svc.settings.public_url) for r in rows],
-            "state": case.state,
-            "parties": len(case.parties),
-        }
-    )
-
-
-async def voucher_pdf(request: web.Request) -> web.Response:
-    who = caller_or_party(request)
-    svc = services(request)
-    try:
-        position = int(request.match_info["position"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-    async with svc.db.transaction() as session:
-        case = await sessions.case_for(session, who, _case_id(request))
-        receipt = next(
-            (
-                r
-                for r in await rulings.receipts_of(session, case.id)
-                if r.party_position == position
-            ),
-            None,
-        )
-        # A party's device gets its own voucher; another party's reads as missing.
-        if receipt is None or (isinstance(who, PartyPass) and position != who.party):
-            raise NotFound("没有该当事人的送达凭证。 / No voucher for that party.")
-    return await _pdf(svc, receipt.voucher_storage_name, f"voucher-{case.id}-{position}.pdf")
 
 
 def parse_search(query: Any) -> rulings.RulingSearch:
@@ -318,9 +236,6 @@ def routes() -> list[web.RouteDef]:
         web.get("/api/cases/{case_id}/ruling.pdf", ruling_pdf),
         web.get("/api/cases/{case_id}/ruling/screen", ruling_screen),
         web.get("/api/cases/{case_id}/ruling/draft", ruling_draft),
-        web.post("/api/cases/{case_id}/receipts", add_receipt),
-        web.get("/api/cases/{case_id}/receipts", list_receipts),
-        web.get("/api/cases/{case_id}/vouchers/{position}.pdf", voucher_pdf),
         web.get("/api/cases/{case_id}/bundle.zip", case_bundle),
         web.get("/api/rulings", search),
     ]

@@ -19,8 +19,8 @@ from app.domain.access import Actor
 from app.domain.errors import Unauthenticated
 from app.domain.grounds import REJECT_TEXT, RejectGround
 from app.keys import caller, services
-from app.services import sessions
-from app.services.sessions import PartyPass, Who
+from app.services import party_codes, session_records, sessions, transcript_review
+from app.services.session_records import PartyPass, Who
 from app.store.models import Case
 from app.web.api import _case_id, read_json
 from app.web.middleware import require_caller
@@ -38,7 +38,7 @@ def caller_or_party(request: web.Request) -> Who:
     token = request.headers.get(PARTY_HEADER)
     if token:
         svc = services(request)
-        return sessions.verify_party_token(svc.secret, token, svc.clock())
+        return party_codes.verify_party_token(svc.secret, token, svc.clock())
     raise Unauthenticated("请先登录或输入加入码。 / Log in or join with a code.")
 
 
@@ -73,6 +73,10 @@ def view_json(case: Case, view: rules.SessionView, who: Who) -> dict[str, Any]:
                 "warning_acknowledged_at": _at(p.warning_at),
                 "consented_at": _at(p.consented_at),
                 "consent_device": p.consent_device.value if p.consent_device else None,
+                # The party's answer to electronic service: None until asked.
+                "service": None
+                if p.service_electronic is None
+                else {"electronic": p.service_electronic, "at": _at(p.service_choice_at)},
                 "answers": None
                 if p.answers is None
                 else {
@@ -135,7 +139,9 @@ def view_json(case: Case, view: rules.SessionView, who: Who) -> dict[str, Any]:
     }
 
 
-Run = Callable[[AsyncSession, Any, int, Mapping[str, Any], dt.datetime], Awaitable[sessions.Result]]
+Run = Callable[
+    [AsyncSession, Any, int, Mapping[str, Any], dt.datetime], Awaitable[session_records.Result]
+]
 
 
 async def _record(request: web.Request, run: Run, *, party_allowed: bool = False) -> web.Response:
@@ -198,7 +204,7 @@ async def party_code(request: web.Request) -> web.Response:
     svc = services(request)
     data = await read_json(request)
     async with svc.db.transaction() as session:
-        issued = await sessions.issue_party_code(
+        issued = await party_codes.issue_party_code(
             session, actor, _case_id(request), data, svc.clock()
         )
     return web.json_response(
@@ -217,7 +223,7 @@ async def join(request: web.Request) -> web.Response:
     svc = services(request)
     data = await read_json(request)
     async with svc.db.transaction() as session:
-        joined = await sessions.join(session, data.get("code"), svc.secret, svc.clock())
+        joined = await party_codes.join(session, data.get("code"), svc.secret, svc.clock())
     return web.json_response(
         {
             "token": joined.token,
@@ -262,7 +268,7 @@ TRANSCRIPT_SHA_HEADER = "X-Sifa-Transcript-SHA256"
 async def transcript(request: web.Request) -> web.Response:
     actor = require_caller(request).actor
     svc = services(request)
-    document = await sessions.transcript_pdf(
+    document = await transcript_review.transcript_pdf(
         svc.db,
         svc.desk,
         actor,

@@ -21,7 +21,7 @@ from app.domain.grounds import REJECT_TEXT, RejectGround
 from app.domain.roles import Role
 from app.domain.session import ID_METHOD_TEXT, PHASE_TEXT, PHASES
 from app.keys import Caller, services
-from app.services import cases, rulings, sessions
+from app.services import cases, rulings, serving, sessions
 from app.services import figures as desk
 from app.web import labels
 from app.web.i18n import language, pick
@@ -56,14 +56,16 @@ _DETAIL_KEY: dict[str, tuple[str, str]] = {
     "role": ("身份", "as"),
     "participant": ("席位", "seat"),
     "self_test": ("设备自检", "device check"),
+    "electronic": ("同意电子送达", "agrees to electronic service"),
+    "signed_on": ("签收日期", "signed on"),
 }
 _CHECKS = frozenset({"camera", "microphone", "network"})
 _DETAIL_VALUE: dict[str, Mapping[str, tuple[str, str]]] = {
     "method": {
         **{m.value: (text, ID_METHOD_EN[m.value]) for m, text in ID_METHOD_TEXT.items()},
-        rulings.SERVICE_METHOD: (rulings.SERVICE_METHOD, "served at the room's kiosk"),
-        rulings.OWN_DEVICE_METHOD: (
-            rulings.OWN_DEVICE_METHOD,
+        serving.SERVICE_METHOD: (serving.SERVICE_METHOD, "served at the room's kiosk"),
+        serving.OWN_DEVICE_METHOD: (
+            serving.OWN_DEVICE_METHOD,
             "served on the party's own device through the court's platform",
         ),
     },
@@ -71,7 +73,7 @@ _DETAIL_VALUE: dict[str, Mapping[str, tuple[str, str]]] = {
     "device": {
         "kiosk": ("确认室终端", "the room's kiosk"),
         "own_device": ("本人设备", "own device"),
-        rulings.OWN_DEVICE_PLACE: (rulings.OWN_DEVICE_PLACE, "the party's own device"),
+        serving.OWN_DEVICE_PLACE: (serving.OWN_DEVICE_PLACE, "the party's own device"),
     },
     "ground": labels.REJECT,
     "role": labels.ROLE,
@@ -275,6 +277,7 @@ def board_json(row: desk.BoardRow, snapshot: dict[str, Any] | None) -> dict[str,
         "elapsed_seconds": row.elapsed_seconds,
         "over_target": row.over_target,
         "later": row.later,
+        "paper_pending": list(row.paper_pending),
         "connection": connection,
     }
 

@@ -12,7 +12,7 @@ import aiohttp
 from cluster.cluster_api import Clients, ok
 from cluster.cluster_support import Cluster
 
-from integration.ruling_flow import record_session, scheduled_case
+from integration.ruling_flow import record_session, review_transcript, scheduled_case, sign_for
 from signaling_helpers import MediaPeer, Message
 
 RECORDER = "~recorder"
@@ -125,9 +125,10 @@ class Hearing:
         path = f"/api/cases/{self.case_id}"
         await self.report_media()
         await ok(await self.judge.post(f"{path}/decision", json={"decision": "confirm"}))
+        await review_transcript(self.kiosk, self.case_id)
         ruling = await ok(await self.judge.post(f"{path}/ruling", json={}), 201)
         for party in (0, 1):
-            await ok(await self.kiosk.post(f"{path}/receipts", json={"party": party}), 201)
+            await ok(await sign_for(self.kiosk, self.case_id, party), 201)
         case = await ok(await self.clerk.get(path))
         assert case["state"] == "served", case["state"]
         return ruling

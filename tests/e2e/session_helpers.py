@@ -167,3 +167,22 @@ async def assert_ruling_masked_on_screen(
     shown = await page.inner_text(selector)
     assert len(MASKED_ID.findall(shown)) == parties, shown
     assert not FULL_ID.search(await page.inner_text("body"))
+
+
+async def serve_electronically(kiosk: Any, party: int) -> None:
+    """The party's two taps: yes to electronic service, then the receipt."""
+    box = kiosk.locator(f".receipt[data-party='{party}']")
+    await box.get_by_role("button", name="同意电子送达").click()
+    await box.get_by_role("button", name="签收").click()
+    await box.locator(".signed").wait_for()
+
+
+async def kiosk_confirms_transcript(kiosk: Any, parties: int = 2, shot: str | None = None) -> None:
+    """After the decision each party reads the transcript at the kiosk and confirms it."""
+    await kiosk.wait_for_selector("#transcript-box:not(.hidden) .transcript-text .rt-title")
+    if shot:
+        await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-4-transcript"), full_page=True)
+    for p in range(parties):
+        box = kiosk.locator(f"#transcript-box .transcript-party[data-party='{p}']")
+        await box.get_by_role("button", name="笔录无误，确认签名").click()
+        await box.locator(".transcript-confirmed").wait_for()

@@ -31,11 +31,12 @@ from e2e.session_helpers import (
     kiosk_into_lobby,
     login,
     screenshot_path,
+    serve_electronically,
     session_server,
     text_has,
 )
 from e2e.test_ruling_pages import Api, api_login, booked_case
-from integration.ruling_flow import ALL_ABSENT, PASSED, Seat, record_session
+from integration.ruling_flow import ALL_ABSENT, PASSED, Seat, record_session, review_transcript
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["session_server"]
@@ -171,7 +172,7 @@ async def test_a_remote_party_joins_by_video_and_confirms(
     identity = next(e for e in events if e.action == "session.identity")
     assert json.loads(identity.details)["party"] == 1 and identity.actor == "judge"
 
-    issued = await finish_with_hall_party(base, case_id, judge)
+    issued = await finish_with_hall_party(base, case_id, judge, phone)
     await party_signs_on_phone(phone, base, case_id, issued["sha256"])
     async with session_server.app[SERVICES].db.transaction() as session:
         rows = await session.scalars(
@@ -185,7 +186,17 @@ async def test_a_remote_party_joins_by_video_and_confirms(
         assert not page.errors, page.errors
 
 
-async def finish_with_hall_party(base: str, case_id: int, judge_page: Any) -> dict[str, Any]:
+async def phone_confirms_transcript(phone: Any) -> None:
+    """The party reads the transcript on its phone and confirms it, in its own hand."""
+    box = phone.locator("#transcript-box .transcript-party[data-party='1']")
+    await box.get_by_role("button", name="笔录无误，确认签名").click(timeout=15_000)
+    await box.locator(".transcript-confirmed").wait_for()
+    await phone.screenshot(path=screenshot_path("remote-party-7-transcript"), full_page=True)
+
+
+async def finish_with_hall_party(
+    base: str, case_id: int, judge_page: Any, phone: Any
+) -> dict[str, Any]:
     """The rest of the hearing through the API: the other party in the hall at the kiosk (a
     light signaling client the judge's page admits: records need the kiosk in the room), the
     answers, the review, the decision and the ruling."""
@@ -215,6 +226,9 @@ async def finish_with_hall_party(base: str, case_id: int, judge_page: Any) -> di
         for path, body, headers in steps:
             async with s.post(f"{url}/{path}", json=body, headers=headers) as r:
                 assert r.status == 200, (path, await r.text())
+        # The transcript: the hall's party confirms at the kiosk, the other on the phone.
+        await review_transcript(Api(s, base, kiosk), case_id, (0,))  # type: ignore[arg-type]
+        await phone_confirms_transcript(phone)
         async with s.post(f"{url}/ruling", json={}, headers=judge) as r:
             assert r.status == 201, await r.text()
             issued: dict[str, Any] = await r.json()
@@ -247,18 +261,20 @@ async def party_signs_on_phone(phone: Any, base: str, case_id: int, sha256: str)
     await assert_ruling_masked_on_screen(phone, 2)
     assert await phone.is_hidden("#print")
     assert await phone.is_visible("#ruling-link")
-    await phone.wait_for_selector(".receipt[data-party='1'] button.sign")
+    await phone.wait_for_selector(".receipt[data-party='1'] button.choose")
     assert await phone.locator(".receipt").count() == 1  # only this party's receipt
     await phone.screenshot(path=screenshot_path("remote-party-8-ruling"), full_page=True)
 
-    await phone.click(".receipt[data-party='1'] button.sign")
-    await phone.wait_for_selector(".receipt[data-party='1'] .signed", timeout=10_000)
+    await serve_electronically(phone, 1)
     await phone.wait_for_selector("#self-served:not(.hidden)")
     await phone.wait_for_selector("#voucher-link:not(.hidden)", timeout=10_000)
     assert await phone.is_hidden("#all-served")
     async with aiohttp.ClientSession() as s:
         kiosk = await api_headers(s, base, "kiosk1")
         receipts = f"{base}/api/cases/{case_id}/receipts"
+        choice = {"party": 0, "electronic": True}
+        async with s.post(f"{base}/api/cases/{case_id}/service/choice", json=choice, headers=kiosk):
+            pass
         async with s.post(receipts, json={"party": 0}, headers=kiosk) as r:
             assert r.status == 201, await r.text()
         # The party has signed already: the kiosk cannot sign for them a second time.
@@ -349,9 +365,8 @@ async def test_the_kiosk_beeps_when_the_judge_arrives(browser: Any, session_serv
     assert not kiosk.errors, kiosk.errors
 
 
-async def heard_and_issued(base: str) -> int:
-    """A case heard with both parties at the kiosk, confirmed and its ruling issued, all
-    through the API."""
+async def decided_in_the_hall(base: str) -> int:
+    """A case heard with both parties at the kiosk and confirmed, all through the API."""
     case_id = await booked_case(base)
     async with aiohttp.ClientSession() as s:
         judge = Api(s, base, await api_login(s, base, "judge"))
@@ -361,6 +376,17 @@ async def heard_and_issued(base: str) -> int:
         await record_session(judge, kiosk_api, case_id)  # type: ignore[arg-type]
         decided = await judge.post(f"/api/cases/{case_id}/decision", {"decision": "confirm"})
         assert decided.status == 200, await decided.text()
+    return case_id
+
+
+async def heard_and_issued(base: str) -> int:
+    """A case heard with both parties at the kiosk, confirmed, the transcript confirmed and
+    the ruling issued, all through the API."""
+    case_id = await decided_in_the_hall(base)
+    async with aiohttp.ClientSession() as s:
+        judge = Api(s, base, await api_login(s, base, "judge"))
+        kiosk_api = Api(s, base, await api_login(s, base, "kiosk1"))
+        await review_transcript(kiosk_api, case_id)  # type: ignore[arg-type]
         issued = await judge.post(f"/api/cases/{case_id}/ruling", {})
         assert issued.status == 201, await issued.text()
     return case_id
@@ -408,11 +434,11 @@ async def test_a_party_who_left_before_signing_is_served_on_their_phone(
     assert await phone.is_hidden("#selftest") and await phone.is_hidden("#video-area")
     await assert_ruling_masked_on_screen(phone, 2)
     # The receipts are drawn after the ruling's text arrives, from their own request.
-    await phone.wait_for_selector(".receipt[data-party='1'] button.sign")
+    await phone.wait_for_selector(".receipt[data-party='1'] button.choose")
     assert await phone.locator(".receipt").count() == 1
     assert "已作出裁定" in await phone.inner_text("#party-who")
     await phone.screenshot(path=screenshot_path("late-party-1-ruling"), full_page=True)
-    await phone.click(".receipt[data-party='1'] button.sign")
+    await serve_electronically(phone, 1)
     await phone.wait_for_selector("#self-served:not(.hidden)", timeout=10_000)
     await phone.wait_for_selector("#voucher-link:not(.hidden)", timeout=10_000)
     await phone.screenshot(path=screenshot_path("late-party-2-signed"), full_page=True)

@@ -13,7 +13,7 @@ from app.domain.clock import COURT_TZ
 from app.services.demo import sample_application
 
 from e2e.conftest import screenshot_path
-from integration.ruling_flow import record_session, small_pdf
+from integration.ruling_flow import record_session, review_transcript, small_pdf
 
 pytestmark = [pytest.mark.browser]
 
@@ -62,8 +62,16 @@ class Api:
     def __init__(self, session: aiohttp.ClientSession, base: str, headers: dict[str, str]):
         self.session, self.base, self.headers = session, base, headers
 
-    async def post(self, path: str, json: Any = None) -> aiohttp.ClientResponse:
-        return await self.session.post(f"{self.base}{path}", json=json, headers=self.headers)
+    async def post(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
+        sent = {**self.headers, **(headers or {})}
+        return await self.session.post(f"{self.base}{path}", json=json, headers=sent)
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+        return await self.session.get(
+            f"{self.base}{path}", headers={**self.headers, **(headers or {})}
+        )
 
     async def ws_connect(self, path: str) -> aiohttp.ClientWebSocketResponse:
         return await self.session.ws_connect(f"{self.base}{path}", headers=self.headers)
@@ -104,11 +112,13 @@ async def test_issue_find_and_verify_in_the_browser(
     await judge.reload()
     await judge.click("form[action$='/decision'] input[value=confirm] + button")
     await judge.wait_for_load_state()
-    await seats.close()
     assert "确认有效" in await judge.inner_text("h1")
+    # Both parties confirm the transcript at the kiosk before the ruling is issued.
+    await review_transcript(Api(seats, base, await api_login(seats, base, "kiosk1")), case_id)  # type: ignore[arg-type]
+    await seats.close()
     await judge.click("form[action$='/issue'] button")
     await judge.wait_for_load_state()
-    assert "裁定已出具" in await judge.inner_text("h1")
+    assert "裁定已出具" in await judge.inner_text("h1"), await judge.inner_text("main")
     await judge.screenshot(path=screenshot_path("judge-ruling-issued"), full_page=True)
     verify_href = await judge.get_attribute("a[href^='/verify/']", "href")
     assert verify_href

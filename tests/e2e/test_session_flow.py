@@ -23,11 +23,13 @@ from e2e.session_helpers import (
     at_step,
     base_of,
     judge_admits,
+    kiosk_confirms_transcript,
     kiosk_consents,
     kiosk_into_lobby,
     login,
     record_answers,
     screenshot_path,
+    serve_electronically,
     session_server,
     text_has,
     verify_identities,
@@ -61,6 +63,10 @@ async def issue_and_serve(
     judge: Any, kiosk: Any, shot: str, words: tuple[str, ...], parties: int = 2
 ) -> None:
     await judge.wait_for_selector("#issue:not(.hidden)")
+    # The parties review the transcript first; the judge sees them settle, then may issue.
+    await judge.wait_for_selector("#transcript-review:not(.hidden)")
+    await kiosk_confirms_transcript(kiosk, parties, shot)
+    await judge.wait_for_selector("#transcript-review .transcript-ready:not(.hidden)")
     # Before signing, the judge reads the full text the ruling will have.
     await judge.wait_for_selector("#ruling-draft .rt-title")
     draft = await judge.inner_text("#ruling-draft")
@@ -71,7 +77,8 @@ async def issue_and_serve(
     await judge.click("#issue")
     await judge.wait_for_selector("#ruling-box:not(.hidden)", timeout=20_000)
     await kiosk.wait_for_selector("#ruling-box:not(.hidden)", timeout=10_000)
-    await kiosk.wait_for_selector("button.sign")
+    # Each party first answers, in its own tap, whether it agrees to electronic service.
+    await kiosk.wait_for_selector(".receipt button.choose")
     # The kiosk brings the ruling's text on screen by itself.
     await kiosk.wait_for_selector("#ruling-text .rt-title")
     await kiosk.wait_for_function(
@@ -86,8 +93,7 @@ async def issue_and_serve(
     assert (await kiosk.get_attribute("#print-frame", "src") or "").endswith("/ruling.pdf")
     await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-4-ruling"), full_page=True)
     for p in range(parties):
-        await kiosk.click(f".receipt[data-party='{p}'] button.sign")
-        await kiosk.wait_for_selector(f".receipt[data-party='{p}'] .signed")
+        await serve_electronically(kiosk, p)
     await kiosk.wait_for_selector("#all-served:not(.hidden)")
     await at_step(kiosk, "closed")
     await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-5-served"), full_page=True)

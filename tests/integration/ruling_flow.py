@@ -39,6 +39,36 @@ async def ok(response: aiohttp.ClientResponse, status: int = 200) -> Any:
     return await response.json()
 
 
+async def sign_for(
+    device: TestClient, case_id: int, party: int | None, headers: dict[str, str] | None = None
+) -> aiohttp.ClientResponse:
+    """A party's two taps at service: yes to electronic service (its own tap, once), then the
+    receipt. Returns the receipt's response; the first tap's refusal, if any, is the receipt's
+    too (the same caller, case and party)."""
+    body = {} if party is None else {"party": party}
+    choice = await device.post(
+        f"/api/cases/{case_id}/service/choice", json={**body, "electronic": True}, headers=headers
+    )
+    choice.release()
+    return await device.post(f"/api/cases/{case_id}/receipts", json=body, headers=headers)
+
+
+async def review_transcript(
+    device: TestClient,
+    case_id: int,
+    parties: tuple[int | None, ...] = (0, 1),
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """Each party reads the transcript's draft and confirms it (民事诉讼法 art 150), at the
+    kiosk (naming the party) or on its own device (party None); the last draft state."""
+    url = f"/api/cases/{case_id}/transcript"
+    state = await ok(await device.get(f"{url}/draft", headers=headers))
+    for party in parties:
+        body = {"draft_sha256": state["sha256"], **({} if party is None else {"party": party})}
+        state = await ok(await device.post(f"{url}/confirm", json=body, headers=headers))
+    return state
+
+
 async def scheduled_case(
     mediator: TestClient,
     clerk: TestClient,
@@ -282,6 +312,8 @@ async def decided_case(
         agreed = decision.get("ground") != "not_voluntary"
         await record_session(judge, kiosk, case_id, agreed=agreed)
     await ok(await judge.post(f"/api/cases/{case_id}/decision", json=decision))
+    if kiosk is not None and decision["decision"] != "withdraw":
+        await review_transcript(kiosk, case_id)
     return case_id
 
 

@@ -44,7 +44,7 @@ from app.store.models import (
 )
 
 from integration.conftest import PG_ADMIN_DSN, Clock, Sifa, make_settings, prepare
-from integration.ruling_flow import decided_case, ok, people, small_pdf
+from integration.ruling_flow import decided_case, ok, people, sign_for, small_pdf
 from integration.test_rulings_issue import _upload
 from realdeps import require_tool
 
@@ -222,7 +222,7 @@ async def test_backup_while_serving_wipe_and_restore(
     mediator, clerk, judge, kiosk = await people(sifa)
     case_id = await decided_case(mediator, clerk, judge, {"decision": "confirm"}, kiosk=kiosk)
     issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
-    await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0}), 201)
+    await ok(await sign_for(kiosk, case_id, 0), 201)
     growing = await add_recordings(
         sifa.app[SERVICES].db, case_id, settings.recordings_dir, settings.node_name
     )

@@ -28,7 +28,14 @@ from app.domain.clock import COURT_TZ
 from app.services.demo import sample_application
 
 from integration.conftest import _shared_pki
-from integration.ruling_flow import ALL_ABSENT, PASSED, ok, scheduled_case
+from integration.ruling_flow import (
+    ALL_ABSENT,
+    PASSED,
+    ok,
+    review_transcript,
+    scheduled_case,
+    sign_for,
+)
 from integration.test_metrics import ID_NUMBERS, NAMES
 from signaling_helpers import MediaPeer
 
@@ -179,10 +186,10 @@ async def test_a_whole_session_logs_json_with_ids_and_nothing_personal(
             await ok(await judge.post(f"{session_url}/review", json=ALL_ABSENT))
             decision = {"decision": "confirm"}
             await ok(await judge.post(f"/api/cases/{case_id}/decision", json=decision))
+            await review_transcript(kiosk, case_id)
             issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
             for party in (0, 1):
-                receipt = {"party": party}
-                await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json=receipt), 201)
+                await ok(await sign_for(kiosk, case_id, party), 201)
         finally:
             for peer in (kiosk_peer, judge_peer):
                 if peer.client.ws is not None and not peer.client.ws.closed:

@@ -24,7 +24,15 @@ from app.services.demo import sample_application, with_check_digit
 from signaling.server import SERVER_KEY
 
 from integration.conftest import Clock, Sifa, make_settings, prepare
-from integration.ruling_flow import ALL_ABSENT, PASSED, ok, scheduled_case, seat_room
+from integration.ruling_flow import (
+    ALL_ABSENT,
+    PASSED,
+    ok,
+    review_transcript,
+    scheduled_case,
+    seat_room,
+    sign_for,
+)
 from signaling_helpers import Client
 
 TOKEN = "metrics-token-0123456789abcdef"
@@ -222,10 +230,11 @@ async def test_metrics_follow_requests_signaling_recording_and_a_session(
     tick(sifa, 240)
     await ok(await judge.post(f"{session_url}/review", json=ALL_ABSENT))
     await ok(await judge.post(f"/api/cases/{case_id}/decision", json={"decision": "confirm"}))
+    await review_transcript(kiosk, case_id)
     issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
     tick(sifa, 60)
     for party in (0, 1):
-        await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": party}), 201)
+        await ok(await sign_for(kiosk, case_id, party), 201)
     text, served_session = await scrape(anonymous)
     assert value(served_session, "sifa_ruling_issue_duration_seconds_count") == 1
     assert value(served_session, "sifa_ruling_issue_duration_seconds_sum") > 0

@@ -12,7 +12,7 @@ from app.domain.clock import COURT_TZ
 from app.services.demo import sample_application
 
 from integration.conftest import Sifa
-from integration.ruling_flow import ok
+from integration.ruling_flow import ok, sign_for
 from integration.test_live_room import served
 from integration.test_party_service import ROOM, mixed_hearing
 
@@ -28,9 +28,8 @@ def cells(page: str, css: str) -> list[str]:
 
 async def test_the_timeline_details_read_as_words_in_both_languages(served: Sifa) -> None:
     h = await mixed_hearing(served)
-    url = f"/api/cases/{h.case_id}/receipts"
-    await ok(await h.kiosk.post(url, json={"party": 0}), 201)
-    await ok(await h.device.post(url, json={}, headers=h.headers), 201)
+    await ok(await sign_for(h.kiosk, h.case_id, 0), 201)
+    await ok(await sign_for(h.device, h.case_id, None, h.headers), 201)
 
     expected = {
         "zh-CN": [
@@ -80,8 +79,7 @@ async def test_the_timeline_details_read_as_words_in_both_languages(served: Sifa
 
 async def test_english_pages_use_english_punctuation(served: Sifa) -> None:
     h = await mixed_hearing(served)
-    url = f"/api/cases/{h.case_id}/receipts"
-    await ok(await h.kiosk.post(url, json={"party": 0}), 201)
+    await ok(await sign_for(h.kiosk, h.case_id, 0), 201)
     for lang, who, names, parts in (
         ("zh-CN", "陈静（书记员）", "张三、赵六", ["<strong>张三</strong>，男，", "张三：已签收"]),
         (

@@ -15,14 +15,24 @@ from sqlalchemy import select
 
 from app.keys import SERVICES
 from app.ruling.chinese import beijing_datetime
-from app.services import audit, rulings
-from app.services.sessions import PARTY_TOKEN_TTL
+from app.services import audit, serving
+from app.services.party_codes import PARTY_TOKEN_TTL
 from app.store.models import ServiceReceipt
 from app.web.session_api import PARTY_HEADER
 from signaling.server import SERVER_KEY
 
 from integration.conftest import Sifa
-from integration.ruling_flow import ALL_ABSENT, PASSED, Seat, ok, people, scheduled_case, seat_room
+from integration.ruling_flow import (
+    ALL_ABSENT,
+    PASSED,
+    Seat,
+    ok,
+    people,
+    review_transcript,
+    scheduled_case,
+    seat_room,
+    sign_for,
+)
 from integration.test_live_room import served
 from integration.test_party_room import ID_NUMBERS, SELF_TEST, error, party_pass
 from integration.test_rulings_issue import check_with_tools, tool
@@ -80,6 +90,8 @@ async def mixed_hearing(served: Sifa) -> Hearing:
         await ok(await judge.post(f"{url}/answers", json=answers))
     await ok(await judge.post(f"{url}/review", json=ALL_ABSENT))
     await ok(await judge.post(f"/api/cases/{case_id}/decision", json={"decision": "confirm"}))
+    await review_transcript(kiosk, case_id, (0,))
+    await review_transcript(device, case_id, (None,), headers)
     issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
     await seat.drop()
     await served.app[SERVER_KEY].audit_flushed()
@@ -117,7 +129,7 @@ async def test_a_remote_party_reads_and_acknowledges_the_ruling_on_its_own_devic
 
     # Refused: another party's receipt, another case's ruling, no pass, a forged pass.
     receipts = f"/api/cases/{case_id}/receipts"
-    body = await error(await device.post(receipts, json={"party": 0}, headers=headers), 403)
+    body = await error(await sign_for(device, case_id, 0, headers), 403)
     assert "本人" in body["message"]
     other = await scheduled_case(h.mediator, h.clerk, room_index=1, hours=3)
     for target in (other, 999_999):
@@ -133,12 +145,12 @@ async def test_a_remote_party_reads_and_acknowledges_the_ruling_on_its_own_devic
     await error(await device.post(receipts, json={}), 401)
 
     # The hall's party signs at the kiosk; the device does not learn where or when.
-    await ok(await h.kiosk.post(receipts, json={"party": 0}), 201)
+    await ok(await sign_for(h.kiosk, case_id, 0), 201)
     mine = await ok(await device.get(receipts, headers=headers))
     assert mine["receipts"] == [] and mine["state"] == "ruling_issued"
 
     # The remote party acknowledges on its own device: the last receipt completes service.
-    receipt = await ok(await device.post(receipts, json={}, headers=headers), 201)
+    receipt = await ok(await sign_for(device, case_id, None, headers), 201)
     assert receipt["party"] == 1 and receipt["recipient"] == "赵六"
     assert receipt["device"] == "受送达人本人设备"
     assert "本人设备" in receipt["method"] and "在线服务平台" in receipt["method"]
@@ -180,7 +192,7 @@ async def test_a_remote_party_reads_and_acknowledges_the_ruling_on_its_own_devic
             "接收设备受送达人本人设备",
             "通过人民法院在线服务平台向受送达人本人设备电子送达",
             "受送达人于本人设备确认签收",
-            "经人民法院在线服务平台在本人设备上接收上述文书并确认签收",
+            "（北京时间）表示同意电子送达。依照",
             "《人民法院在线诉讼规则》第二十九条至第三十二条",
         ],
     )
@@ -249,13 +261,13 @@ async def test_a_party_whose_pass_ran_out_is_served_with_a_new_code(served: Sifa
     ruling came after the pass expired) gets a new code, reads the ruling and signs for it."""
     h = await mixed_hearing(served)
     case_id, mediator = h.case_id, h.mediator
-    codes, receipts = f"/api/cases/{case_id}/party-codes", f"/api/cases/{case_id}/receipts"
+    codes = f"/api/cases/{case_id}/party-codes"
     served.clock.now += PARTY_TOKEN_TTL + dt.timedelta(minutes=1)
     stale = await h.device.get(f"/api/cases/{case_id}/ruling/screen", headers=h.headers)
     assert stale.status == 401 and "过期" in (await stale.json())["error"]["message"]
 
     # The party in the hall signs at the kiosk: nobody issues them a code any more.
-    await ok(await h.kiosk.post(receipts, json={"party": 0}), 201)
+    await ok(await sign_for(h.kiosk, case_id, 0), 201)
     refused = await error(await mediator.post(codes, json={"party": 0}), 409)
     assert refused["code"] == "already_acknowledged"
     # Only the case's mediator issues codes, after the hearing as before it.
@@ -265,8 +277,8 @@ async def test_a_party_whose_pass_ran_out_is_served_with_a_new_code(served: Sifa
     device = await served.make_client(served.app)
     copy = await ok(await device.get(f"/api/cases/{case_id}/ruling/screen", headers=headers))
     assert copy["sha256"] == h.ruling_sha256
-    receipt = await ok(await device.post(receipts, json={}, headers=headers), 201)
-    assert receipt["party"] == 1 and receipt["method"] == rulings.OWN_DEVICE_METHOD
+    receipt = await ok(await sign_for(device, case_id, None, headers), 201)
+    assert receipt["party"] == 1 and receipt["method"] == serving.OWN_DEVICE_METHOD
     state = await ok(await device.get(f"/api/cases/{case_id}/session", headers=headers))
     assert state["case_state"] == "served"
     # Served on everyone: the case takes no more codes.

@@ -23,7 +23,14 @@ from app.store.models import AuditEvent, RecordingSegment, SessionEventRow
 from signaling.server import SERVER_KEY
 
 from integration.conftest import Clock, Sifa, on_a_real_port
-from integration.ruling_flow import ALL_ABSENT, PASSED, ok, people, scheduled_case
+from integration.ruling_flow import (
+    ALL_ABSENT,
+    PASSED,
+    ok,
+    people,
+    review_transcript,
+    scheduled_case,
+)
 from integration.test_rulings_issue import tool
 from signaling_helpers import MediaPeer
 
@@ -138,6 +145,7 @@ async def test_a_kiosk_that_drops_during_the_inquiry(live: Sifa, tmp_path: Path)
             await ok(
                 await judge.post(f"/api/cases/{case_id}/decision", json={"decision": "confirm"})
             )
+            await review_transcript(kiosk, case_id)
             await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
         finally:
             for peer in (back, kiosk_peer, judge_peer):

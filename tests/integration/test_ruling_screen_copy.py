@@ -23,6 +23,7 @@ from integration.ruling_flow import (
     ok,
     people,
     record_session,
+    review_transcript,
     scheduled_case,
 )
 from integration.test_party_room import ID_NUMBERS
@@ -138,6 +139,7 @@ async def test_the_judge_reads_the_draft_between_decision_and_signing(sifa: Sifa
 
     # Signed the same day, the ruling says word for word what the draft said (bar the QR
     # address, drawn at issue).
+    await review_transcript(kiosk, case_id)
     await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
     issued = await ok(await judge.get(f"/api/cases/{case_id}/ruling/screen"))
     without_qr = [b for b in issued["blocks"] if b["kind"] != "qr"]

@@ -32,7 +32,9 @@ from integration.ruling_flow import (
     ok,
     people,
     record_session,
+    review_transcript,
     scheduled_case,
+    sign_for,
 )
 from realdeps import require_tool
 
@@ -107,10 +109,10 @@ async def test_confirmation_issued_served_and_verifiable(sifa: Sifa, tmp_path: P
             await session.execute(text("UPDATE rulings SET sha256 = 'x'"))
 
     # Service at the kiosk: each party acknowledges; the second completes service.
-    first = await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0}), 201)
+    first = await ok(await sign_for(kiosk, case_id, 0), 201)
     assert first["device"].startswith("光明社区在线司法确认室一")
     assert (await ok(await clerk.get(f"/api/cases/{case_id}")))["state"] == "ruling_issued"
-    await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 1}), 201)
+    await ok(await sign_for(kiosk, case_id, 1), 201)
     assert (await ok(await clerk.get(f"/api/cases/{case_id}")))["state"] == "served"
     voucher = tmp_path / "voucher.pdf"
     voucher.write_bytes(await (await clerk.get(f"/api/cases/{case_id}/vouchers/1.pdf")).read())
@@ -210,21 +212,20 @@ async def test_refusals(sifa: Sifa) -> None:
     assert (await early.json())["error"]["code"] == "session_not_ready"
     await record_session(judge, kiosk, case_id)
     await ok(await judge.post(f"/api/cases/{case_id}/decision", json=CONFIRM))
+    await review_transcript(kiosk, case_id)
     # Another judge does not see the case; a clerk may not issue.
     assert (await other_judge.post(f"/api/cases/{case_id}/ruling", json={})).status == 404
     assert (await clerk.post(f"/api/cases/{case_id}/ruling", json={})).status == 403
     # Receipts before the ruling exists are refused.
-    assert (await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0})).status == 409
+    assert (await sign_for(kiosk, case_id, 0)).status == 409
     await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
     # A kiosk of another room does not see the case; a clerk may not acknowledge for a party.
-    assert (
-        await other_kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0})
-    ).status == 404
-    assert (await clerk.post(f"/api/cases/{case_id}/receipts", json={"party": 0})).status == 403
-    assert (await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 9})).status == 422
+    assert (await sign_for(other_kiosk, case_id, 0)).status == 404
+    assert (await sign_for(clerk, case_id, 0)).status == 403
+    assert (await sign_for(kiosk, case_id, 9)).status == 422
     # A party acknowledges once: a second time is refused, and one receipt stays on record.
-    await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0}), 201)
-    second = await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0})
+    await ok(await sign_for(kiosk, case_id, 0), 201)
+    second = await sign_for(kiosk, case_id, 0)
     assert second.status == 409 and (await second.json())["error"]["code"] == "already_acknowledged"
     listed = await ok(await clerk.get(f"/api/cases/{case_id}/receipts"))
     assert len(listed["receipts"]) == 1
@@ -244,7 +245,7 @@ async def test_bundle_and_search(sifa: Sifa) -> None:
     case_id = await decided_case(mediator, clerk, judge, CONFIRM, kiosk=kiosk)
     issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
     for party in (0, 1):
-        await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": party}), 201)
+        await ok(await sign_for(kiosk, case_id, party), 201)
     response = await clerk.get(f"/api/cases/{case_id}/bundle.zip")
     assert response.status == 200
     archive = zipfile.ZipFile(io.BytesIO(await response.read()))

@@ -36,7 +36,7 @@ from app.store.models import AuditEvent, Ruling, Transcript
 
 from integration.api_support import error_of
 from integration.conftest import Clock, Sifa, make_settings, prepare
-from integration.ruling_flow import decided_case, ok, people
+from integration.ruling_flow import decided_case, ok, people, sign_for
 from integration.test_admin_courts import build_baoan
 from integration.test_cli_commands import cli_env, in_process
 from realdeps import require_tool
@@ -147,7 +147,7 @@ async def test_a_nanshan_ruling_is_signed_as_nanshan(sifa: Sifa, tmp_path: Path)
     _, clerk, _, kiosk = nanshan
     minutes = await (await clerk.get(f"/api/cases/{case_id}/transcript.pdf")).read()
     await assert_signed_by(minutes, NANSHAN, root)
-    await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0}), 201)
+    await ok(await sign_for(kiosk, case_id, 0), 201)
     voucher = await (await clerk.get(f"/api/cases/{case_id}/vouchers/0.pdf")).read()
     await assert_signed_by(voucher, NANSHAN, root)
 

@@ -27,7 +27,7 @@ from app.store.models import AuditEvent, Case
 from app.web import session_api
 
 from integration.conftest import Clock, Sifa, make_settings, prepare
-from integration.ruling_flow import ok, scheduled_case, seat_room
+from integration.ruling_flow import ok, review_transcript, scheduled_case, seat_room, sign_for
 from realdeps import require_tool
 
 PASSED = {"method": "id_card_camera", "result": "passed", "note": "与身份证原件一致"}
@@ -429,10 +429,11 @@ async def test_the_timeline_lists_every_step_in_order(sifa: Sifa, people: People
     tick(sifa, 1)
     await ok(await p.judge.post(f"/api/cases/{case_id}/decision", json={"decision": "confirm"}))
     tick(sifa, 1)
+    await review_transcript(p.kiosk, case_id)
     await ok(await p.judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
     for party in (0, 1):
         tick(sifa, 1)
-        await ok(await p.kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": party}), 201)
+        await ok(await sign_for(p.kiosk, case_id, party), 201)
 
     body = await ok(await p.clerk.get(f"/api/cases/{case_id}/timeline"))
     kinds = [i["kind"] for i in body["timeline"]]

@@ -41,6 +41,7 @@ from integration.ruling_flow import (
     ok,
     people,
     record_session,
+    review_transcript,
     scheduled_case,
 )
 from realdeps import require_tool
@@ -265,6 +266,7 @@ async def test_a_transcript_that_cannot_be_rendered_issues_nothing(
             session, accounts.actor_of(account), case_id, identity, sifa.clock(), room=room
         )
     await ok(await judge.post(f"/api/cases/{case_id}/decision", json=CONFIRM))
+    await review_transcript(kiosk, case_id)
 
     response = await judge.post(f"/api/cases/{case_id}/ruling", json={})
     assert response.status == 500

@@ -19,7 +19,7 @@ from app.ruling.sign import PdfSigner
 from app.store.models import ServiceReceipt
 
 from integration.conftest import Sifa
-from integration.ruling_flow import decided_case, ok, people, small_pdf
+from integration.ruling_flow import decided_case, ok, people, sign_for, small_pdf
 from integration.test_rulings_issue import tool
 from realdeps import require_tool
 
@@ -64,7 +64,7 @@ async def test_voucher_has_its_own_page_and_qr(sifa: Sifa, tmp_path: Path) -> No
     case_id = await decided_case(mediator, clerk, judge, {"decision": "confirm"}, kiosk=kiosk)
     issued = await ok(await judge.post(f"/api/cases/{case_id}/ruling", json={}), 201)
     ruling_pdf = await (await clerk.get(f"/api/cases/{case_id}/ruling.pdf")).read()
-    receipt = await ok(await kiosk.post(f"/api/cases/{case_id}/receipts", json={"party": 0}), 201)
+    receipt = await ok(await sign_for(kiosk, case_id, 0), 201)
 
     # Named by its room, with its own token, unlike the ruling's.
     assert receipt["device"] == ROOM

@@ -105,6 +105,7 @@ def voucher(document_sha256: str, **changes: object) -> VoucherData:
         acknowledged_at=datetime(2026, 11, 27, 10, 5, 9, tzinfo=timezone(timedelta(hours=8))),
         served_by="书记员林静",
         verification_url=URL + "&v=1",
+        consented_at=datetime(2026, 11, 27, 10, 4, 30, tzinfo=timezone(timedelta(hours=8))),
     )
     values.update(changes)
     return VoucherData(**values)  # type: ignore[arg-type]

@@ -250,9 +250,9 @@ def test_voucher_sentences(templates: TemplateSet) -> None:
     )
     fields = dict(b.parts() for b in doc.blocks if b.kind == "field")
     assert fields["送达地点"] == "光明社区在线司法确认室一"
-    assert (
-        "受送达人同意电子送达。依照《人民法院在线诉讼规则》第二十九条至第三十二条，"
-        "上述文书已于签收时间送达。" in paras(doc)
+    assert paras(doc)[0] == (
+        "受送达人于2026年11月27日10时04分30秒（北京时间）表示同意电子送达。"
+        "依照《人民法院在线诉讼规则》第二十九条至第三十二条，上述文书已于签收时间送达。"
     )
     qr = doc.first("qr")
     assert qr is not None
@@ -260,8 +260,38 @@ def test_voucher_sentences(templates: TemplateSet) -> None:
     own = templates.voucher(voucher("ab" * 32, own_device=True, place="受送达人本人设备"))
     own_fields = dict(b.parts() for b in own.blocks if b.kind == "field")
     assert own_fields["接收设备"] == "受送达人本人设备"
-    received = "受送达人同意电子送达，经人民法院在线服务平台在本人设备上接收"
-    assert any(p.startswith(received) for p in paras(own))
+    assert paras(own)[0].startswith("受送达人于2026年11月27日10时04分30秒（北京时间）表示同意")
+
+
+def test_a_voucher_states_consent_only_where_it_was_recorded(templates: TemplateSet) -> None:
+    """No consent on record (在线诉讼规则 art 29): the voucher does not claim one."""
+    doc = templates.voucher(voucher("ab" * 32, consented_at=None))
+    assert not any("同意电子送达" in p for p in paras(doc))
+    assert paras(doc)[0].startswith("依照《人民法院在线诉讼规则》第二十九条至第三十二条")
+
+
+def test_the_paper_receipt_form(templates: TemplateSet) -> None:
+    """送达回证: the facts on record, and blanks for the party's hand."""
+    declined = dt.datetime(2026, 11, 27, 2, 4, 30, tzinfo=dt.UTC)
+    doc = templates.paper_receipt(
+        {
+            "court_name": COURT,
+            "case_number": CASE,
+            "document_title": "民事裁定书",
+            "document_sha256": "ab" * 32,
+            "recipient_name": "李四",
+            "place": "光明社区在线司法确认室一",
+            "served_by": "书记员林静",
+            "declined_at": declined,
+            "made_at": declined,
+        }
+    )
+    fields = dict(b.parts() for b in doc.blocks if b.kind == "field")
+    assert fields["受送达人"] == "李四" and fields["送达方式"] == "直接送达（纸质）"
+    assert set(fields["受送达人签名"]) == {"_"} and "年" in fields["签收日期"]
+    assert paras(doc)[0].startswith(
+        "受送达人于2026年11月27日10时04分30秒（北京时间）表示不同意电子送达"
+    )
 
 
 # -- the signed PDFs, read back with pdftotext: one per document kind ----------------------
@@ -301,5 +331,6 @@ def test_voucher_pdf_names_the_room_not_the_device(renderer: RulingRenderer) -> 
     data = voucher(hashlib.sha256(b"ruling").hexdigest())
     flat = _flat(renderer.render_voucher(data), "wording-voucher.pdf")
     assert "送达地点光明社区在线司法确认室一" in flat and "终端kiosk" not in flat
-    assert "受送达人同意电子送达。依照《人民法院在线诉讼规则》第二十九条至第三十二条" in flat
+    assert "（北京时间）表示同意电子送达。依照《人民法院在线诉讼规则》" in flat
+    assert "依照《人民法院在线诉讼规则》第二十九条至第三十二条" in flat
     assert "扫描二维码核验送达凭证" in flat

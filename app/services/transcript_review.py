@@ -1,0 +1,316 @@
+"""The transcript (笔录) between the decision and its archiving: the draft the parties read,
+their confirmations, corrections and the judge's notes of a party not signing (民事诉讼法 art
+150, 人民法院在线诉讼规则 art 34; the rules are app/domain/transcript_review.py), and the
+context of the transcript archived with the ruling, which states them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import session as rules
+from app.domain import transcript_review as review_rules
+from app.domain.access import Actor
+from app.domain.cases import DECIDED, State
+from app.domain.errors import NotPermitted, WrongState
+from app.domain.roles import Role
+from app.ruling.desk import RulingDesk
+from app.ruling.screen import screen_blocks
+from app.services import session_records, sessions
+from app.services.cases import load_case
+from app.services.session_records import PartyPass, Who, audit_session
+from app.store.db import Database
+from app.store.models import Case
+
+
+def _no_transcript() -> WrongState:
+    return WrongState("庭审尚未开始，没有笔录。 / No session was held: there is no transcript.")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The transcript as the parties read it now, and where each party's review stands."""
+
+    blocks: list[dict[str, Any]]
+    sha256: str  # of the blocks: what a confirmation names
+    review: review_rules.Review
+
+
+async def review_of(session: AsyncSession, case: Case) -> review_rules.Review:
+    rows = await session_records.event_rows(session, case.id)
+    events = [session_records.event_of(r) for r in rows]
+    return review_rules.fold(events, {p.position: p.name for p in case.parties})
+
+
+def _corrections(review: review_rules.Review) -> list[dict[str, Any]]:
+    return [
+        {"name": c.name, "request": c.request, "granted": c.granted, "text": c.text}
+        for c in review.corrections
+    ]
+
+
+def _signatures(review: review_rules.Review) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": p.name,
+            "confirmed_at": p.confirmed_at,
+            "device": sessions.DEVICE_TEXT[(p.confirmed_device or rules.Device.KIOSK).value],
+            "not_signed": review_rules.NOT_SIGNED_TEXT[p.not_signed] if p.not_signed else "",
+            "note": p.not_signed_note,
+        }
+        for p in review.parties
+    ]
+
+
+async def draft_context(
+    session: AsyncSession, case: Case, desk: RulingDesk, now: dt.datetime
+) -> dict[str, Any] | None:
+    """The transcript's context as the parties read it: the records, the corrections, no
+    signatures; made at the decision, so the same records give the same draft."""
+    source = await sessions.transcript_source(session, case, now)
+    if source is None:
+        return None
+    review = await review_of(session, case)
+    made = case.decided_at or now
+    return {**source[1], "made_at": made, "corrections": _corrections(review), "signatures": []}
+
+
+async def draft_of(
+    session: AsyncSession, case: Case, desk: RulingDesk, now: dt.datetime
+) -> Draft | None:
+    context = await draft_context(session, case, desk, now)
+    if context is None:
+        return None
+    blocks = screen_blocks(desk.renderer.templates.transcript(context), ())
+    canonical = json.dumps(blocks, ensure_ascii=False, sort_keys=True).encode()
+    return Draft(blocks, hashlib.sha256(canonical).hexdigest(), await review_of(session, case))
+
+
+async def archive_source(
+    session: AsyncSession, case: Case, desk: RulingDesk, now: dt.datetime
+) -> tuple[int, dict[str, Any]] | None:
+    """(session number, context) of the transcript to archive with the ruling, stating each
+    party's review; refused (409 transcript_unconfirmed) while a party has neither confirmed
+    the current draft nor been noted as not signing. None: no session was held."""
+    source = await sessions.transcript_source(session, case, now)
+    draft = await draft_of(session, case, desk, now)
+    if source is None or draft is None:
+        return None
+    review_rules.check_archive(draft.review, draft.sha256)
+    context = {
+        **source[1],
+        "corrections": _corrections(draft.review),
+        "signatures": _signatures(draft.review),
+    }
+    return source[0], context
+
+
+# --- the parties' taps and the judge's records ---------------------------------------------
+
+
+async def _open(
+    session: AsyncSession, who: Who, case_id: int, desk: RulingDesk, now: dt.datetime, what: str
+) -> tuple[Case, rules.SessionView, Draft]:
+    case, view = await session_records.prepare(session, who, case_id, DECIDED, what, now)
+    draft = await draft_of(session, case, desk, now)
+    if draft is None:
+        raise _no_transcript()
+    return case, view, draft
+
+
+def _device(who: Who) -> str:
+    return (rules.Device.OWN_DEVICE if isinstance(who, PartyPass) else rules.Device.KIOSK).value
+
+
+def _party_side(who: Who) -> None:
+    if isinstance(who, Actor):
+        session_records.require_role(
+            who, Role.KIOSK, "须由当事人在终端核对。 / Parties review it at the room's kiosk."
+        )
+
+
+async def confirm(
+    session: AsyncSession,
+    who: Who,
+    case_id: int,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    desk: RulingDesk,
+) -> Draft:
+    """The party read this draft and confirms it: their electronic signature of the record."""
+    _party_side(who)
+    case, view, draft = await _open(session, who, case_id, desk, now, "核对笔录 / confirm")
+    party = session_records.acting_party(who, data)
+    read = review_rules.read_draft_hash(data)
+    review_rules.check_confirm(draft.review, party, read, draft.sha256)
+    payload = {"device": _device(who), "draft_sha256": draft.sha256}
+    kind = rules.Kind.TRANSCRIPT_CONFIRMED
+    await session_records.append(
+        session, case, view, kind, party, payload, who.username, now, audit_details=payload
+    )
+    return await _again(session, case, desk, now)
+
+
+async def ask(
+    session: AsyncSession,
+    who: Who,
+    case_id: int,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    desk: RulingDesk,
+) -> Draft:
+    """The party finds their statement left out or wrong: the judge is asked to correct it."""
+    _party_side(who)
+    case, view, draft = await _open(session, who, case_id, desk, now, "申请补正 / ask")
+    party = session_records.acting_party(who, data)
+    review_rules.check_ask(draft.review, party)
+    payload = {"device": _device(who)}
+    kind = rules.Kind.TRANSCRIPT_CORRECTION_ASKED
+    await session_records.append(
+        session, case, view, kind, party, payload, who.username, now, audit_details=payload
+    )
+    return await _again(session, case, desk, now)
+
+
+async def correct(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    desk: RulingDesk,
+) -> Draft:
+    """The judge records a correction asked for: made, or refused with the reason."""
+    session_records.require_role(
+        actor, Role.JUDGE, "只有审判员可以处理补正申请。 / Only the judge decides corrections."
+    )
+    case, view, draft = await _open(session, actor, case_id, desk, now, "补正笔录 / correct")
+    party = session_records.party_position(data)
+    draft.review.party(party)
+    payload = review_rules.read_correction(data)
+    kind = rules.Kind.TRANSCRIPT_CORRECTION
+    await session_records.append(
+        session,
+        case,
+        view,
+        kind,
+        party,
+        payload,
+        actor.username,
+        now,
+        audit_details={"granted": payload["granted"]},
+    )
+    return await _again(session, case, desk, now)
+
+
+async def not_signed(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    desk: RulingDesk,
+) -> Draft:
+    """The judge notes that a party refused to sign, or left without reviewing (记明情况)."""
+    session_records.require_role(
+        actor, Role.JUDGE, "只有审判员可以记明未签名情况。 / Only the judge records this."
+    )
+    case, view, draft = await _open(session, actor, case_id, desk, now, "记明 / record")
+    party = session_records.party_position(data)
+    review_rules.check_not_signed(draft.review, party, draft.sha256)
+    payload = review_rules.read_not_signed(data)
+    kind = rules.Kind.TRANSCRIPT_NOT_SIGNED
+    await session_records.append(
+        session,
+        case,
+        view,
+        kind,
+        party,
+        payload,
+        actor.username,
+        now,
+        audit_details={"reason": payload["reason"]},
+    )
+    return await _again(session, case, desk, now)
+
+
+async def _again(session: AsyncSession, case: Case, desk: RulingDesk, now: dt.datetime) -> Draft:
+    draft = await draft_of(session, case, desk, now)
+    assert draft is not None
+    return draft
+
+
+async def read_draft(
+    session: AsyncSession, who: Who, case_id: int, desk: RulingDesk, now: dt.datetime
+) -> tuple[Case, Draft]:
+    """The draft for the kiosk, a party's own device, the judge and the clerk, from the
+    decision until the ruling (and the transcript with it) is issued."""
+    case = await session_records.case_for(session, who, case_id)
+    if State(case.state) not in DECIDED:
+        raise WrongState(
+            f'案件状态为"{case.state}"，没有待核对的笔录。 / '
+            f'No transcript awaits review in state "{case.state}".'
+        )
+    draft = await draft_of(session, case, desk, now)
+    if draft is None:
+        raise _no_transcript()
+    return case, draft
+
+
+# --- the transcript as a PDF ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranscriptDocument:
+    case: Case
+    pdf: bytes
+    sha256: str
+    archived: bool  # False: a draft rendered from the records at the moment of asking
+
+
+async def transcript_pdf(
+    db: Database,
+    desk: RulingDesk,
+    actor: Actor,
+    case_id: int,
+    now: dt.datetime,
+    *,
+    folder: Path,
+) -> TranscriptDocument:
+    """The session's electronic transcript (人民法院在线诉讼规则 art 34), signed by the court.
+
+    Once the ruling is issued, the transcript archived with it, byte for byte. Before, a draft
+    built from the records at the moment of asking; rendering and signing run outside the
+    transaction and off the event loop, like the ruling's.
+    """
+    if actor.role not in (Role.JUDGE, Role.CLERK):
+        raise NotPermitted("只有审判员、书记员可以调取笔录。 / Judge and clerk only.")
+    async with db.transaction() as session:
+        case = await load_case(session, actor, case_id)
+        stored = await sessions.transcript_of(session, case.id)
+        if stored is not None:
+            pdf = sessions.archived_bytes(stored, folder)
+            details = {"sha256": stored.sha256, "archived": True}
+            await audit_session(session, actor.username, case, "transcript", now, details)
+            return TranscriptDocument(case, pdf, stored.sha256, archived=True)
+        context = await draft_context(session, case, desk, now)
+        if context is None:
+            raise _no_transcript()
+    pdf = await desk.transcript(context)
+    digest = hashlib.sha256(pdf).hexdigest()
+    async with db.transaction() as session:
+        case = await load_case(session, actor, case_id)
+        details = {"sha256": digest, "archived": False}
+        await audit_session(session, actor.username, case, "transcript", now, details)
+    return TranscriptDocument(case, pdf, digest, archived=False)
