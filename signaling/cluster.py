@@ -32,7 +32,7 @@ from signaling.frames import (
     connection_id,
     edge_of,
 )
-from signaling.live import CLOSE_MOVED, CLOSE_REFUSED, CLOSE_TRY_AGAIN, LiveRoom, Refused
+from signaling.live import CLOSE_MOVED, CLOSE_REFUSED, CLOSE_TRY_AGAIN, NO_ROOM, LiveRoom, Refused
 from signaling.messages import ProtocolError, error, parse
 from signaling.placement import NodeLoad, choose_host
 from signaling.redis_bus import RedisBus
@@ -185,9 +185,7 @@ class ClusterNode:
             if owner is not None and await self.bus.alive(owner):
                 return owner
             if resume and not await self.bus.has_state(case_id):
-                raise Refused(
-                    "resume_failed", "nothing to resume: the grace period may have passed"
-                )
+                raise Refused("resume_failed", NO_ROOM)
             if not self.bus.trusted:
                 # Redis is away or just came back: the room's host may not have re-claimed
                 # it yet, and a room placed now could split it in two.

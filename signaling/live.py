@@ -16,6 +16,17 @@ from signaling.room import AuditEvent, Outcome, Room, Thresholds
 log = logging.getLogger(__name__)
 
 # Close codes (docs/protocol.md): 1012/1013 send the client back in, 4xxx are final.
+# Why a resume failed, said as it is: the room is not held here at all (the server restarted,
+# or the room ended), or the room is but the seat is not (the grace period passed, or the seat
+# was removed). Either way a fresh join brings the client back.
+NO_ROOM = (
+    "服务器上没有该视频确认室（服务器可能已重新启动），请重新加入。 / This server holds no such "
+    "room (it may have restarted): join again."
+)
+NO_SEAT = (
+    "该席位已不再保留（断开超过宽限时间，或已被移出），请重新加入。 / The seat is no longer held "
+    "(the grace period passed, or it was removed): join again."
+)
 CLOSE_MOVED = 1012  # another node hosts the room now
 CLOSE_TRY_AGAIN = 1013  # the directory is unreachable, or the server is restarting
 CLOSE_REFUSED = 4001

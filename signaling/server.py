@@ -18,7 +18,7 @@ from aiohttp import web
 from signaling.authority import RoomAuthority, RoomInfo
 from signaling.hub import Hub, LocalHub
 from signaling.ice import IceSettings
-from signaling.live import CLOSE_TRY_AGAIN, LiveRoom, Peer, Refused
+from signaling.live import CLOSE_TRY_AGAIN, NO_ROOM, NO_SEAT, LiveRoom, Peer, Refused
 from signaling.mailbox import ReplayLimits
 from signaling.messages import DEFAULT_MAX_MESSAGE_BYTES, Join, Resume, dump
 from signaling.room import AuditEvent, RoomError, Thresholds
@@ -87,6 +87,9 @@ class SignalingServer:
         self.stopping = False
         # Told the case id when this node takes over a room another node hosted.
         self.on_adopt: list[Callable[[int], None]] = []
+        # Told the case id when a room opens here afresh, with no saved state: its first join,
+        # or the first after this server restarted.
+        self.on_open: list[Callable[[int], None]] = []
         self._opening: dict[int, asyncio.Future[LiveRoom]] = {}
         self._audit: deque[tuple[int, AuditEvent]] = deque()
         self._audit_task: asyncio.Task[None] | None = None
@@ -147,13 +150,11 @@ class SignalingServer:
             info = await self.authority.room_for(message.case_id)
             if info is not None:
                 live = await self._open_room(info)
-        seat = None if live is None else live.room.seats.get(message.participant)
-        if (
-            live is None
-            or seat is None
-            or not hmac.compare_digest(seat.resume_token, message.resume_token)
-        ):
-            raise Refused("resume_failed", "nothing to resume: the grace period may have passed")
+        if live is None:
+            raise Refused("resume_failed", NO_ROOM)
+        seat = live.room.seats.get(message.participant)
+        if seat is None or not hmac.compare_digest(seat.resume_token, message.resume_token):
+            raise Refused("resume_failed", NO_SEAT)
         outcome = live.room.resume(message.participant, seat.resume_token, now)
         mailbox = live.seat(peer, message.participant)
         missed, complete = mailbox.missed_since(message.last_seq)
@@ -197,6 +198,9 @@ class SignalingServer:
                     live.restore(restored.room, restored.seqs)
                     self.record(case_id, AuditEvent("adopt", "~server", "server", self._node()))
                     for hook in self.on_adopt:
+                        hook(case_id)
+                else:
+                    for hook in self.on_open:
                         hook(case_id)
             future.set_result(live)
             return live

@@ -68,6 +68,9 @@ class Kind(StrEnum):
     TRANSCRIPT_CORRECTION_ASKED = "transcript_correction_asked"
     TRANSCRIPT_CORRECTION = "transcript_correction"
     TRANSCRIPT_NOT_SIGNED = "transcript_not_signed"
+    # The judge decided, with reasons, to go on while no recording runs (app/domain/
+    # recording_rule.py): the records that need the recording are allowed until it stops again.
+    WITHOUT_RECORDING = "without_recording"
 
 
 class IdMethod(StrEnum):

@@ -32,6 +32,7 @@ class RecordingControl:
             cluster.handlers["recording.restart"] = self._remote_restart
             cluster.handlers["recording.failure"] = self._remote_failure
             cluster.server.on_adopt.append(self._adopted)
+        recordings.server.on_open.append(self._opened)
 
     @property
     def node(self) -> str:
@@ -143,9 +144,14 @@ class RecordingControl:
         hearing was being recorded there."""
         self.recordings.spawn(self._carry_on(case_id))
 
-    async def _carry_on(self, case_id: int) -> None:
+    def _opened(self, case_id: int) -> None:
+        """The room opened afresh here: if the hearing's recording ended because a server
+        stopped or died under it (a restart), it starts again by itself."""
+        self.recordings.spawn(self._carry_on(case_id, after_restart=True))
+
+    async def _carry_on(self, case_id: int, *, after_restart: bool = False) -> None:
         try:
-            await self.recordings.carry_on(case_id)
+            await self.recordings.carry_on(case_id, after_restart=after_restart)
         except Exception:
             log.exception("case %s: the recording could not go on on this server", case_id)
 

@@ -27,6 +27,7 @@ from app.logs import case_context
 from app.metrics.counts import RecordingStats
 from app.recording import recovery
 from app.recording.peer import SegmentStart
+from app.recording.restart import RESTART_CAUSES, SHUTDOWN, hearing_in_progress
 from app.recording.run import Run, WriterFactory, mp4_writers
 from app.recording.settings import (
     ACTOR,
@@ -170,9 +171,13 @@ class Recordings:
                 failure=recovery.LOST_FAILURE,
             )
 
-    async def carry_on(self, case_id: int) -> None:
+    async def carry_on(self, case_id: int, *, after_restart: bool = False) -> None:
         """This server took the room over: if its last run ended because its server stopped
-        (handover) or was lost, record on here. The time between stays a gap."""
+        (handover) or was lost, record on here. The time between stays a gap.
+
+        after_restart: the room opened afresh here; a run that ended because a server stopped
+        (shutdown) or died (interrupted, settled by the start-up sweep) while the hearing was
+        still on starts again, audited as restarted after that cause."""
         if case_id in self.runs:
             return
         async with self.db.transaction() as session:
@@ -184,10 +189,25 @@ class Recordings:
             )
             if last is None:
                 return
-            state, reason, node = last.state, last.end_reason, last.node
+            state, reason, node, last_id = last.state, last.end_reason, last.node, last.id
+            hearing_on = await hearing_in_progress(session, case_id)
         if state == RECORDING and node != self.config.node:
             await self.end_lost(case_id, str(node))
-        elif not (state == STOPPED and reason == HANDOVER):
+        elif state == STOPPED and reason == HANDOVER:
+            pass
+        elif after_restart and hearing_on and reason in RESTART_CAUSES:
+            run_id = await self.start(case_id, ACTOR)
+            async with self.db.transaction() as session:
+                await audit.append(
+                    session,
+                    actor=ACTOR,
+                    action="recording.restarted",
+                    case_id=case_id,
+                    details={"run": run_id, "after": reason, "previous_run": last_id},
+                    now=self.clock(),
+                )
+            return
+        else:
             return
         await self.start(case_id, ACTOR)
 
@@ -228,7 +248,7 @@ class Recordings:
             now=self._utc,
         )
 
-    async def close(self, reason: str = "shutdown") -> None:
+    async def close(self, reason: str = SHUTDOWN) -> None:
         """App shutdown: finish every run's files (reason "handover" when another server
         takes the rooms over and records on)."""
         for case_id in list(self.runs):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import attendance as facts
 from app.domain.live import party_participant
+from app.recording.restart import RESTART_CAUSES
 from app.recording.settings import FAILED
 from app.services.presence import room_history
 from app.store.models import Case, RecordingRun, RecordingSegment
@@ -26,6 +27,7 @@ _ENDED_TEXT = {
     "removed": "被审判员移出",
     "timed_out": "连接中断后未恢复",
 }
+_STOP_TEXT = {"shutdown": "服务器停止运行", "interrupted": "服务器意外中止"}
 _SEGMENT_TEXT = {
     "recording": "录制中",
     "closed": "已封存",
@@ -72,22 +74,49 @@ async def section(
             p.position: kiosk or party_participant(case.id, p.position) in own for p in case.parties
         },
     )
-    runs = await session.scalars(
-        select(RecordingRun).where(RecordingRun.case_id == case.id).order_by(RecordingRun.id)
+    runs = list(
+        await session.scalars(
+            select(RecordingRun).where(RecordingRun.case_id == case.id).order_by(RecordingRun.id)
+        )
     )
     failures = [
         {"run": r.id, "at": facts.hms(r.ended_at or end), "reason": (r.failure or "")[:200]}
         for r in runs
         # Within the record: a failure after the decision is not the hearing's.
-        if r.state == FAILED and begin <= (r.ended_at or end) <= end
+        if r.state == FAILED
+        and r.end_reason not in RESTART_CAUSES  # a server that died: said in "stops"
+        and begin <= (r.ended_at or end) <= end
     ]
     return {
+        "stops": _stops(runs, begin, end),
         "video_held": hearing.video_held,
         "judge_attended": hearing.judge_attended,
         "kiosk_attended": hearing.kiosk_attended,
         "seats": [_seat(s, names.get(s.participant, ""), end) for s in listed],
         "failures": failures,
     }
+
+
+def _stops(runs: list[RecordingRun], begin: dt.datetime, end: dt.datetime) -> list[dict[str, str]]:
+    """Each time the recording stopped because its server stopped or died, within the record,
+    and when the next run began (the recording restarted by itself), if it did before the end."""
+    out = []
+    for i, run in enumerate(runs):
+        cause = run.end_reason or ""
+        if run.ended_at is None or not begin <= run.ended_at <= end:
+            continue
+        if cause not in RESTART_CAUSES:
+            continue
+        following = runs[i + 1] if i + 1 < len(runs) else None
+        resumed = following is not None and following.started_at <= end
+        out.append(
+            {
+                "at": facts.hms(run.ended_at),
+                "cause": _STOP_TEXT[cause],
+                "resumed": facts.hms(following.started_at) if resumed and following else "",
+            }
+        )
+    return out
 
 
 def _segment(g: facts.Segment, end: dt.datetime) -> dict[str, Any]:

@@ -25,7 +25,12 @@ from app.files import issued_file
 from app.keyring import FieldCipher
 from app.ruling import model as doc
 from app.ruling.desk import RulingDesk
-from app.services import presence, sessions, transcript_review
+from app.services import (
+    presence,
+    recording_required,
+    sessions,
+    transcript_review,
+)
 from app.services.cases import _take_step, load_case, names_for, visible_cases
 from app.store.db import Database
 from app.store.models import Case, Party, Ruling, ServiceReceipt, Transcript
@@ -74,6 +79,8 @@ async def decide(
     heard = None
     if step is not Step.WITHDRAW:
         heard = await presence.hearing_present(session, case, room, now)
+        what = ("尚不能作出裁定", "Cannot decide")
+        await recording_required.require(session, case, what)
     case.decision, case.decided_at = decision, now
     case.decision_ground = ground.value if ground else None
     case.decision_reasons = reasons if step is Step.REJECT else None

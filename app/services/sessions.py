@@ -6,7 +6,6 @@ and its trail commit together.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import session as rules
 from app.domain.access import Actor
 from app.domain.cases import DECIDED, State
+from app.domain.clock import court_time
 from app.domain.errors import (
     StoredFileDamaged,
 )
@@ -26,7 +26,7 @@ from app.domain.grounds import REJECT_ITEM, REJECT_TEXT, RejectGround
 from app.domain.live import party_participant
 from app.domain.roles import Role
 from app.files import read_verified
-from app.services import presence
+from app.services import presence, recording_required
 from app.services.attendance import section as attendance_section
 from app.services.cases import names_for
 from app.services.session_records import (
@@ -37,6 +37,7 @@ from app.services.session_records import (
     append,
     case_for,
     done,
+    event_of,
     event_rows,
     party_position,
     prepare,
@@ -117,6 +118,7 @@ async def record_identity(
     party = party_position(data)
     check = rules.check_identity(view, party, data)
     what = ("尚不能记录身份核验", "Cannot record the identity check")
+    await recording_required.require(session, case, what)
     seen = await presence.party_present(
         session, case, room, party, view.party(party).name, what, now
     )
@@ -183,6 +185,7 @@ async def record_answers(
     party = party_position(data)
     answers = rules.check_answers(view, party, data)
     what = ("尚不能记录询问", "Cannot record the answers")
+    await recording_required.require(session, case, what)
     seen = await presence.party_present(
         session, case, room, party, view.party(party).name, what, now
     )
@@ -247,118 +250,6 @@ async def check_ready(
     # The view's timings need a "now" but the rules checked here do not read them.
     view = await view_of(session, case, case.updated_at)
     rules.check_decision(view, decision, reason)
-
-
-# --- timeline ------------------------------------------------------------------------------
-
-SESSION_LABEL: dict[rules.Kind, str] = {
-    rules.Kind.OPENED: "另行开庭",
-    rules.Kind.CHECK_IN: "终端自检签到",
-    rules.Kind.ADMIT: "审判员准许入室",
-    rules.Kind.IDENTITY: "身份核验",
-    rules.Kind.WARNING_ACK: "确认知悉虚假调解风险告知",
-    rules.Kind.CONSENT: "当事人确认",
-    rules.Kind.ANSWERS: "询问记录",
-    rules.Kind.REVIEW: "审查记录",
-    rules.Kind.SERVICE_CHOICE: "当事人选择送达方式",
-    rules.Kind.TRANSCRIPT_CONFIRMED: "当事人核对笔录并确认",
-    rules.Kind.TRANSCRIPT_CORRECTION_ASKED: "当事人申请补正笔录",
-    rules.Kind.TRANSCRIPT_CORRECTION: "审判员处理笔录补正申请",
-    rules.Kind.TRANSCRIPT_NOT_SIGNED: "记明当事人未在笔录上签名",
-}
-AUDIT_LABEL: dict[str, str] = {
-    "case.schedule": "排期",
-    "case.open_session": "开庭",
-    "session.code_issued": "发放加入码",
-    "session.party_joined": "当事人以本人设备加入",
-    "room.join": "进入视频确认室",
-    "room.admit": "准许进入视频确认室",
-    "room.drop": "视频连接中断",
-    "room.resume": "视频连接恢复",
-    "room.leave": "离开视频确认室",
-    "case.confirm": "裁定确认调解协议有效",
-    "case.reject": "裁定驳回申请",
-    "case.withdraw": "准许撤回申请",
-    "case.issue_ruling": "出具裁定书",
-    "service.acknowledged": "当事人签收",
-    "service.paper_form": "打印送达回证",
-    "service.paper_recorded": "书记员登记纸质送达回证",
-    "case.serve": "送达完成",
-}
-_AUDIT_KEEP = (
-    "party",
-    "ground",
-    "result",
-    "method",
-    "device",
-    "role",
-    "participant",
-    "signed_on",
-)
-
-
-# Words said and drafts read stay in the session record and the transcript; the timeline
-# lists facts.
-_TIMELINE_PRIVATE = frozenset({"note", "reference", "presence", "request", "text", "draft_sha256"})
-
-
-@dataclass(frozen=True)
-class TimelineItem:
-    at: dt.datetime
-    source: str  # "session" (session_events) or "audit" (the audit log)
-    kind: str
-    label: str
-    actor: str
-    session: int | None = None
-    party: int | None = None
-    details: Mapping[str, Any] | None = None
-
-
-async def timeline(session: AsyncSession, who: Who, case_id: int) -> list[TimelineItem]:
-    case = await case_for(session, who, case_id)
-    items: list[tuple[dt.datetime, int, int, TimelineItem]] = []
-    for row in await event_rows(session, case.id):
-        kind = rules.Kind(row.kind)
-        payload = json.loads(row.payload)
-        details = {
-            k: v for k, v in payload.items() if k not in _TIMELINE_PRIVATE
-        }  # notes belong in the transcript, not a list anyone with the case sees; the presence
-        # evidence stays in the stored record
-        if kind is rules.Kind.REVIEW:
-            details = {"present": {g: i["present"] for g, i in payload["items"].items()}}
-        item = TimelineItem(
-            row.at,
-            "session",
-            kind.value,
-            SESSION_LABEL[kind],
-            row.actor,
-            row.session_no,
-            row.party_position,
-            details or None,
-        )
-        items.append((row.at, 0, row.id, item))
-    result = await session.execute(
-        select(AuditEvent)
-        .where(AuditEvent.case_id == case.id, AuditEvent.action.in_(list(AUDIT_LABEL)))
-        .order_by(AuditEvent.seq)
-    )
-    for event in result.scalars():
-        data = json.loads(event.details)
-        party = data.get("party") if isinstance(data.get("party"), int) else None
-        kept = {k: data[k] for k in _AUDIT_KEEP if k in data and k != "party"}
-        item = TimelineItem(
-            event.at,
-            "audit",
-            event.action,
-            AUDIT_LABEL[event.action],
-            event.actor,
-            None,
-            party,
-            kept or None,
-        )
-        items.append((event.at, 1, event.seq, item))
-    items.sort(key=lambda t: (t[0], t[1], t[2]))
-    return [t[3] for t in items]
 
 
 # --- transcript (笔录) ---------------------------------------------------------------------
@@ -523,10 +414,21 @@ async def _transcript_context(
         "ground_text": REJECT_TEXT[ground] if ground else "",
         "reasons": case.decision_reasons or "",
         # Who was in the video room when, and the recording: what the text may claim.
+        "without_recording": [
+            {"at": court_time(e.at).strftime("%H:%M:%S"), "reason": e.payload.get("reason", "")}
+            for e in await _events_of(session, case, view.number, rules.Kind.WITHOUT_RECORDING)
+        ],
         "attendance": await attendance_section(
             session, case, view.started_at or now, (case.decided_at if decided else None) or now
         ),
     }
+
+
+async def _events_of(
+    session: AsyncSession, case: Case, number: int, kind: rules.Kind
+) -> list[rules.Event]:
+    rows = await event_rows(session, case.id)
+    return [event_of(r) for r in rows if r.session_no == number and r.kind == kind.value]
 
 
 async def transcript_source(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,44 @@ async def ask(
     return await _again(session, case, desk, now)
 
 
+JudgeRead = Callable[[Draft, int, Mapping[str, Any]], dict[str, Any]]
+
+
+async def _judge_records(
+    session: AsyncSession,
+    actor: Actor,
+    case_id: int,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    desk: RulingDesk,
+    kind: rules.Kind,
+    read: JudgeRead,
+) -> Draft:
+    """One of the judge's records of the review: the payload `read` checks and returns."""
+    session_records.require_role(
+        actor, Role.JUDGE, "只有审判员可以记录笔录核对情况。 / Only the judge records this."
+    )
+    case, view, draft = await _open(session, actor, case_id, desk, now, "记录 / record")
+    party = session_records.party_position(data)
+    payload = read(draft, party, data)
+    # The words stay in the session record and the transcript; the audit keeps the facts.
+    facts: dict[str, Any] = {k: payload[k] for k in ("granted", "reason") if k in payload}
+    await session_records.append(
+        session, case, view, kind, party, payload, actor.username, now, audit_details=facts
+    )
+    return await _again(session, case, desk, now)
+
+
+def _correction(draft: Draft, party: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    draft.review.party(party)
+    return review_rules.read_correction(data)
+
+
+def _not_signed(draft: Draft, party: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    review_rules.check_not_signed(draft.review, party, draft.sha256)
+    return review_rules.read_not_signed(data)
+
+
 async def correct(
     session: AsyncSession,
     actor: Actor,
@@ -191,26 +229,8 @@ async def correct(
     desk: RulingDesk,
 ) -> Draft:
     """The judge records a correction asked for: made, or refused with the reason."""
-    session_records.require_role(
-        actor, Role.JUDGE, "只有审判员可以处理补正申请。 / Only the judge decides corrections."
-    )
-    case, view, draft = await _open(session, actor, case_id, desk, now, "补正笔录 / correct")
-    party = session_records.party_position(data)
-    draft.review.party(party)
-    payload = review_rules.read_correction(data)
     kind = rules.Kind.TRANSCRIPT_CORRECTION
-    await session_records.append(
-        session,
-        case,
-        view,
-        kind,
-        party,
-        payload,
-        actor.username,
-        now,
-        audit_details={"granted": payload["granted"]},
-    )
-    return await _again(session, case, desk, now)
+    return await _judge_records(session, actor, case_id, data, now, desk, kind, _correction)
 
 
 async def not_signed(
@@ -223,26 +243,8 @@ async def not_signed(
     desk: RulingDesk,
 ) -> Draft:
     """The judge notes that a party refused to sign, or left without reviewing (记明情况)."""
-    session_records.require_role(
-        actor, Role.JUDGE, "只有审判员可以记明未签名情况。 / Only the judge records this."
-    )
-    case, view, draft = await _open(session, actor, case_id, desk, now, "记明 / record")
-    party = session_records.party_position(data)
-    review_rules.check_not_signed(draft.review, party, draft.sha256)
-    payload = review_rules.read_not_signed(data)
     kind = rules.Kind.TRANSCRIPT_NOT_SIGNED
-    await session_records.append(
-        session,
-        case,
-        view,
-        kind,
-        party,
-        payload,
-        actor.username,
-        now,
-        audit_details={"reason": payload["reason"]},
-    )
-    return await _again(session, case, desk, now)
+    return await _judge_records(session, actor, case_id, data, now, desk, kind, _not_signed)
 
 
 async def _again(session: AsyncSession, case: Case, desk: RulingDesk, now: dt.datetime) -> Draft:

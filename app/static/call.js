@@ -25,7 +25,9 @@
 //   resumed    {replayed, complete}
 //   removed    {reason}
 //   error      {code, message, ref}
-//   ended      {reason}                no more reconnecting: refused, removed, left, grace over
+//   ended      {reason, rejoin}        no more resuming: refused, removed, left, or the seat is
+//                                      gone (grace over, the server restarted); rejoin: a fresh
+//                                      join (a new room token) may bring this client back
 //   recording  {state, run, reason?}   the server's recorder: recording|stopped|failed (judge)
 
 export const PROTOCOL_VERSION = 1;
@@ -159,13 +161,18 @@ export class SifaCall extends EventTarget {
 
   _onClose(code) {
     if (this.state === "closed") return;
-    if (FINAL_CLOSE_CODES.has(code) || !this.me) {
+    if (FINAL_CLOSE_CODES.has(code)) {
       this._end(`closed (${code})`);
+      return;
+    }
+    if (!this.me) {
+      // Never welcomed: the server was stopping or unreachable; a fresh join may do.
+      this._end(`closed (${code})`, true);
       return;
     }
     if (!this._dropAt) this._dropAt = Date.now();
     if (Date.now() - this._dropAt > this.graceSeconds * 1000) {
-      this._end("grace period over");
+      this._end("grace period over", true);
       return;
     }
     const delays = this.reconnectDelayMs;
@@ -191,7 +198,7 @@ export class SifaCall extends EventTarget {
     this._send({ type: "ping" });
   }
 
-  _end(reason) {
+  _end(reason, rejoin = false) {
     if (this.state === "closed") return;
     this._setState("closed");
     for (const timer of this._timers) clearInterval(timer);
@@ -203,7 +210,7 @@ export class SifaCall extends EventTarget {
       this.ws = null;
       ws.close(1000);
     }
-    this._emit("ended", { reason });
+    this._emit("ended", { reason, rejoin });
   }
 
   // -- protocol --------------------------------------------------------------
@@ -243,7 +250,9 @@ export class SifaCall extends EventTarget {
         break;
       case "error":
         this._emit("error", { code: message.code, message: message.message, ref: message.ref });
-        if (message.code === "resume_failed") this._end("grace period over");
+        // The seat is gone (the grace period passed, or the server restarted and lost it):
+        // resuming cannot help, a fresh join can.
+        if (message.code === "resume_failed") this._end("resume failed", true);
         break;
       default:
         break; // pong, and types of later protocol versions

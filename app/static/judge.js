@@ -55,7 +55,18 @@ let call = null;
 let caseState = app.dataset.state;
 const roleName = (role) => ROLES[role] || role;
 
-async function joinRoom() {
+const REJOIN_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
+let rejoinAttempt = 0;
+function rejoinSoon() {
+  $("conn-state").textContent = CONN.reconnecting || "";
+  $("conn-state").dataset.state = "reconnecting";
+  $("join-room").classList.add("hidden");
+  const delay = REJOIN_DELAYS_MS[Math.min(rejoinAttempt, REJOIN_DELAYS_MS.length - 1)];
+  rejoinAttempt += 1;
+  setTimeout(() => joinRoom({ auto: true }), delay);
+}
+
+async function joinRoom({ auto = false } = {}) {
   if (call) return;
   $("join-room").disabled = true;
   try {
@@ -64,6 +75,7 @@ async function joinRoom() {
     const door = await api("POST", `/api/cases/${caseId}/room-token`, {});
     call = new SifaCall({ wsUrl: door.ws_url, caseId, token: door.token, iceServers: door.ice_servers, localStream });
   } catch (err) {
+    if (auto && (!err.status || err.status >= 500)) return rejoinSoon();
     say(err.message);
     $("join-room").disabled = false;
     return;
@@ -73,6 +85,7 @@ async function joinRoom() {
     $("conn-state").textContent = CONN[detail.state] || detail.state;
     $("conn-state").dataset.state = detail.state;
     $("join-room").classList.toggle("hidden", detail.state !== "closed");
+    if (detail.state === "admitted") rejoinAttempt = 0;
     if (detail.state === "closed") {
       call = null;
       $("join-room").disabled = false;
@@ -80,6 +93,7 @@ async function joinRoom() {
   });
   call.addEventListener("lobby", ({ detail }) => {
     if (!detail.self) drawLobby(detail.waiting);
+    if (!detail.self) readmitReturning(detail.waiting);
   });
   // Who is in the room: the lobby, the tiles, and where each party takes part.
   for (const type of ["welcome", "admitted", "resumed"]) call.addEventListener(type, syncTiles);
@@ -98,10 +112,12 @@ async function joinRoom() {
     }
     drawWhere();
   });
-  call.addEventListener("ended", () => {
+  call.addEventListener("ended", ({ detail }) => {
     for (const id of [...tiles.keys()]) dropTile(id);
     peerStates.clear();
     drawWhere();
+    // The seat is gone (the server restarted): join again by ourselves, without a click.
+    if (detail.rejoin) rejoinSoon();
   });
   call.addEventListener("track", ({ detail }) => showTrack(detail));
   call.addEventListener("peerstate", ({ detail }) => {
@@ -300,7 +316,18 @@ function drawLobby(waiting) {
   );
 }
 
+// Seats this judge admitted in this hearing. After the server restarted (every seat is gone and
+// comes back through the lobby by itself) they are let in again at once: the judge's earlier
+// admission stands, and each admission is still audited as the judge's.
+const admittedBefore = new Set();
+function readmitReturning(waiting) {
+  for (const p of waiting) {
+    if (admittedBefore.has(p.id)) call.admit(p.id);
+  }
+}
+
 async function admit(participantId) {
+  admittedBefore.add(participantId);
   call.admit(participantId);
   try {
     draw(await api("POST", `/api/cases/${caseId}/session/admit`, {}));
@@ -348,6 +375,8 @@ function onSubmit(event) {
       items[g] = { present: data.get(`present-${g}`) === "yes", note: data.get(`note-${g}`) || "" };
     });
     record("session/review", { items });
+  } else if (form.id === "without-recording-form") {
+    record("session/without-recording", { reason: data.get("reason") }, () => poll());
   } else if (form.id === "decision-form") {
     const decision = data.get("decision");
     const body = { decision, reasons: data.get("reasons") || null };
@@ -585,7 +614,7 @@ async function poll() {
     await draw(await api("GET", `/api/cases/${caseId}/session`));
     // The recorder's state also arrives by signaling; polling covers a console opened late.
     const recording = await api("GET", `/api/cases/${caseId}/recording`);
-    if (recording.state !== "idle") showRecording(recording.state);
+    if (recording.state !== "idle") showRecording(recording.state, Boolean(recording.missing));
   } catch (err) {
     say(err.message);
   } finally {
@@ -610,13 +639,20 @@ poll();
 setInterval(poll, 2000);
 if (LIVE.has(caseState)) joinRoom();
 
-function showRecording(state) {
+// missing: the hearing is on and nothing records it (the server says so: GET …/recording).
+let recordingMissing = false;
+function showRecording(state, missing = recordingMissing) {
+  recordingMissing = state !== "recording" && missing;
+  const problem = state === "failed" || recordingMissing;
   const indicator = $("recording");
   indicator.dataset.state = state;
   indicator.textContent = state === "recording" ? T.recording : T.recordingStopped;
-  indicator.classList.toggle("hidden", state === "failed");
-  $("recording-failed").classList.toggle("hidden", state !== "failed");
-  if (state === "failed") beepAlert();
+  indicator.classList.toggle("hidden", problem);
+  const alert = $("recording-failed");
+  const wasHidden = alert.classList.contains("hidden");
+  alert.classList.toggle("hidden", !problem);
+  $("recording-problem").textContent = state === "failed" ? T.recordingLost : T.recordingMissing;
+  if (problem && wasHidden) beepAlert();
 }
 
 function beepAlert() {

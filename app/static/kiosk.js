@@ -277,7 +277,21 @@ function doorRequest() {
   return partyPass && selfTested ? { self_test: checks } : {};
 }
 
-async function enterRoom() {
+// After a drop the client resumes by itself; when its seat is gone (the server restarted, or
+// the grace period passed) it joins afresh with a new room token, retrying while the server
+// is away, so nobody at the kiosk or on a phone has to press anything.
+const REJOIN_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
+let rejoinAttempt = 0;
+function rejoinSoon() {
+  $("lobby").dataset.state = "reconnecting";
+  $("lobby-text").textContent = T.reconnecting;
+  $("rejoin").classList.add("hidden");
+  const delay = REJOIN_DELAYS_MS[Math.min(rejoinAttempt, REJOIN_DELAYS_MS.length - 1)];
+  rejoinAttempt += 1;
+  setTimeout(() => enterRoom({ auto: true }), delay);
+}
+
+async function enterRoom({ auto = false } = {}) {
   if (call || cameraProblem(window)) return;
   $("selftest").classList.add("hidden");
   $("lobby").classList.remove("hidden");
@@ -298,6 +312,9 @@ async function enterRoom() {
   try {
     door = await api("POST", `/api/cases/${caseId}/room-token`, doorRequest());
   } catch (err) {
+    // Away (restarting) or refusing for now: keep trying by ourselves while the hearing lasts.
+    if (auto && !err.status) return rejoinSoon();
+    if (auto && err.status >= 500) return rejoinSoon();
     say(err.message);
     $("rejoin").classList.remove("hidden");
     return;
@@ -314,9 +331,13 @@ async function enterRoom() {
     const line = $("lobby-text");
     if (detail.state === "lobby") line.textContent = T.lobby;
     if (detail.state === "admitted") line.textContent = T.admitted;
+    if (detail.state === "reconnecting") line.textContent = T.reconnecting;
     $("lobby").dataset.state = detail.state;
   });
-  call.addEventListener("admitted", () => beep());
+  call.addEventListener("admitted", () => {
+    rejoinAttempt = 0;
+    beep();
+  });
   call.addEventListener("presence", ({ detail }) => {
     if (detail.participant.role === "judge" && ["joined", "admitted", "resumed"].includes(detail.event)) {
       beep();
@@ -334,16 +355,20 @@ async function enterRoom() {
   call.addEventListener("removed", () => {
     removed = true;
   });
-  call.addEventListener("ended", () => {
-    // No more reconnecting (the grace period ran out, or the judge ended this seat): say so,
-    // and offer a fresh start unless the judge removed us.
+  call.addEventListener("ended", ({ detail }) => {
+    // No more resuming. A seat that is gone comes back by a fresh join, by itself; one the
+    // judge removed does not; anything else offers a button.
     call = null;
     window.sifaCall = null;
+    for (const id of [...others.keys()]) dropOther(id);
+    redrawParties();
+    if (detail.rejoin && !removed) {
+      rejoinSoon();
+      return;
+    }
     $("lobby").dataset.state = "closed";
     $("lobby-text").textContent = removed ? T.removed : T.ended;
     $("rejoin").classList.toggle("hidden", removed);
-    for (const id of [...others.keys()]) dropOther(id);
-    redrawParties();
   });
   await call.start();
 }

@@ -20,6 +20,7 @@ from app.domain.grounds import DeclineGround, RejectGround
 from app.domain.materials import Category
 from app.domain.roles import Role
 from app.keys import PAGES, Caller, caller, services
+from app.recording.routing import RECORDING_CONTROL
 from app.services import accounts, audit, cases, materials, rulings, serving, session_records
 from app.services.presence import Look
 from app.web import labels
@@ -334,6 +335,9 @@ async def case_action(request: web.Request) -> web.Response:
             room = await room_look(request, case_id) if action == "decision" else None
             async with svc.db.transaction() as session:
                 await _run_action(session, who, case_id, action, form, svc, room)
+            if action == "open_session":
+                # The whole session is recorded from its opening, whichever page opened it.
+                await request.app[RECORDING_CONTROL].start(case_id, who.actor.username)
     except ValidationError as error:
         problems = [(f, split_bilingual(p, lang)) for f, p in error.problems]
         return await _render_case(request, who, case_id, status=422, problems=problems)

@@ -22,10 +22,11 @@ from app.domain.live import LIVE_STATES
 from app.domain.roles import Role
 from app.keys import services
 from app.recording import timeline
+from app.recording.restart import HEARING_OVER, RECORDED_STATES
 from app.recording.routing import RECORDING_CONTROL
 from app.recording.service import RECORDINGS_KEY
 from app.recording.settings import FAILED, PLAYABLE, RECORDING, STOPPED
-from app.services import audit
+from app.services import audit, recording_required
 from app.services.cases import load_case
 from app.store.models import Case, RecordingRun, RecordingSegment
 from app.web.api import _case_id
@@ -121,6 +122,12 @@ async def recording_view(request: web.Request, case: Case, session: AsyncSession
         "state": state,
         "indicator": {"level": level, "zh": zh, "en": en},
         "failure": failure,
+        # The hearing is on and nothing records it: records are refused (not_recording) until
+        # the recording runs again or the judge decides, with reasons, to go on without it.
+        "missing": not live
+        and State(case.state) in RECORDED_STATES
+        and not (runs and runs[-1].end_reason in HEARING_OVER)
+        and not (await recording_required.facts_of(session, case)).allowed,
         "runs": [
             {
                 "id": r.id,

@@ -19,8 +19,15 @@ from app.domain.access import Actor
 from app.domain.errors import Unauthenticated
 from app.domain.grounds import REJECT_TEXT, RejectGround
 from app.keys import caller, services
-from app.services import party_codes, session_records, sessions, transcript_review
+from app.services import (
+    party_codes,
+    recording_required,
+    session_records,
+    sessions,
+    transcript_review,
+)
 from app.services.session_records import PartyPass, Who
+from app.services.timeline import timeline as timeline_of
 from app.store.models import Case
 from app.web.api import _case_id, read_json
 from app.web.middleware import require_caller
@@ -195,6 +202,10 @@ async def review(request: web.Request) -> web.Response:
     return await _record(request, sessions.record_review)
 
 
+async def without_recording(request: web.Request) -> web.Response:
+    return await _record(request, recording_required.go_on_without)
+
+
 async def reconvene(request: web.Request) -> web.Response:
     return await _record(request, sessions.reconvene)
 
@@ -241,7 +252,7 @@ async def timeline(request: web.Request) -> web.Response:
     actor = require_caller(request).actor
     svc = services(request)
     async with svc.db.transaction() as session:
-        items = await sessions.timeline(session, actor, _case_id(request))
+        items = await timeline_of(session, actor, _case_id(request))
     return web.json_response(
         {
             "timeline": [
@@ -250,6 +261,7 @@ async def timeline(request: web.Request) -> web.Response:
                     "source": i.source,
                     "kind": i.kind,
                     "label": i.label,
+                    "label_en": i.label_en,
                     "actor": i.actor,
                     "session": i.session,
                     "party": i.party,
@@ -302,6 +314,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/api/cases/{case_id}/session/answers", answers),
         web.post("/api/cases/{case_id}/session/review", review),
         web.post("/api/cases/{case_id}/session/reconvene", reconvene),
+        web.post("/api/cases/{case_id}/session/without-recording", without_recording),
         web.post("/api/cases/{case_id}/party-codes", party_code),
         web.post("/api/join", join),
         web.get("/api/cases/{case_id}/timeline", timeline),

@@ -21,8 +21,9 @@ from app.domain.grounds import REJECT_TEXT, RejectGround
 from app.domain.roles import Role
 from app.domain.session import ID_METHOD_TEXT, PHASE_TEXT, PHASES
 from app.keys import Caller, services
-from app.services import cases, rulings, serving, sessions
+from app.services import cases, rulings, serving
 from app.services import figures as desk
+from app.services.timeline import timeline as timeline_of
 from app.web import labels
 from app.web.i18n import language, pick
 from app.web.middleware import content_security_policy, require_caller
@@ -57,9 +58,21 @@ _DETAIL_KEY: dict[str, tuple[str, str]] = {
     "participant": ("席位", "seat"),
     "self_test": ("设备自检", "device check"),
     "electronic": ("同意电子送达", "agrees to electronic service"),
+    "run": ("第几次录像", "recording run"),
+    "reason": ("原因", "reason"),
+    "after": ("此前中断原因", "after"),
     "signed_on": ("签收日期", "signed on"),
 }
 _CHECKS = frozenset({"camera", "microphone", "network"})
+# Why a recording run ended, as the timeline says it.
+_RECORDING_ENDS: Mapping[str, tuple[str, str]] = {
+    "shutdown": ("服务器停止", "the server stopped"),
+    "interrupted": ("服务器意外停止", "the server died"),
+    "handover": ("移交另一台服务器", "handed to another server"),
+    "served": ("送达完成", "served"),
+    "paper_service": ("其余当事人选择纸质送达", "the rest are served on paper"),
+    "restart": ("重新开始", "restarted"),
+}
 _DETAIL_VALUE: dict[str, Mapping[str, tuple[str, str]]] = {
     "method": {
         **{m.value: (text, ID_METHOD_EN[m.value]) for m, text in ID_METHOD_TEXT.items()},
@@ -77,6 +90,8 @@ _DETAIL_VALUE: dict[str, Mapping[str, tuple[str, str]]] = {
     },
     "ground": labels.REJECT,
     "role": labels.ROLE,
+    "reason": _RECORDING_ENDS,
+    "after": _RECORDING_ENDS,
 }
 
 log = logging.getLogger(__name__)
@@ -176,7 +191,7 @@ async def timeline_page(request: web.Request) -> web.Response:
     svc = services(request)
     async with svc.db.transaction() as session:
         case = await cases.load_case(session, who.actor, _case_id(request))
-        items = await sessions.timeline(session, who.actor, case.id)
+        items = await timeline_of(session, who.actor, case.id)
     names = {p.position: p.name for p in case.parties}
     lang = language(request)
     return render(
@@ -189,7 +204,7 @@ async def timeline_page(request: web.Request) -> web.Response:
                     "at": court_time(i.at).strftime("%Y-%m-%d %H:%M:%S"),
                     "source": i.source,
                     "kind": i.kind,
-                    "label": i.label,
+                    "label": i.label_en if lang == "en" else i.label,
                     "actor": i.actor,
                     "session": i.session,
                     "party": names.get(i.party) if i.party is not None else None,

@@ -80,22 +80,32 @@ async def test_a_kiosk_that_drops_is_refused_then_shown_in_the_transcript(
     kiosk = await login(browser, base, "kiosk1")
     await kiosk.goto(f"{base}/kiosk/session/{case_id}")
     await assert_video_plays(kiosk, "#remote-video")
+    await answers_to_the_ruling(judge, kiosk, "drop")
+
+    # The archived transcript says when the kiosk was away.
+    text = await archived_transcript(base, case_id)
+    assert "确认室终端（光明社区在线司法确认室一）：" in text
+    assert "（视频连接中断）" in text, text
+    assert not judge.errors, judge.errors
+
+
+async def answers_to_the_ruling(judge: Any, kiosk: Any, shot: str) -> None:
+    """Both parties' answers (pressed until the server takes them), the review, the decision,
+    the transcript's review, the ruling and its service."""
     for party in (0, 1):
         await answer_until_recorded(judge, party)
     await review_all_absent(judge)
     await judge.click("#decide")
-    await issue_and_serve(judge, kiosk, "drop", ("调解协议有效",))
+    await issue_and_serve(judge, kiosk, shot, ("调解协议有效",))
 
-    # The archived transcript says when the kiosk was away.
+
+async def archived_transcript(base: str, case_id: int) -> str:
+    """The archived transcript's text, as the clerk downloads it."""
     async with aiohttp.ClientSession() as s:
         clerk = await api_headers(s, base, "clerk")
         async with s.get(f"{base}/api/cases/{case_id}/transcript.pdf", headers=clerk) as r:
             assert r.headers["X-Sifa-Transcript"] == "archived"
-            pdf = await r.read()
-    text = await pdf_text(pdf)
-    assert "确认室终端（光明社区在线司法确认室一）：" in text
-    assert "（视频连接中断）" in text, text
-    assert not judge.errors, judge.errors
+            return await pdf_text(await r.read())
 
 
 async def pdf_text(pdf: bytes) -> str:
