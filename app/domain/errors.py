@@ -104,3 +104,9 @@ class NoSigningKey(DomainError):
             f"本院（{court_code}）尚未配置电子签名证书，不能出具文书。"
             f" / This court ({court_code}) has no signing key configured."
         )
+
+
+class UnsupportedMediaType(DomainError):
+    """A body in another format than the endpoint reads (415)."""
+
+    code = "unsupported_media_type"

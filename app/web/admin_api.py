@@ -12,7 +12,8 @@ from app.domain.errors import ValidationError
 from app.keys import Caller, services
 from app.services import accounts, admin
 from app.services.admin import AccountRow, Choices
-from app.web.api import _text, read_json
+from app.web.api import _text
+from app.web.body import read_json
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -13,36 +12,12 @@ from app.domain.errors import DomainError, NotPermitted, ValidationError
 from app.domain.roles import Role
 from app.keys import Caller, services
 from app.services import accounts, cases, materials
+from app.web.body import read_json
 from app.web.client_address import client_address
 from app.web.middleware import CSRF_DEFERRED, SESSION_COOKIE, check_csrf, require_caller
 from app.web.present import case_detail, case_summary
 from app.web.printable import require_printable
 from app.web.tls import cookies_secure
-
-MAX_JSON_BYTES = 256 * 1024
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise materials.TooLarge(f"Request body larger than {MAX_JSON_BYTES} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > MAX_JSON_BYTES:
-            raise materials.TooLarge(f"Request body larger than {MAX_JSON_BYTES} bytes.")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise DomainError(
-            "请求体不是有效的 JSON。 / The body is not valid JSON.", code="bad_json"
-        ) from None
-    if not isinstance(data, dict):
-        raise DomainError(
-            "请求体须为 JSON 对象。 / The body must be a JSON object.", code="bad_json"
-        )
-    return data
 
 
 def _case_id(request: web.Request) -> int:

@@ -21,7 +21,8 @@ from app.keys import services
 from app.services import audit, cases, sessions
 from app.services.sessions import PartyPass
 from app.store.models import Case
-from app.web.api import _case_id, read_json
+from app.web.api import _case_id
+from app.web.body import read_json
 from app.web.session_api import caller_or_party
 from app.web.signaling_setup import ICE_KEY
 from signaling.ice import ice_servers_for

@@ -21,6 +21,7 @@ from app.domain.errors import (
     TransitionRefused,
     Unauthenticated,
     Unavailable,
+    UnsupportedMediaType,
     ValidationError,
     WrongState,
 )
@@ -28,6 +29,7 @@ from app.domain.session import SessionRefused
 from app.keys import CALLER_KEY, LANG_KEY, Caller, caller, services
 from app.services import accounts
 from app.services.materials import TooLarge
+from app.web.body import read_form
 from app.web.i18n import choose_language, split_bilingual
 from app.web.tls import HSTS, as_seen_by_browser, request_wants_hsts
 
@@ -41,6 +43,7 @@ CSRF_DEFERRED = web.RequestKey("csrf_deferred", bool)
 STATUS: list[tuple[type[DomainError], int]] = [
     (ValidationError, 422),
     (TooLarge, 413),
+    (UnsupportedMediaType, 415),
     (TransitionRefused, 409),
     (WrongState, 409),
     (Conflict, 409),
@@ -166,7 +169,7 @@ async def protect(request: web.Request, handler: Handler) -> web.StreamResponse:
                 "application/x-www-form-urlencoded",
                 "multipart/form-data",
             ):
-                sent = (await request.post()).get("csrf_token")  # type: ignore[assignment]
+                sent = (await read_form(request)).get("csrf_token")  # type: ignore[assignment]
             check_csrf(who, sent)
     return await handler(request)
 

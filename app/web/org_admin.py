@@ -19,6 +19,7 @@ from app.domain.organisation import NAME_MAX, NOUN, Kind, no_such, valid_id
 from app.keys import Caller, services
 from app.services import org_view, organisation
 from app.services.org_view import Installation
+from app.web.body import read_form
 from app.web.i18n import language, pick, split_bilingual
 from app.web.middleware import status_for
 from app.web.org_admin_api import checked_draft, require_org_admin, unit_id_of, unit_routes
@@ -154,7 +155,7 @@ def _saver(kind: Kind, edit: bool) -> Callable[[web.Request], Awaitable[web.Resp
         who = require_org_admin(request)
         svc = services(request)
         unit_id = unit_id_of(request, kind) if edit else None
-        form = await request.post()
+        form = await read_form(request)
 
         async def change(session: AsyncSession) -> tuple[str, int, int]:
             draft = checked_draft(kind, form, svc.desk.missing_glyphs, partial=edit)
@@ -172,7 +173,7 @@ async def bind_kiosk(request: web.Request) -> web.Response:
     path): a select of every kiosk in every room's row would repeat the list room by room."""
     who = require_org_admin(request)
     svc = services(request)
-    form = await request.post()
+    form = await read_form(request)
 
     async def change(session: AsyncSession) -> tuple[str, int, int]:
         room_id = valid_id(form.get("room_id", ""))

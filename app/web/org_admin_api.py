@@ -29,7 +29,7 @@ from app.keys import Caller, services
 from app.services import org_view, organisation
 from app.services.organisation import Unit
 from app.store.models import Account
-from app.web.api import read_json
+from app.web.body import read_json
 from app.web.middleware import require_caller
 from app.web.printable import MissingGlyphs, require_printable
 

@@ -24,6 +24,7 @@ from app.services import accounts, audit, cases, materials, rulings
 from app.services.presence import Look
 from app.web import labels
 from app.web.api import parse_when, set_session_cookie
+from app.web.body import read_form
 from app.web.client_address import client_address
 from app.web.i18n import COOKIE as LANG_COOKIE
 from app.web.i18n import LANGUAGES, language, pick, split_bilingual
@@ -127,7 +128,7 @@ async def login_form(request: web.Request) -> web.Response:
 
 async def login_submit(request: web.Request) -> web.Response:
     svc = services(request)
-    form = await request.post()
+    form = await read_form(request)
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
     async with svc.db.transaction() as session:
@@ -301,7 +302,7 @@ async def case_action(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
     case_id, action = _case_id(request), request.match_info["action"]
-    form = await request.post()
+    form = await read_form(request)
     lang = language(request)
     try:
         require_printable(
@@ -445,7 +446,7 @@ def form_to_application(form: Mapping[str, Any]) -> dict[str, Any]:
 async def new_case_submit(request: web.Request) -> web.Response:
     who = _require_role(request, Role.MEDIATOR)
     svc = services(request)
-    form = await request.post()
+    form = await read_form(request)
     payload = form_to_application(form)
     lang = language(request)
     try:

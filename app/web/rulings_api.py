@@ -15,7 +15,8 @@ from app.recording.routing import RECORDING_CONTROL
 from app.services import audit, bundle, rulings, sessions
 from app.services.sessions import PartyPass
 from app.store.models import Case, Ruling, Transcript
-from app.web.api import _case_id, _int, _step, read_json
+from app.web.api import _case_id, _int, _step
+from app.web.body import read_json
 from app.web.middleware import require_caller
 from app.web.room_look import room_look
 from app.web.session_api import caller_or_party

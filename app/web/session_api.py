@@ -22,7 +22,8 @@ from app.keys import caller, services
 from app.services import sessions
 from app.services.sessions import PartyPass, Who
 from app.store.models import Case
-from app.web.api import _case_id, read_json
+from app.web.api import _case_id
+from app.web.body import read_json
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
 from app.web.room_look import room_look
