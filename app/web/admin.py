@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import DomainError, ValidationError
+from app.domain.ids import parse_id
 from app.keys import Caller, services
 from app.passwords import MIN_LENGTH
 from app.services import accounts, admin
@@ -105,7 +106,7 @@ async def accounts_page(request: web.Request) -> web.Response:
         request,
         who,
         role_filter=role_filter,
-        done=(done, int(changed)) if done in DONE and changed.isdigit() else None,
+        done=(done, account) if done in DONE and (account := parse_id(changed)) else None,
     )
 
 

@@ -14,17 +14,11 @@ from app.keys import Caller, services
 from app.services import accounts, cases, materials
 from app.web.body import read_json
 from app.web.client_address import client_address
+from app.web.ids import body_id, body_position, path_id
 from app.web.middleware import CSRF_DEFERRED, SESSION_COOKIE, check_csrf, require_caller
 from app.web.present import case_detail, case_summary
 from app.web.printable import require_printable
 from app.web.tls import cookies_secure
-
-
-def _case_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["case_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
 
 
 def _client(request: web.Request) -> str:
@@ -137,7 +131,7 @@ async def get_case(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await cases.load_case(session, who.actor, _case_id(request))
+        case = await cases.load_case(session, who.actor, path_id(request))
         body = await _detail(session, case, who, svc)
     return web.json_response(body)
 
@@ -145,7 +139,7 @@ async def get_case(request: web.Request) -> web.Response:
 async def upload_material(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
-    case_id = _case_id(request)
+    case_id = path_id(request)
     if not request.content_type.startswith("multipart/"):
         raise DomainError(
             "请以 multipart/form-data 上传文件。 / Upload as multipart/form-data.",
@@ -211,15 +205,12 @@ async def read_upload(request: web.Request, limit: int) -> tuple[str, str, bytes
 async def download_material(request: web.Request) -> web.StreamResponse:
     who = require_caller(request)
     svc = services(request)
-    try:
-        material_id = int(request.match_info["material_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    material_id = path_id(request, "material_id")
     async with svc.db.transaction() as session:
         material, data = await materials.open_material(
             session,
             who.actor,
-            _case_id(request),
+            path_id(request),
             material_id,
             svc.settings.materials_dir,
             svc.cipher,
@@ -238,16 +229,9 @@ async def _step(request: web.Request, run: Any) -> web.Response:
     data = await read_json(request)
     require_printable(data, svc.desk.missing_glyphs)
     async with svc.db.transaction() as session:
-        case = await run(session, who.actor, _case_id(request), data, svc.clock())
+        case = await run(session, who.actor, path_id(request), data, svc.clock())
         body = await _detail(session, case, who, svc)
     return web.json_response(body)
-
-
-def _int(data: dict[str, Any], key: str) -> int:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError([(key, "must be a whole number")])
-    return value
 
 
 def _text(data: dict[str, Any], key: str, *, required: bool = False) -> str:
@@ -275,7 +259,7 @@ async def submit(request: web.Request) -> web.Response:
 
 async def accept(request: web.Request) -> web.Response:
     return await _step(
-        request, lambda s, a, i, d, now: cases.accept(s, a, i, _int(d, "judge_id"), now)
+        request, lambda s, a, i, d, now: cases.accept(s, a, i, body_id(d, "judge_id"), now)
     )
 
 
@@ -301,7 +285,7 @@ async def schedule(request: web.Request) -> web.Response:
     return await _step(
         request,
         lambda s, a, i, d, now: cases.schedule(
-            s, a, i, _int(d, "room_id"), parse_when(d.get("scheduled_at")), now
+            s, a, i, body_id(d, "room_id"), parse_when(d.get("scheduled_at")), now
         ),
     )
 
@@ -312,7 +296,12 @@ async def reveal_id(request: web.Request) -> web.Response:
     data = await read_json(request)
     async with svc.db.transaction() as session:
         number = await cases.reveal_id_number(
-            session, who.actor, _case_id(request), _int(data, "party"), svc.cipher, svc.clock()
+            session,
+            who.actor,
+            path_id(request),
+            body_position(data, "party"),
+            svc.cipher,
+            svc.clock(),
         )
     return web.json_response({"party": data["party"], "id_number": number})
 

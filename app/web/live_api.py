@@ -21,8 +21,8 @@ from app.keys import services
 from app.services import audit, cases, sessions
 from app.services.sessions import PartyPass
 from app.store.models import Case
-from app.web.api import _case_id
 from app.web.body import read_json
+from app.web.ids import path_id
 from app.web.session_api import caller_or_party
 from app.web.signaling_setup import ICE_KEY
 from signaling.ice import ice_servers_for
@@ -101,9 +101,9 @@ async def room_token(request: web.Request) -> web.Response:
     data = await read_json(request)
     async with svc.db.transaction() as session:
         if isinstance(who, PartyPass):
-            seat = await _party_seat(session, who, _case_id(request), data, now)
+            seat = await _party_seat(session, who, path_id(request), data, now)
         else:
-            seat = await _account_seat(session, who, _case_id(request))
+            seat = await _account_seat(session, who, path_id(request))
         await audit.append(
             session,
             actor=seat.actor,

@@ -25,6 +25,7 @@ from app.domain.errors import (
     ValidationError,
     WrongState,
 )
+from app.domain.ids import parse_id
 from app.domain.session import SessionRefused
 from app.keys import CALLER_KEY, LANG_KEY, Caller, caller, services
 from app.services import accounts
@@ -240,8 +241,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     """
     request_id = logs.request_id_from(request.headers.get("X-Request-Id"))
     logs.REQUEST_ID.set(request_id)
-    case_id = request.match_info.get("case_id", "")
-    logs.CASE_ID.set(int(case_id) if case_id.isdigit() and len(case_id) < 12 else None)
+    logs.CASE_ID.set(parse_id(request.match_info.get("case_id")))
     try:
         response = await handler(request)
     except web.HTTPException as raised:

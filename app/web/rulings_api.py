@@ -15,8 +15,9 @@ from app.recording.routing import RECORDING_CONTROL
 from app.services import audit, bundle, rulings, sessions
 from app.services.sessions import PartyPass
 from app.store.models import Case, Ruling, Transcript
-from app.web.api import _case_id, _int, _step
+from app.web.api import _step
 from app.web.body import read_json
+from app.web.ids import body_position, path_id, path_position
 from app.web.middleware import require_caller
 from app.web.room_look import room_look
 from app.web.session_api import caller_or_party
@@ -55,12 +56,12 @@ async def open_session(request: web.Request) -> web.Response:
     response = await _step(request, lambda s, a, i, d, now: rulings.open_session(s, a, i, now))
     # The court records the whole session: the hidden recorder joins the room now.
     who = require_caller(request)
-    await request.app[RECORDING_CONTROL].start(_case_id(request), who.actor.username)
+    await request.app[RECORDING_CONTROL].start(path_id(request), who.actor.username)
     return response
 
 
 async def decision(request: web.Request) -> web.Response:
-    room = await room_look(request, _case_id(request))
+    room = await room_look(request, path_id(request))
     return await _step(request, lambda s, a, i, d, now: rulings.decide(s, a, i, d, now, room=room))
 
 
@@ -72,7 +73,7 @@ async def issue(request: web.Request) -> web.Response:
         svc.desk,
         svc.cipher,
         who.actor,
-        _case_id(request),
+        path_id(request),
         folder=svc.settings.rulings_dir,
         public_url=svc.settings.public_url,
         now=svc.clock(),
@@ -91,7 +92,7 @@ async def ruling_draft(request: web.Request) -> web.Response:
             svc.desk,
             svc.cipher,
             who.actor,
-            _case_id(request),
+            path_id(request),
             public_url=svc.settings.public_url,
             now=svc.clock(),
         )
@@ -118,7 +119,7 @@ async def _shown_ruling(
     who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await sessions.case_for(session, who, _case_id(request))
+        case = await sessions.case_for(session, who, path_id(request))
         ruling = await rulings.ruling_of(session, case.id)
         if ruling is None:
             raise NotFound("该案尚未出具裁定。 / No ruling has been issued in this case.")
@@ -170,14 +171,14 @@ async def add_receipt(request: web.Request) -> web.Response:
     who = caller_or_party(request)
     svc = services(request)
     data = await read_json(request)
-    case_id = _case_id(request)
+    case_id = path_id(request)
     named = "party" in data or not isinstance(who, PartyPass)
     receipt = await rulings.acknowledge(
         svc.db,
         svc.desk,
         who,
         case_id,
-        _int(data, "party") if named else None,
+        body_position(data, "party") if named else None,
         folder=svc.settings.rulings_dir,
         public_url=svc.settings.public_url,
         now=svc.clock(),
@@ -209,7 +210,7 @@ async def list_receipts(request: web.Request) -> web.Response:
     who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await sessions.case_for(session, who, _case_id(request))
+        case = await sessions.case_for(session, who, path_id(request))
         rows = await rulings.receipts_of(session, case.id)
     if isinstance(who, PartyPass):
         # A party's device learns whether it has signed, not where or when the others did.
@@ -226,12 +227,9 @@ async def list_receipts(request: web.Request) -> web.Response:
 async def voucher_pdf(request: web.Request) -> web.Response:
     who = caller_or_party(request)
     svc = services(request)
-    try:
-        position = int(request.match_info["position"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    position = path_position(request, "position")
     async with svc.db.transaction() as session:
-        case = await sessions.case_for(session, who, _case_id(request))
+        case = await sessions.case_for(session, who, path_id(request))
         receipt = next(
             (
                 r
@@ -296,7 +294,7 @@ async def case_bundle(request: web.Request) -> web.Response:
         name, data = await bundle.build_bundle(
             session,
             who.actor,
-            _case_id(request),
+            path_id(request),
             rulings_dir=svc.settings.rulings_dir,
             materials_dir=svc.settings.materials_dir,
             cipher=svc.cipher,

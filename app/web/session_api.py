@@ -22,8 +22,8 @@ from app.keys import caller, services
 from app.services import sessions
 from app.services.sessions import PartyPass, Who
 from app.store.models import Case
-from app.web.api import _case_id
 from app.web.body import read_json
+from app.web.ids import path_id
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
 from app.web.room_look import room_look
@@ -145,7 +145,7 @@ async def _record(request: web.Request, run: Run, *, party_allowed: bool = False
     data = await read_json(request)
     require_printable(data, svc.desk.missing_glyphs)
     async with svc.db.transaction() as session:
-        result = await run(session, who, _case_id(request), data, svc.clock())
+        result = await run(session, who, path_id(request), data, svc.clock())
         body = view_json(result.case, result.view, who)
     return web.json_response(body)
 
@@ -154,7 +154,7 @@ async def get_session(request: web.Request) -> web.Response:
     who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        result = await sessions.read_state(session, who, _case_id(request), svc.clock())
+        result = await sessions.read_state(session, who, path_id(request), svc.clock())
         body = view_json(result.case, result.view, who)
     return web.json_response(body)
 
@@ -164,12 +164,12 @@ async def check_in(request: web.Request) -> web.Response:
 
 
 async def admit(request: web.Request) -> web.Response:
-    room = await room_look(request, _case_id(request))
+    room = await room_look(request, path_id(request))
     return await _record(request, functools.partial(sessions.admit, room=room))
 
 
 async def identity(request: web.Request) -> web.Response:
-    room = await room_look(request, _case_id(request))
+    room = await room_look(request, path_id(request))
     return await _record(request, functools.partial(sessions.record_identity, room=room))
 
 
@@ -182,7 +182,7 @@ async def consent(request: web.Request) -> web.Response:
 
 
 async def answers(request: web.Request) -> web.Response:
-    room = await room_look(request, _case_id(request))
+    room = await room_look(request, path_id(request))
     return await _record(request, functools.partial(sessions.record_answers, room=room))
 
 
@@ -200,7 +200,7 @@ async def party_code(request: web.Request) -> web.Response:
     data = await read_json(request)
     async with svc.db.transaction() as session:
         issued = await sessions.issue_party_code(
-            session, actor, _case_id(request), data, svc.clock()
+            session, actor, path_id(request), data, svc.clock()
         )
     return web.json_response(
         {
@@ -236,7 +236,7 @@ async def timeline(request: web.Request) -> web.Response:
     actor = require_caller(request).actor
     svc = services(request)
     async with svc.db.transaction() as session:
-        items = await sessions.timeline(session, actor, _case_id(request))
+        items = await sessions.timeline(session, actor, path_id(request))
     return web.json_response(
         {
             "timeline": [
@@ -267,7 +267,7 @@ async def transcript(request: web.Request) -> web.Response:
         svc.db,
         svc.desk,
         actor,
-        _case_id(request),
+        path_id(request),
         svc.clock(),
         folder=svc.settings.rulings_dir,
     )

@@ -25,6 +25,7 @@ from app.services import cases, rulings, sessions
 from app.services import figures as desk
 from app.web import labels
 from app.web.i18n import language, pick
+from app.web.ids import path_id
 from app.web.middleware import content_security_policy, require_caller
 from app.web.pages import render
 from app.web.present import case_detail
@@ -80,13 +81,6 @@ _DETAIL_VALUE: dict[str, Mapping[str, tuple[str, str]]] = {
 log = logging.getLogger(__name__)
 
 
-def _case_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["case_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-
-
 def _require_role(request: web.Request, *roles: Role) -> Caller:
     who = require_caller(request)
     if who.actor.role not in roles:
@@ -101,7 +95,7 @@ def _steps(lang: str) -> list[dict[str, str]]:
 async def _case_context(request: web.Request, who: Caller) -> dict[str, Any]:
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await cases.load_case(session, who.actor, _case_id(request))
+        case = await cases.load_case(session, who.actor, path_id(request))
         names = await cases.names_for(session, case)
         detail = case_detail(case, names, svc.cipher, who.actor)
         ruling = await rulings.ruling_of(session, case.id)
@@ -154,7 +148,7 @@ async def party_session(request: web.Request) -> web.Response:
         request,
         "kiosk_session.html",
         {
-            "case": {"id": _case_id(request), "case_number": "", "parties": [], "terms": []},
+            "case": {"id": path_id(request), "case_number": "", "parties": [], "terms": []},
             "has_ruling": False,
             "steps": _steps(lang),
             "mode": "party",
@@ -173,7 +167,7 @@ async def timeline_page(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await cases.load_case(session, who.actor, _case_id(request))
+        case = await cases.load_case(session, who.actor, path_id(request))
         items = await sessions.timeline(session, who.actor, case.id)
     names = {p.position: p.name for p in case.parties}
     lang = language(request)
