@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from app.domain.cases import State
 from app.domain.errors import DomainError, NotPermitted, ValidationError
@@ -15,10 +15,11 @@ from app.services import accounts, cases, materials
 from app.web.body import read_json
 from app.web.client_address import client_address
 from app.web.ids import body_id, body_position, path_id
-from app.web.middleware import CSRF_DEFERRED, SESSION_COOKIE, check_csrf, require_caller
+from app.web.middleware import SESSION_COOKIE, require_caller
 from app.web.present import case_detail, case_summary
 from app.web.printable import require_printable
 from app.web.tls import cookies_secure
+from app.web.upload import read_upload
 
 
 def _client(request: web.Request) -> str:
@@ -170,36 +171,6 @@ async def upload_material(request: web.Request) -> web.Response:
         },
         status=201,
     )
-
-
-async def read_upload(request: web.Request, limit: int) -> tuple[str, str, bytes]:
-    """Read the form's category and file, stopping as soon as the file passes the limit."""
-    reader = await request.multipart()
-    category, filename, data, token = "", "", b"", None
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
-            continue
-        if part.name == "category":
-            category = (await part.read(decode=True)).decode(errors="replace")[:40]
-        elif part.name == "csrf_token":
-            token = (await part.read(decode=True)).decode(errors="replace")
-        elif part.name == "file":
-            filename = part.filename or "upload"
-            chunks, size = [], 0
-            while chunk := await part.read_chunk(64 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise materials.TooLarge(
-                        f"文件超过 {limit // (1024 * 1024)} MB 上限。 / The file exceeds "
-                        f"{limit // (1024 * 1024)} MB."
-                    )
-                chunks.append(chunk)
-            data = b"".join(chunks)
-    if request.get(CSRF_DEFERRED):
-        check_csrf(require_caller(request), token)
-    if not filename:
-        raise ValidationError([("file", "请选择文件。 / Choose a file.")])
-    return category, filename, data
 
 
 async def download_material(request: web.Request) -> web.StreamResponse:

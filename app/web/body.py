@@ -73,8 +73,12 @@ def require_safe_text(*texts: str) -> None:
 async def read_form(
     request: web.Request,
 ) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
-    """A page's form: a malformed body is 400 and no field may hold a control character."""
+    """A page's form: a malformed body is 400; no field or file name may hold a control
+    character."""
     with malformed_as_bad_request():
         form = await request.post()
-    require_safe_text(*(value for value in form.values() if isinstance(value, str)))
+    require_safe_text(
+        *(value for value in form.values() if isinstance(value, str)),
+        *(value.filename for value in form.values() if isinstance(value, web.FileField)),
+    )
     return form
