@@ -9,6 +9,7 @@ splicing text, so a broadcast is serialised once however many receive it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,10 @@ DESCRIPTION_TYPES = frozenset({"offer", "answer", "pranswer", "rollback"})
 _loads = json.loads
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _encode = _encoder.encode
+# Errors echo parts of what the client sent; escaped to ASCII they can always be written.
+_encode_ascii = json.JSONEncoder(separators=(",", ":")).encode
+# Ids and reasons are shown to people and written to the audit log, which cannot store these.
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class ProtocolError(Exception):
@@ -93,7 +98,12 @@ def _bad(kind: str, message: str) -> ProtocolError:
 
 def _id(raw: Mapping[str, Any], kind: str, key: str) -> str:
     value = raw.get(key)
-    if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > MAX_ID_CHARS
+        or _CONTROL.search(value)
+    ):
         raise _bad(kind, f'"{key}" must be a non-empty string of at most {MAX_ID_CHARS} chars')
     return value
 
@@ -151,8 +161,12 @@ def _admit(raw: Mapping[str, Any]) -> Admit:
 
 def _remove(raw: Mapping[str, Any]) -> Remove:
     reason = raw.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS:
-        raise _bad("remove", f'"reason" must be a string of at most {MAX_REASON_CHARS} chars')
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS or _CONTROL.search(reason):
+        raise _bad(
+            "remove",
+            f'"reason" must be a string of at most {MAX_REASON_CHARS} chars, '
+            "without control characters",
+        )
     return Remove(_id(raw, "remove", "participant"), reason)
 
 
@@ -226,6 +240,22 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any]], ClientMessage]] = {
 CLIENT_TYPES = frozenset(_PARSERS)
 
 
+def _may_hold_surrogates(text: str) -> bool:
+    """Socket text is decoded UTF-8 and cannot hold a surrogate; only a JSON escape such as
+    \\ud800 makes one. Two substring scans keep the relay's hot path from walking every value."""
+    return "\\ud" in text or "\\uD" in text
+
+
+def _encodable(raw: object) -> bool:
+    """Whether every string in the parsed message can be written as UTF-8: a lone surrogate
+    cannot, and would fail later in a socket write or the audit log."""
+    try:
+        _encode(raw).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> ClientMessage:
     if not isinstance(text, str):
         raise ProtocolError("bad_message", "messages are JSON text frames, not binary")
@@ -239,6 +269,12 @@ def parse(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> C
     if not isinstance(raw, dict):
         raise ProtocolError("bad_message", "a message is a JSON object")
     kind = raw.get("type")
+    if _may_hold_surrogates(text) and not _encodable(raw):
+        raise ProtocolError(
+            "bad_message",
+            "a message's text must be valid Unicode (no lone surrogate escapes)",
+            ref=kind if isinstance(kind, str) and kind in _PARSERS else None,
+        )
     if kind == "signal":
         # The hot path: keep the text for relaying, trimmed only if it needs it.
         if text[0] != "{" or text[-1] != "}":
@@ -263,7 +299,7 @@ def error(code: str, message: str, ref: str | None = None) -> str:
     out: dict[str, object] = {"type": "error", "code": code, "message": message}
     if ref is not None:
         out["ref"] = ref
-    return dump(out)
+    return _encode_ascii(out)
 
 
 PONG = dump({"type": "pong"})
