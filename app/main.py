@@ -26,6 +26,7 @@ from app.web import (
     admin,
     admin_api,
     api,
+    headers,
     health,
     live_api,
     middleware,
@@ -56,7 +57,7 @@ def create_app(
     """`recording_writers` replaces the hearing recorder's file writers (tests inject faults)."""
     app = web.Application(
         middlewares=[
-            middleware.security_headers,
+            headers.security_headers,
             middleware.request_context,
             http_metrics,
             middleware.errors,

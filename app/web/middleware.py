@@ -32,7 +32,6 @@ from app.services import accounts
 from app.services.materials import TooLarge
 from app.web.body import read_form
 from app.web.i18n import choose_language, split_bilingual
-from app.web.tls import HSTS, as_seen_by_browser, request_wants_hsts
 
 log = logging.getLogger("sifa.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -155,8 +154,9 @@ async def identify(request: web.Request, handler: Handler) -> web.StreamResponse
 async def protect(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse cross-site changes: the Origin must be ours; cookie sessions need the CSRF token."""
     if request.method in UNSAFE:
+        # "null" is what a sandboxed frame, a data: URL or a file sends: not our page either.
         origin = request.headers.get("Origin")
-        if origin and origin not in (f"{request.scheme}://{request.host}", "null"):
+        if origin is not None and origin != f"{request.scheme}://{request.host}":
             raise NotPermitted("跨站请求被拒绝。 / Cross-site request refused.")
         who = caller(request)
         # Logging in again over a live session needs no token of the old one.
@@ -180,56 +180,6 @@ def check_csrf(who: Caller, sent: object) -> None:
         raise NotPermitted(
             "页面已过期，请刷新后重试。 / The form has expired (CSRF check); reload."
         )
-
-
-def content_security_policy(*, blob_frames: bool = False) -> str:
-    """The site's policy. blob_frames: a page that shows bytes it fetched itself in a frame
-    (the party's device fetches the ruling with its token header, which a frame cannot send)."""
-    frames = "'self' blob:" if blob_frames else "'self'"
-    return (
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-        f"connect-src 'self' ws: wss:; frame-src {frames}; object-src 'self'; "
-        "frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
-    )
-
-
-SITE_CSP = content_security_policy()
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    # Outermost: every later check (Origin, cookies, ws URLs) sees the browser's scheme.
-    request = as_seen_by_browser(request)
-    try:
-        response = await handler(request)
-    except web.HTTPException as raised:  # redirects are raised, and must carry HSTS too
-        if request_wants_hsts(request):
-            raised.headers.setdefault("Strict-Transport-Security", HSTS)
-        raise
-    if request_wants_hsts(request):
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
-    response.headers.setdefault("Content-Security-Policy", SITE_CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    if request.path.startswith(
-        (
-            "/api/",
-            "/cases",
-            "/intake",
-            "/docket",
-            "/kiosk",
-            "/judge",
-            "/board",
-            "/figures",
-            "/party",
-            "/rulings",
-            "/admin",
-            "/account",
-        )
-    ):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 @web.middleware

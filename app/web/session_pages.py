@@ -24,9 +24,10 @@ from app.keys import Caller, services
 from app.services import cases, rulings, sessions
 from app.services import figures as desk
 from app.web import labels
+from app.web.headers import csp_for
 from app.web.i18n import language, pick
 from app.web.ids import path_id
-from app.web.middleware import content_security_policy, require_caller
+from app.web.middleware import require_caller
 from app.web.pages import render
 from app.web.present import case_detail
 
@@ -138,9 +139,6 @@ async def join_page(request: web.Request) -> web.Response:
     return render(request, "join.html", {})
 
 
-PARTY_PAGE_CSP = content_security_policy(blob_frames=True)
-
-
 async def party_session(request: web.Request) -> web.Response:
     """A party's own device: no login; the page reads its party token from sessionStorage."""
     lang = language(request)
@@ -153,7 +151,7 @@ async def party_session(request: web.Request) -> web.Response:
             "steps": _steps(lang),
             "mode": "party",
         },
-        headers={"Content-Security-Policy": PARTY_PAGE_CSP},
+        headers={"Content-Security-Policy": csp_for(request, blob_frames=True)},
     )
 
 
