@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.errors import DomainError, ValidationError
 from app.domain.ids import parse_id
 from app.keys import Caller, services
-from app.passwords import MIN_LENGTH
+from app.password_policy import MIN_LENGTH
 from app.services import accounts, admin
 from app.store.models import Account
 from app.web.admin_api import account_id_of, binding_of, require_admin_caller

@@ -10,7 +10,7 @@ from app.domain.application import ORGANISATION_FIELDS, PERSON_FIELDS
 from app.domain.cases import State
 from app.domain.grounds import DeclineGround, RejectGround
 from app.domain.materials import Category
-from app.passwords import MIN_LENGTH
+from app.password_policy import MIN_LENGTH
 from app.services.admin import ACCOUNT_ROLES
 from app.web.org_admin_api import openapi_paths as org_admin_paths
 

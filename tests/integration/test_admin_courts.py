@@ -87,9 +87,14 @@ async def test_an_administrator_builds_a_court_with_its_rooms(sifa_on: Sifa) -> 
         ("clerk_ba", "clerk", {"court": "粤0306"}),
         ("kiosk_ba", "kiosk", {"room": "新安社区在线司法确认室"}),
     ):
-        body = {"username": username, "role": role, "password": f"{username}-pass", **binding}
+        body = {
+            "username": username,
+            "role": role,
+            "password": f"{username}: violet lantern river",
+            **binding,
+        }
         await ok(await admin.post("/api/admin/accounts", json=body), 201)
-    clerk = await sifa.as_user("clerk_ba", "clerk_ba-pass")
+    clerk = await sifa.as_user("clerk_ba", "clerk_ba: violet lantern river")
     people = await ok(await clerk.get("/api/court/people"))
     assert people["judges"] == [] and [r["name"] for r in people["rooms"]] == [
         "新安社区在线司法确认室"
