@@ -11,7 +11,7 @@ from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.access import KIOSK_STATES, Actor, CaseScope, may_view
+from app.domain.access import KIOSK_STATES, Actor, CaseScope, may_view, require_case_role
 from app.domain.application import Application, check_window, parse_application
 from app.domain.case_number import CaseNumber
 from app.domain.cases import State, Step, advance
@@ -45,7 +45,8 @@ def scope_of(case: Case) -> CaseScope:
 
 
 def visible_cases(actor: Actor) -> Select[Case]:
-    """The query form of `may_view`, for lists."""
+    """The query form of `may_view`, for lists (refused to roles that have none)."""
+    require_case_role(actor)
     query = select(Case)
     match actor.role:
         case Role.MEDIATOR:

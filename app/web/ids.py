@@ -25,15 +25,21 @@ def path_position(request: web.Request, name: str) -> int:
     return value
 
 
+def _json_integer(data: Mapping[str, object], key: str) -> object:
+    """A JSON body's number: its text form ("29") is a client's mistake, not an id."""
+    value = data.get(key)
+    return value if type(value) is int else None
+
+
 def body_id(data: Mapping[str, object], key: str) -> int:
-    value = parse_id(data.get(key))
+    value = parse_id(_json_integer(data, key))
     if value is None:
         raise ValidationError([(key, "须为正整数编号。 / Must be a positive whole-number id.")])
     return value
 
 
 def body_position(data: Mapping[str, object], key: str) -> int:
-    value = parse_position(data.get(key))
+    value = parse_position(_json_integer(data, key))
     if value is None:
         raise ValidationError([(key, "须为非负整数。 / Must be a whole number from 0.")])
     return value
