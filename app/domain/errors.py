@@ -33,7 +33,9 @@ class TransitionRefused(DomainError):
     def __init__(self, state: str, step: str) -> None:
         self.state = state
         self.step = step
-        super().__init__(f'Cannot "{step}" a case in state "{state}"')
+        super().__init__(
+            f'案件处于“{state}”状态，不能“{step}”。 / Cannot "{step}" a case in state "{state}".'
+        )
 
 
 class NotPermitted(DomainError):

@@ -11,6 +11,7 @@ from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import refusals
 from app.domain.access import KIOSK_STATES, Actor, CaseScope, may_view, require_case_role
 from app.domain.application import Application, check_window, parse_application
 from app.domain.case_number import CaseNumber
@@ -270,10 +271,9 @@ async def decline(
     try:
         reason = DeclineGround(ground)
     except ValueError:
-        choices = ", ".join(g.value for g in DeclineGround)
-        raise ValidationError([("ground", f"must be one of: {choices}")]) from None
+        raise ValidationError([("ground", refusals.one_of(DeclineGround))]) from None
     if len(note) > 2000:
-        raise ValidationError([("note", "is longer than 2000 characters")])
+        raise ValidationError([("note", refusals.too_long(2000))])
     case.decline_ground, case.state_note, case.clerk_id = reason.value, note, actor.account_id
     await _take_step(session, actor, case, Step.DECLINE, now, {"ground": reason.value})
     return case
@@ -285,7 +285,15 @@ async def return_for_materials(
     case = await load_case(session, actor, case_id)
     advance(State(case.state), Step.RETURN, actor.role)
     if not note.strip() or len(note) > 2000:
-        raise ValidationError([("note", "say which materials are missing (up to 2000 characters)")])
+        raise ValidationError(
+            [
+                (
+                    "note",
+                    "请写明缺少哪些材料（不超过 2000 个字符）。"
+                    " / Say which materials are missing (up to 2000 characters).",
+                )
+            ]
+        )
     case.state_note = note.strip()
     await _take_step(session, actor, case, Step.RETURN, now)
     return case
@@ -317,7 +325,7 @@ async def schedule(
             [("room_id", "须选择本院辖区的确认室。 / Choose a room of this court.")]
         )
     if at.tzinfo is None:
-        raise ValidationError([("scheduled_at", "must include a time zone offset")])
+        raise ValidationError([("scheduled_at", refusals.NEEDS_OFFSET)])
     if at <= now:
         raise ValidationError([("scheduled_at", "须为将来的时间。 / Must be in the future.")])
     clash = await session.scalar(

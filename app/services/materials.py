@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import refusals
 from app.domain.access import Actor
 from app.domain.cases import State
 from app.domain.errors import (
@@ -86,8 +87,7 @@ async def add_material(
     try:
         kind = Category(category)
     except ValueError:
-        choices = ", ".join(c.value for c in Category)
-        raise ValidationError([("category", f"must be one of: {choices}")]) from None
+        raise ValidationError([("category", refusals.one_of(Category))]) from None
     content_type, extension, digest = check_upload(data, limit=limit)
     storage_name = f"{case.id}/{digest}.{extension}{SEALED_SUFFIX}"
     target = folder / storage_name

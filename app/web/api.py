@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from app.domain import refusals
 from app.domain.cases import State
 from app.domain.errors import DomainError, NotPermitted, ValidationError
 from app.domain.roles import Role
@@ -31,7 +32,9 @@ async def login(request: web.Request) -> web.Response:
     data = await read_json(request)
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
-        raise ValidationError([("username", "username and password are required")])
+        raise ValidationError(
+            [("username", "须填写用户名和密码。 / The user name and password are required.")]
+        )
     now = svc.clock()
     async with svc.db.transaction() as session:
         result = await accounts.login(
@@ -122,7 +125,9 @@ async def list_cases(request: web.Request) -> web.Response:
         try:
             states.append(State(raw))
         except ValueError:
-            raise ValidationError([("state", f"unknown state {raw!r}")]) from None
+            raise ValidationError(
+                [("state", f"没有 {raw!r} 这个状态。 / Unknown state {raw!r}.")]
+            ) from None
     async with svc.db.transaction() as session:
         rows = await cases.list_cases(session, who.actor, states=states or None)
     return web.json_response({"cases": [case_summary(c) for c in rows]})
@@ -208,19 +213,23 @@ async def _step(request: web.Request, run: Any) -> web.Response:
 def _text(data: dict[str, Any], key: str, *, required: bool = False) -> str:
     value = data.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        raise ValidationError([(key, "is required" if required else "must be text")])
+        raise ValidationError([(key, refusals.REQUIRED if required else refusals.NOT_TEXT)])
     return value
 
 
 def parse_when(value: object, key: str = "scheduled_at") -> dt.datetime:
     if not isinstance(value, str):
-        raise ValidationError([(key, "is required (ISO 8601 with offset)")])
+        raise ValidationError(
+            [(key, "须填写带时区的时间（ISO 8601）。 / Is required (ISO 8601 with offset).")]
+        )
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationError([(key, "is not an ISO 8601 date and time")]) from None
+        raise ValidationError(
+            [(key, "不是有效的日期时间（ISO 8601）。 / Is not an ISO 8601 date and time.")]
+        ) from None
     if when.tzinfo is None:
-        raise ValidationError([(key, "must include a time zone offset, e.g. +08:00")])
+        raise ValidationError([(key, refusals.NEEDS_OFFSET)])
     return when
 
 

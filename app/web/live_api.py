@@ -87,7 +87,15 @@ async def _party_seat(
     test = data.get("self_test")
     if test is not None:
         if not isinstance(test, dict):
-            raise ValidationError([("self_test", "must be {camera, microphone, network}")])
+            raise ValidationError(
+                [
+                    (
+                        "self_test",
+                        "须为对象 {camera, microphone, network}。"
+                        " / Must be {camera, microphone, network}.",
+                    )
+                ]
+            )
         details["self_test"] = SelfTest.read(test).payload()
     # The room token must not outlive the pass it was issued on.
     left = who.expires_at - int(now.timestamp())

@@ -74,14 +74,14 @@ def json_error(status: int, code: str, message: str, **extra: object) -> web.Res
     return web.json_response({"error": body}, status=status)
 
 
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_media_type",
+_HTTP_ERRORS = {
+    400: ("bad_request", "请求无效。 / Bad request."),
+    401: ("unauthenticated", "请先登录。 / Please log in."),
+    403: ("forbidden", "无权访问。 / Forbidden."),
+    404: ("not_found", "没有这个地址或记录。 / Not found."),
+    405: ("method_not_allowed", "此地址不接受该请求方法。 / Method not allowed."),
+    413: ("too_large", "请求体过大。 / The request body is too large."),
+    415: ("unsupported_media_type", "不支持该请求体格式。 / Unsupported media type."),
 }
 
 
@@ -114,12 +114,17 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await errors_for_conflict(request)
     except web.HTTPException as http:
         if is_api(request) and http.status >= 400 and not http.content_type.endswith("json"):
-            return json_error(http.status, _HTTP_CODES.get(http.status, "http_error"), http.reason)
+            code, message = _HTTP_ERRORS.get(http.status, ("http_error", http.reason))
+            return json_error(http.status, code, message)
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if is_api(request):
-            return json_error(500, "internal_error", "Internal error; the event was logged.")
+            return json_error(
+                500,
+                "internal_error",
+                "服务器内部错误，已记录。 / Internal error; the event was logged.",
+            )
         return web.Response(
             status=500, text="服务器内部错误 / Internal error", content_type="text/plain"
         )

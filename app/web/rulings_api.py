@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from app.domain import refusals
 from app.domain.cases import State
 from app.domain.errors import NotFound, ValidationError
 from app.keys import Services, services
@@ -252,11 +253,11 @@ def parse_search(query: Any) -> rulings.RulingSearch:
         try:
             return dt.date.fromisoformat(raw)
         except ValueError:
-            raise ValidationError([(key, "is not a date (YYYY-MM-DD)")]) from None
+            raise ValidationError([(key, refusals.NOT_A_DATE)]) from None
 
     outcome = query.get("outcome", "").strip()
     if outcome and outcome not in rulings.OUTCOME.values():
-        raise ValidationError([("outcome", "must be confirmed, rejected or withdrawn")])
+        raise ValidationError([("outcome", refusals.one_of(rulings.OUTCOME.values()))])
     return rulings.RulingSearch(
         case_number=query.get("case_number", "")[:40],
         party=query.get("party", "")[:50],

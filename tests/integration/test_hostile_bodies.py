@@ -113,3 +113,16 @@ async def test_page_forms_refuse_control_characters_and_broken_bodies(sifa: Any)
         "/login", data={"username": "judge", "password": "demo"}, allow_redirects=False
     )
     assert fine.status == 303
+
+
+async def test_api_refusals_speak_chinese_first_then_english(sifa: Any) -> None:
+    mediator = await sifa.as_user("mediator")
+    bilingual(await error_of(await mediator.get("/api/no-such-thing"), 404, "not_found"))
+    bilingual(await error_of(await mediator.get("/api/cases/x"), 404, "not_found"))
+    bilingual(await error_of(await mediator.put("/api/cases"), 405, "method_not_allowed"))
+    empty = await error_of(await mediator.post("/api/cases", json={}), 422, "validation_failed")
+    for field in empty["fields"]:
+        zh, sep, en = field["problem"].partition(" / ")
+        assert sep and zh and not zh.isascii() and en.isascii(), field
+    state = await error_of(await mediator.get("/api/cases?state=lost"), 422, "validation_failed")
+    bilingual({"message": state["fields"][0]["problem"]})
