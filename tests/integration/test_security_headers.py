@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from integration.api_support import error_of
@@ -51,6 +52,25 @@ async def test_every_response_carries_the_security_headers(sifa: Any) -> None:
         assert_secured(response, client)
     judge = await sifa.as_user("judge")
     assert_secured(await judge.get("/api/cases/99999999999999999999"), judge)
+
+
+async def test_server_errors_carry_the_security_headers_too(sifa: Any) -> None:
+    """A handler that fails unexpectedly (a route added for the test) still answers with the
+    headers, on a page and on the API."""
+
+    async def boom(_request: web.Request) -> web.Response:
+        raise RuntimeError("an unexpected failure")
+
+    sifa.app.router.add_get("/boom", boom)
+    sifa.app.router.add_get("/api/boom", boom)
+    client = await sifa.make_client(sifa.app)
+    page = await client.get("/boom")
+    assert page.status == 500
+    assert_secured(page, client)
+    api = await client.get("/api/boom")
+    error = await error_of(api, 500, "internal_error")
+    assert " / " in error["message"]
+    assert_secured(api, client)
 
 
 async def test_origin_null_is_refused_on_changes_and_on_the_websocket(sifa: Any) -> None:
