@@ -38,6 +38,7 @@ from app.web import (
     rulings_api,
     session_api,
     session_pages,
+    url_text,
     verify_pages,
 )
 from app.web.signaling_setup import attach_signaling
@@ -61,6 +62,7 @@ def create_app(
             middleware.request_context,
             http_metrics,
             middleware.errors,
+            url_text.safe_url_text,
             middleware.identify,
             middleware.protect,
         ],

@@ -126,3 +126,15 @@ async def test_api_refusals_speak_chinese_first_then_english(sifa: Any) -> None:
         assert sep and zh and not zh.isascii() and en.isascii(), field
     state = await error_of(await mediator.get("/api/cases?state=lost"), 422, "validation_failed")
     bilingual({"message": state["fields"][0]["problem"]})
+
+
+async def test_urls_with_control_characters_are_refused(sifa: Any) -> None:
+    clerk = await sifa.as_user("clerk")
+    for path in ("/api/rulings?party=%00", "/api/rulings?case_number=%1b", "/api/cases?%00=1"):
+        bilingual(await error_of(await clerk.get(path), 400, "bad_text"))
+    page = await clerk.get("/rulings?party=%00")
+    assert page.status == 400
+    for path in ("/verify/%00", "/verify/abc%07"):  # a path parameter, looked up as text
+        assert (await clerk.get(path)).status == 400
+    bilingual(await error_of(await clerk.get("/api/cases/%00"), 400, "bad_text"))
+    assert (await clerk.get("/api/rulings?party=%E5%BC%A0")).status == 200
