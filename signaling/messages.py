@@ -18,6 +18,8 @@ PROTOCOL_VERSION = 1
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
 MAX_ID_CHARS = 128
 MAX_REASON_CHARS = 200
+MAX_CASE_ID = 2**31 - 1
+MAX_SEQ = 2**53  # what a browser's JSON numbers hold exactly
 DESCRIPTION_TYPES = frozenset({"offer", "answer", "pranswer", "rollback"})
 
 _loads = json.loads
@@ -108,11 +110,17 @@ def _id(raw: Mapping[str, Any], kind: str, key: str) -> str:
     return value
 
 
-def _int(raw: Mapping[str, Any], kind: str, key: str) -> int:
+def _int(raw: Mapping[str, Any], kind: str, key: str, *, low: int, high: int) -> int:
     value = raw.get(key)
-    if type(value) is not int:
-        raise _bad(kind, f'"{key}" must be an integer')
+    if type(value) is not int or not low <= value <= high:
+        raise _bad(kind, f'"{key}" must be an integer from {low} to {high}')
     return value
+
+
+def _case_id(raw: Mapping[str, Any], kind: str) -> int:
+    # A case is a row with an INTEGER key: a larger number names none, and must not reach a
+    # store that would overflow on it.
+    return _int(raw, kind, "case_id", low=1, high=MAX_CASE_ID)
 
 
 def _number(raw: Mapping[str, Any], kind: str, key: str, *, required: bool) -> float | None:
@@ -139,16 +147,14 @@ def _join(raw: Mapping[str, Any]) -> Join:
     token = raw.get("token")
     if not isinstance(token, str) or not token:
         raise ProtocolError("token_missing", "join needs a room token", ref="join")
-    return Join(_int(raw, "join", "case_id"), token)
+    return Join(_case_id(raw, "join"), token)
 
 
 def _resume(raw: Mapping[str, Any]) -> Resume:
     _versioned(raw, "resume")
-    last_seq = _int(raw, "resume", "last_seq")
-    if last_seq < 0:
-        raise _bad("resume", '"last_seq" must not be negative')
+    last_seq = _int(raw, "resume", "last_seq", low=0, high=MAX_SEQ)
     return Resume(
-        _int(raw, "resume", "case_id"),
+        _case_id(raw, "resume"),
         _id(raw, "resume", "participant"),
         _id(raw, "resume", "resume_token"),
         last_seq,
