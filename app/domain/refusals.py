@@ -16,6 +16,13 @@ DATE_REQUIRED = "须填写日期（YYYY-MM-DD）。 / A date (YYYY-MM-DD) is req
 NOT_A_DATE = "不是有效的日期（YYYY-MM-DD）。 / Is not a valid date (YYYY-MM-DD)."
 NEEDS_OFFSET = "须带时区，如 +08:00。 / Must include a time zone offset, e.g. +08:00."
 DECISION = "须为 confirm、reject 或 withdraw。 / Must be confirm, reject or withdraw."
+REJECTION_GROUND = (
+    "驳回须注明《民诉法解释》第三百五十八条的事由。 / A rejection needs an Interp 358 ground."
+)
+MISSING_MATERIALS = (
+    "请写明缺少哪些材料（不超过 2000 个字符）。"
+    " / Say which materials are missing (up to 2000 characters)."
+)
 PARTY_POSITION = "须为申请人的序号（0、1……）。 / Must be the party's position (0, 1, …)."
 
 

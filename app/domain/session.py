@@ -137,7 +137,7 @@ REJECT_TEXT_EN: dict[RejectGround, str] = {
 
 @dataclass(frozen=True)
 class Missing:
-    """One thing missing: a code and its parameters; `zh` and `en` are its refusals."""
+    """One thing missing: a code and its parameters; `zh` and `en` are its wording."""
 
     gap: Gap
     party: int | None = None
@@ -653,15 +653,7 @@ def check_decision(view: SessionView, decision: str, ground: RejectGround | None
     if decision != "reject":
         raise ValidationError([("decision", refusals.DECISION)])
     if ground is None:
-        raise ValidationError(
-            [
-                (
-                    "ground",
-                    "驳回须注明《民诉法解释》第三百五十八条的事由。"
-                    " / A rejection needs an Interp 358 ground.",
-                )
-            ]
-        )
+        raise ValidationError([("ground", refusals.REJECTION_GROUND)])
     item = view.review.get(ground)
     if item is not None and item.present:
         return

@@ -285,15 +285,7 @@ async def return_for_materials(
     case = await load_case(session, actor, case_id)
     advance(State(case.state), Step.RETURN, actor.role)
     if not note.strip() or len(note) > 2000:
-        raise ValidationError(
-            [
-                (
-                    "note",
-                    "请写明缺少哪些材料（不超过 2000 个字符）。"
-                    " / Say which materials are missing (up to 2000 characters).",
-                )
-            ]
-        )
+        raise ValidationError([("note", refusals.MISSING_MATERIALS)])
     case.state_note = note.strip()
     await _take_step(session, actor, case, Step.RETURN, now)
     return case

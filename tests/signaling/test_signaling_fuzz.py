@@ -14,28 +14,14 @@ import aiohttp
 import pytest
 
 from signaling_helpers import CASE, JUDGE_ID, Client, Stack, StackFactory, token
+from wire_fields import CLIENT_FIELDS
 
 pytestmark = pytest.mark.slow
 
 MESSAGES = 10_000
 FIRST_MESSAGES = 300
 TYPES = ["join", "resume", "admit", "remove", "signal", "stats", "ping", "teleport", ""]
-KEYS = [
-    "type",
-    "v",
-    "case_id",
-    "token",
-    "participant",
-    "resume_token",
-    "last_seq",
-    "reason",
-    "to",
-    "description",
-    "candidate",
-    "packet_loss",
-    "rtt_ms",
-    "from",
-]
+KEYS = ["type", *CLIENT_FIELDS, "from"]
 ESCAPES = ["\\ud800", "\\udfff", "\\ud83d", "\\u0000", "\\u001b", "\\\\", '\\"', "\\n"]
 
 

@@ -18,6 +18,8 @@ from app.domain.json_body import MAX_DEPTH, MAX_INTEGER, parse_body
 from app.domain.text import unsafe_text
 from signaling.messages import CLIENT_TYPES, ProtocolError, error, parse
 
+from wire_fields import CLIENT_FIELDS
+
 BOUNDED = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Any text Python can hold; lone surrogates and control characters, which Hypothesis draws
@@ -136,20 +138,7 @@ message_fields = st.fixed_dictionaries(
     {"type": st.sampled_from(sorted(CLIENT_TYPES)) | any_text},
     optional={
         key: any_text | any_text | json_values  # mostly text: most fields are strings
-        for key in (
-            "v",
-            "case_id",
-            "token",
-            "participant",
-            "resume_token",
-            "last_seq",
-            "reason",
-            "to",
-            "description",
-            "candidate",
-            "packet_loss",
-            "rtt_ms",
-        )
+        for key in CLIENT_FIELDS
     },
 )
 
