@@ -695,7 +695,10 @@ def document() -> dict[str, Any]:
             "title": "Sifa API",
             "version": "1",
             "description": "Online judicial confirmation of people's mediation agreements. "
-            "Cookie sessions must send X-CSRF-Token on changes; bearer tokens need not.",
+            "Cookie sessions must send X-CSRF-Token on changes; bearer tokens need not. "
+            "JSON bodies are application/json (else 415), at most 256 KiB (else 413), nest at "
+            "most 32 deep and hold no control character or lone surrogate and no integer past "
+            "64 bits (else 400). Ids are canonical decimals (else 404 in a path, 422 in a body).",
         },
         "components": {
             "securitySchemes": {
