@@ -65,3 +65,47 @@ async def test_no_route_answers_a_hostile_request_with_a_server_error(sifa: Sifa
                     answer: Any = await response.json()
                     assert set(answer) == {"error"} and answer["error"]["message"], (*what, answer)
     assert sent > 2000
+
+
+HOSTILE_FORMS: list[tuple[bytes, str]] = [
+    (b"username=a%00&x=%ED%A0%80", "application/x-www-form-urlencoded"),
+    (
+        b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\nab',
+        "multipart/form-data; boundary=b",
+    ),
+    (b"[" * 900, JSON),
+]
+HOSTILE_QUERY = "?id=%00&done=x&account=99999999999999999999&next=%00&role=%00"
+
+
+def page_routes(sifa: Sifa) -> list[tuple[str, str]]:
+    return sorted(
+        (route.method, route.resource.canonical)
+        for route in sifa.app.router.routes()
+        if route.resource is not None
+        and not route.resource.canonical.startswith(("/api/", "/static", "/ws"))
+        and route.method not in ("HEAD", "*")
+        and route.resource.canonical != "/logout"
+    )
+
+
+async def test_no_page_answers_a_hostile_request_with_a_server_error(sifa: Sifa) -> None:
+    routes = page_routes(sifa)
+    assert len(routes) > 30
+    sent = 0
+    for username in [*ROLES, None]:
+        client = await (sifa.as_user(username) if username else sifa.make_client(sifa.app))
+        for method, path in routes:
+            if "{" in path:
+                targets = [PARAM.sub(raw, path) for raw in HOSTILE_IDS]
+            else:
+                targets = [path, path + HOSTILE_QUERY]
+            for target in targets:
+                for body, content_type in HOSTILE_FORMS if method == "POST" else [(b"", "")]:
+                    headers = {"Content-Type": content_type} if content_type else {}
+                    response = await client.request(
+                        method, target, data=body, headers=headers, allow_redirects=False
+                    )
+                    sent += 1
+                    assert response.status < 500, (username, method, target, body[:40])
+    assert sent > 1000
