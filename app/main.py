@@ -26,6 +26,7 @@ from app.web import (
     admin,
     admin_api,
     api,
+    headers,
     health,
     live_api,
     middleware,
@@ -39,6 +40,7 @@ from app.web import (
     session_api,
     session_pages,
     transcript_review_api,
+    url_text,
     verify_pages,
 )
 from app.web.signaling_setup import attach_signaling
@@ -58,10 +60,11 @@ def create_app(
     """`recording_writers` replaces the hearing recorder's file writers (tests inject faults)."""
     app = web.Application(
         middlewares=[
-            middleware.security_headers,
+            headers.security_headers,
             middleware.request_context,
             http_metrics,
             middleware.errors,
+            url_text.safe_url_text,
             middleware.identify,
             middleware.protect,
         ],

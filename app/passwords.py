@@ -10,8 +10,6 @@ _HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
 # Compared against when the account does not exist, so timing does not reveal which names exist.
 _DUMMY = _HASHER.hash("not a real password")
 
-MIN_LENGTH = 8  # for accounts added by hand; demo accounts share SIFA_DEMO_PASSWORD
-
 
 def hash_password(password: str) -> str:
     return _HASHER.hash(password)

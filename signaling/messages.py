@@ -9,6 +9,7 @@ splicing text, so a broadcast is serialised once however many receive it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +18,17 @@ PROTOCOL_VERSION = 1
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
 MAX_ID_CHARS = 128
 MAX_REASON_CHARS = 200
+MAX_CASE_ID = 2**31 - 1
+MAX_SEQ = 2**53  # what a browser's JSON numbers hold exactly
 DESCRIPTION_TYPES = frozenset({"offer", "answer", "pranswer", "rollback"})
 
 _loads = json.loads
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _encode = _encoder.encode
+# Errors echo parts of what the client sent; escaped to ASCII they can always be written.
+_encode_ascii = json.JSONEncoder(separators=(",", ":")).encode
+# Ids and reasons are shown to people and written to the audit log, which cannot store these.
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class ProtocolError(Exception):
@@ -93,16 +100,27 @@ def _bad(kind: str, message: str) -> ProtocolError:
 
 def _id(raw: Mapping[str, Any], kind: str, key: str) -> str:
     value = raw.get(key)
-    if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > MAX_ID_CHARS
+        or _CONTROL.search(value)
+    ):
         raise _bad(kind, f'"{key}" must be a non-empty string of at most {MAX_ID_CHARS} chars')
     return value
 
 
-def _int(raw: Mapping[str, Any], kind: str, key: str) -> int:
+def _int(raw: Mapping[str, Any], kind: str, key: str, *, low: int, high: int) -> int:
     value = raw.get(key)
-    if type(value) is not int:
-        raise _bad(kind, f'"{key}" must be an integer')
+    if type(value) is not int or not low <= value <= high:
+        raise _bad(kind, f'"{key}" must be an integer from {low} to {high}')
     return value
+
+
+def _case_id(raw: Mapping[str, Any], kind: str) -> int:
+    # A case is a row with an INTEGER key: a larger number names none, and must not reach a
+    # store that would overflow on it.
+    return _int(raw, kind, "case_id", low=1, high=MAX_CASE_ID)
 
 
 def _number(raw: Mapping[str, Any], kind: str, key: str, *, required: bool) -> float | None:
@@ -129,16 +147,14 @@ def _join(raw: Mapping[str, Any]) -> Join:
     token = raw.get("token")
     if not isinstance(token, str) or not token:
         raise ProtocolError("token_missing", "join needs a room token", ref="join")
-    return Join(_int(raw, "join", "case_id"), token)
+    return Join(_case_id(raw, "join"), token)
 
 
 def _resume(raw: Mapping[str, Any]) -> Resume:
     _versioned(raw, "resume")
-    last_seq = _int(raw, "resume", "last_seq")
-    if last_seq < 0:
-        raise _bad("resume", '"last_seq" must not be negative')
+    last_seq = _int(raw, "resume", "last_seq", low=0, high=MAX_SEQ)
     return Resume(
-        _int(raw, "resume", "case_id"),
+        _case_id(raw, "resume"),
         _id(raw, "resume", "participant"),
         _id(raw, "resume", "resume_token"),
         last_seq,
@@ -151,8 +167,12 @@ def _admit(raw: Mapping[str, Any]) -> Admit:
 
 def _remove(raw: Mapping[str, Any]) -> Remove:
     reason = raw.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS:
-        raise _bad("remove", f'"reason" must be a string of at most {MAX_REASON_CHARS} chars')
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS or _CONTROL.search(reason):
+        raise _bad(
+            "remove",
+            f'"reason" must be a string of at most {MAX_REASON_CHARS} chars, '
+            "without control characters",
+        )
     return Remove(_id(raw, "remove", "participant"), reason)
 
 
@@ -226,6 +246,22 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any]], ClientMessage]] = {
 CLIENT_TYPES = frozenset(_PARSERS)
 
 
+def _may_hold_surrogates(text: str) -> bool:
+    """Socket text is decoded UTF-8 and cannot hold a surrogate; only a JSON escape such as
+    \\ud800 makes one. Two substring scans keep the relay's hot path from walking every value."""
+    return "\\ud" in text or "\\uD" in text
+
+
+def _encodable(raw: object) -> bool:
+    """Whether every string in the parsed message can be written as UTF-8: a lone surrogate
+    cannot, and would fail later in a socket write or the audit log."""
+    try:
+        _encode(raw).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> ClientMessage:
     if not isinstance(text, str):
         raise ProtocolError("bad_message", "messages are JSON text frames, not binary")
@@ -239,6 +275,12 @@ def parse(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> C
     if not isinstance(raw, dict):
         raise ProtocolError("bad_message", "a message is a JSON object")
     kind = raw.get("type")
+    if _may_hold_surrogates(text) and not _encodable(raw):
+        raise ProtocolError(
+            "bad_message",
+            "a message's text must be valid Unicode (no lone surrogate escapes)",
+            ref=kind if isinstance(kind, str) and kind in _PARSERS else None,
+        )
     if kind == "signal":
         # The hot path: keep the text for relaying, trimmed only if it needs it.
         if text[0] != "{" or text[-1] != "}":
@@ -263,7 +305,7 @@ def error(code: str, message: str, ref: str | None = None) -> str:
     out: dict[str, object] = {"type": "error", "code": code, "message": message}
     if ref is not None:
         out["ref"] = ref
-    return dump(out)
+    return _encode_ascii(out)
 
 
 PONG = dump({"type": "pong"})

@@ -291,9 +291,6 @@ def make_handler(server: SignalingServer) -> Handler:
         return True
 
     def on_text(conn: Connection, data: str, now: float) -> None:
-        if not conn.take(now):
-            conn.rate_limited(now)
-            return
         if conn.bridge is not None:
             assert server.cluster is not None
             server.cluster.forward(conn, data)
@@ -326,8 +323,13 @@ def make_handler(server: SignalingServer) -> Handler:
         try:
             if await handshake(conn):
                 async for msg in ws:
-                    if msg.type is WSMsgType.TEXT:
-                        on_text(conn, msg.data, loop.time())
+                    now = loop.time()
+                    # Every frame a client sends costs it a token, binary ones too: answering
+                    # those for free would let a flood of them run without ever being closed.
+                    if not conn.take(now):
+                        conn.rate_limited(now)
+                    elif msg.type is WSMsgType.TEXT:
+                        on_text(conn, msg.data, now)
                     else:
                         conn.write(error("bad_message", "messages are JSON text frames"))
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.cases import State
+from app.domain.errors import NotPermitted
 from app.domain.roles import Role
 
 # A kiosk sees a case from the moment it is booked into its room until it is served.
@@ -60,3 +61,14 @@ def may_view(actor: Actor, case: CaseScope) -> bool:
         case _:
             # Administrators manage accounts and organisations, not case files.
             return False
+
+
+def require_case_role(actor: Actor) -> None:
+    """Lists of cases and rulings are for the roles that work on cases. An administrator is
+    refused outright rather than shown an empty list, which would look like a court without
+    cases."""
+    if actor.role is Role.ADMIN:
+        raise NotPermitted(
+            "管理员管理账户和机构，不查阅案件。 / Administrators manage accounts and "
+            "organisations, not case files."
+        )

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from app.domain import refusals
 from app.domain.errors import DomainError, ValidationError
 from app.domain.people import (
     Agent,
@@ -85,11 +86,11 @@ class _Reader:
     def text(self, data: Mapping[str, Any], key: str, field: str, *, limit: int) -> str:
         value = data.get(key)
         if not isinstance(value, str) or not value.strip():
-            self.fail(field, "is required")
+            self.fail(field, refusals.REQUIRED)
             return ""
         value = value.strip()
         if len(value) > limit:
-            self.fail(field, f"is longer than {limit} characters")
+            self.fail(field, refusals.too_long(limit))
         return value
 
     def optional_text(self, data: Mapping[str, Any], key: str, field: str, *, limit: int) -> str:
@@ -97,27 +98,27 @@ class _Reader:
         if value is None or value == "":
             return ""
         if not isinstance(value, str):
-            self.fail(field, "must be text")
+            self.fail(field, refusals.NOT_TEXT)
             return ""
         if len(value.strip()) > limit:
-            self.fail(field, f"is longer than {limit} characters")
+            self.fail(field, refusals.too_long(limit))
         return value.strip()
 
     def date(self, data: Mapping[str, Any], key: str, field: str) -> dt.date | None:
         value = data.get(key)
         if not isinstance(value, str):
-            self.fail(field, "is required (YYYY-MM-DD)")
+            self.fail(field, refusals.DATE_REQUIRED)
             return None
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            self.fail(field, "is not a valid date (YYYY-MM-DD)")
+            self.fail(field, refusals.NOT_A_DATE)
             return None
 
     def phone(self, data: Mapping[str, Any], key: str, field: str) -> str:
         value = self.text(data, key, field, limit=20)
         if value and not _PHONE.match(value):
-            self.fail(field, "is not a phone number")
+            self.fail(field, "不是有效的电话号码。 / Is not a phone number.")
         return value
 
     def choice(self, data: Mapping[str, Any], key: str, field: str, enum: type[_E]) -> _E | None:
@@ -125,8 +126,7 @@ class _Reader:
         try:
             return enum(str(value))
         except ValueError:
-            allowed = ", ".join(e.value for e in enum)
-            self.fail(field, f"must be one of: {allowed}")
+            self.fail(field, refusals.one_of(e.value for e in enum))
             return None
 
 
@@ -140,18 +140,20 @@ def _read_person(r: _Reader, d: Mapping[str, Any], at: str, today: dt.date) -> P
     id_type = r.choice(d, "id_type", f"{at}.id_type", IdType)
     id_number = normalise_id(r.text(d, "id_number", f"{at}.id_number", limit=20))
     if birth is not None and not dt.date(1900, 1, 1) <= birth <= today:
-        r.fail(f"{at}.birth_date", "is out of range")
+        r.fail(f"{at}.birth_date", "出生日期超出范围。 / Is out of range.")
     if id_type is IdType.RESIDENT_ID and id_number:
         problem = id_number_problem(id_number, today=today)
         if problem:
             r.fail(f"{at}.id_number", problem)
         else:
             if birth is not None and birth != birth_date_from_id(id_number):
-                r.fail(f"{at}.birth_date", "does not match the ID number")
+                r.fail(f"{at}.birth_date", "与身份证号码不符。 / Does not match the ID number.")
             if sex is not None and sex is not sex_from_id(id_number):
-                r.fail(f"{at}.sex", "does not match the ID number")
+                r.fail(f"{at}.sex", "与身份证号码不符。 / Does not match the ID number.")
     elif id_number and not _PASSPORT_LIKE.match(id_number):
-        r.fail(f"{at}.id_number", "must be 5 to 20 letters and digits")
+        r.fail(
+            f"{at}.id_number", "须为 5 至 20 个字母和数字。 / Must be 5 to 20 letters and digits."
+        )
     if sex is None or birth is None or id_type is None:
         return None
     return Person(name, sex, birth, ethnicity, address, phone, id_type, id_number)
@@ -173,7 +175,7 @@ def _read_organisation(r: _Reader, d: Mapping[str, Any], at: str) -> Organisatio
 def _list(r: _Reader, data: Mapping[str, Any], key: str) -> Sequence[Any]:
     value = data.get(key, [])
     if not isinstance(value, list):
-        r.fail(key, "must be a list")
+        r.fail(key, refusals.NOT_LIST)
         return []
     return value
 
@@ -184,32 +186,38 @@ def parse_application(data: Mapping[str, Any], *, today: dt.date) -> Application
     dispute_type = r.text(data, "dispute_type", "dispute_type", limit=50)
     agreement_date = r.date(data, "agreement_date", "agreement_date")
     if agreement_date is not None and agreement_date > today:
-        r.fail("agreement_date", "is in the future")
+        r.fail("agreement_date", "不能晚于今天。 / Is in the future.")
 
     terms: list[str] = []
     raw_terms = _list(r, data, "terms")
     for i, term in enumerate(raw_terms):
         if not isinstance(term, str) or not term.strip():
-            r.fail(f"terms[{i}]", "must be non-empty text")
+            r.fail(f"terms[{i}]", "须为非空文本。 / Must be non-empty text.")
         elif len(term) > MAX_TERM_CHARS:
-            r.fail(f"terms[{i}]", f"is longer than {MAX_TERM_CHARS} characters")
+            r.fail(f"terms[{i}]", refusals.too_long(MAX_TERM_CHARS))
         else:
             terms.append(term.strip())
     if not raw_terms:
-        r.fail("terms", "at least one term of the agreement is required")
+        r.fail("terms", "须至少有一项协议条款。 / At least one term of the agreement is required.")
     elif len(raw_terms) > MAX_TERMS:
-        r.fail("terms", f"at most {MAX_TERMS} terms")
+        r.fail("terms", f"最多 {MAX_TERMS} 项条款。 / At most {MAX_TERMS} terms.")
 
     applicants: list[Party] = []
     raw_applicants = _list(r, data, "applicants")
     if len(raw_applicants) < 2:
-        r.fail("applicants", "at least two applicants must apply jointly (CPL 205)")
+        r.fail(
+            "applicants",
+            "须由双方当事人共同申请（《民事诉讼法》第二百零五条）。 / At least two applicants "
+            "must apply jointly (CPL 205).",
+        )
     elif len(raw_applicants) > MAX_APPLICANTS:
-        r.fail("applicants", f"at most {MAX_APPLICANTS} applicants")
+        r.fail(
+            "applicants", f"最多 {MAX_APPLICANTS} 名申请人。 / At most {MAX_APPLICANTS} applicants."
+        )
     for i, raw in enumerate(raw_applicants[:MAX_APPLICANTS]):
         at = f"applicants[{i}]"
         if not isinstance(raw, Mapping):
-            r.fail(at, "must be an object")
+            r.fail(at, refusals.NOT_OBJECT)
             continue
         kind = r.choice(raw, "kind", f"{at}.kind", PartyKind)
         if kind is PartyKind.PERSON:
@@ -222,11 +230,11 @@ def parse_application(data: Mapping[str, Any], *, today: dt.date) -> Application
     agents: list[Agent] = []
     raw_agents = _list(r, data, "agents")
     if len(raw_agents) > MAX_AGENTS:
-        r.fail("agents", f"at most {MAX_AGENTS} agents")
+        r.fail("agents", f"最多 {MAX_AGENTS} 名代理人。 / At most {MAX_AGENTS} agents.")
     for i, raw in enumerate(raw_agents[:MAX_AGENTS]):
         at = f"agents[{i}]"
         if not isinstance(raw, Mapping):
-            r.fail(at, "must be an object")
+            r.fail(at, refusals.NOT_OBJECT)
             continue
         name = r.text(raw, "name", f"{at}.name", limit=50)
         id_number = normalise_id(r.text(raw, "id_number", f"{at}.id_number", limit=20))
@@ -238,7 +246,9 @@ def parse_application(data: Mapping[str, Any], *, today: dt.date) -> Application
         authority = r.text(raw, "authority", f"{at}.authority", limit=200)
         represents = raw.get("represents")
         if not isinstance(represents, int) or not 0 <= represents < len(raw_applicants):
-            r.fail(f"{at}.represents", "must be the index of an applicant")
+            r.fail(
+                f"{at}.represents", "须为所代理申请人的序号。 / Must be the index of an applicant."
+            )
             represents = 0
         agents.append(Agent(name, id_number, phone, authority, represents))
 

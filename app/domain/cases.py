@@ -96,7 +96,8 @@ def advance(state: State, step: Step, role: Role) -> State:
     if role not in transition.roles:
         allowed = ", ".join(sorted(r.value for r in transition.roles))
         raise NotPermitted(
-            f'The role "{role.value}" may not "{step.value}" a case (only: {allowed})'
+            f"“{role.value}”角色不能对案件执行“{step.value}”（只有：{allowed}）。"
+            f' / The role "{role.value}" may not "{step.value}" a case (only: {allowed}).'
         )
     return transition.target
 

@@ -33,7 +33,9 @@ class TransitionRefused(DomainError):
     def __init__(self, state: str, step: str) -> None:
         self.state = state
         self.step = step
-        super().__init__(f'Cannot "{step}" a case in state "{state}"')
+        super().__init__(
+            f'案件处于“{state}”状态，不能“{step}”。 / Cannot "{step}" a case in state "{state}".'
+        )
 
 
 class NotPermitted(DomainError):
@@ -104,3 +106,9 @@ class NoSigningKey(DomainError):
             f"本院（{court_code}）尚未配置电子签名证书，不能出具文书。"
             f" / This court ({court_code}) has no signing key configured."
         )
+
+
+class UnsupportedMediaType(DomainError):
+    """A body in another format than the endpoint reads (415)."""
+
+    code = "unsupported_media_type"

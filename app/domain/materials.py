@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app.domain.roles import Role
+
 
 class Category(StrEnum):
     AGREEMENT = "agreement"  # 调解协议
@@ -11,6 +13,17 @@ class Category(StrEnum):
     IDENTITY = "identity"  # 身份证明
     PROPERTY = "property"  # 财产权利证明
     OTHER = "other"  # 其他材料
+
+
+# A kiosk is a shared screen in a public hall: it may show what the parties agreed and who
+# mediated it, never copies of identity papers or property titles, nor whatever "other" holds.
+ON_PUBLIC_SCREENS = frozenset({Category.AGREEMENT, Category.COMMITTEE_PROOF})
+
+
+def may_open(role: Role, category: str) -> bool:
+    """Whether an account of `role` that may see the case may also open a material of this
+    category."""
+    return role is not Role.KIOSK or category in ON_PUBLIC_SCREENS
 
 
 # Magic numbers: the declared type and the file name are not trusted.

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from app.domain.access import Actor
 from app.domain.errors import Conflict, NotPermitted, ValidationError
+from app.domain.ids import parse_id
 from app.domain.roles import Role
 
 # The province-level abbreviations the SPC's court codes (法院代字, 法〔2015〕137号) start with,
@@ -19,7 +20,6 @@ PROVINCES = "京津沪渝冀晋内辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼�
 # Only basic courts confirm mediation agreements, so a higher court's 粤03 is a mistake here.
 COURT_CODE = re.compile(f"^[{PROVINCES}][0-9]{{4}}$")
 NAME_MAX = 100  # the columns' width
-MAX_ID = 2**31 - 1  # an INTEGER key; a larger number names nothing rather than overflowing
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -77,16 +77,6 @@ class Draft:
     parent_id: int | None = None
 
 
-def valid_id(value: object) -> int | None:
-    """An id as JSON or a form sends it, or None when it cannot name a row."""
-    text = value.strip() if isinstance(value, str) else ""
-    if text.isascii() and text.isdecimal() and len(text) <= 10:
-        value = int(text)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        return None
-    return value
-
-
 def _name(value: object) -> tuple[str | None, str | None]:
     if not isinstance(value, str) or not value.strip():
         return None, "须填写名称。 / A name is required."
@@ -121,7 +111,7 @@ def read_draft(kind: Kind, data: Mapping[str, object], *, partial: bool) -> Draf
         elif field == "code":
             code, problem = _code(value)
         else:
-            parent_id = valid_id(value)
+            parent_id = parse_id(value)
             problem = None if parent_id is not None else no_such(PARENT[kind])
         if problem is not None:
             problems.append((field, problem))

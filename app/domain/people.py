@@ -43,18 +43,18 @@ class PartyKind(StrEnum):
 def id_number_problem(number: str, *, today: dt.date | None = None) -> str | None:
     """Why an 18-character resident ID number is invalid, or None when it is valid."""
     if not _ID_PATTERN.match(number):
-        return "must be 17 digits followed by a digit or X"
+        return "须为 17 位数字加一位数字或 X。 / Must be 17 digits followed by a digit or X."
     if int(number[:2]) not in _PROVINCES:
-        return "unknown region code"
+        return "地区代码不存在。 / Unknown region code."
     try:
         born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        return "the birth date inside it does not exist"
+        return "其中的出生日期不存在。 / The birth date inside it does not exist."
     if born.year < 1850 or (today is not None and born > today):
-        return "the birth date inside it is out of range"
+        return "其中的出生日期超出范围。 / The birth date inside it is out of range."
     total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != number[17]:
-        return "check digit does not match (GB 11643)"
+        return "校验码不符（GB 11643）。 / Check digit does not match (GB 11643)."
     return None
 
 
@@ -70,11 +70,14 @@ def sex_from_id(number: str) -> Sex:
 def credit_code_problem(code: str) -> str | None:
     """Why a unified social credit code is invalid, or None when it is valid."""
     if not _CREDIT_PATTERN.match(code):
-        return "must be 18 characters of digits and capital letters (no I, O, S, V, Z)"
+        return (
+            "须为 18 位数字和大写字母（不含 I、O、S、V、Z）。"
+            " / Must be 18 characters of digits and capital letters (no I, O, S, V, Z)."
+        )
     total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(code[:17], _CREDIT_WEIGHTS, strict=True))
     expected = _CREDIT_CHARS[(31 - total % 31) % 31]
     if code[17] != expected:
-        return "check character does not match (GB 32100)"
+        return "校验码不符（GB 32100）。 / Check character does not match (GB 32100)."
     return None
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from app.domain import refusals
 from app.domain.errors import Conflict, ValidationError, WrongState
 from app.domain.grounds import REJECT_TEXT, RejectGround
 
@@ -218,11 +219,11 @@ def _note(data: Mapping[str, Any], key: str, problems: list[tuple[str, str]], at
     if value is None:
         return ""
     if not isinstance(value, str):
-        problems.append((at, "must be text"))
+        problems.append((at, refusals.NOT_TEXT))
         return ""
     value = value.strip()
     if len(value) > MAX_NOTE:
-        problems.append((at, f"is longer than {MAX_NOTE} characters"))
+        problems.append((at, refusals.too_long(MAX_NOTE)))
     if ID_LIKE.search(value):
         problems.append((at, "不得填写身份证件号码。 / Must not contain an ID number."))
     return value
@@ -231,7 +232,7 @@ def _note(data: Mapping[str, Any], key: str, problems: list[tuple[str, str]], at
 def _flag(data: Mapping[str, Any], key: str, problems: list[tuple[str, str]], at: str) -> bool:
     value = data.get(key)
     if not isinstance(value, bool):
-        problems.append((at, "must be true or false"))
+        problems.append((at, refusals.NOT_BOOL))
         return False
     return value
 
@@ -280,14 +281,14 @@ class IdentityCheck:
         try:
             method = IdMethod(str(data.get("method")))
         except ValueError:
-            problems.append(("method", f"must be one of: {', '.join(IdMethod)}"))
+            problems.append(("method", refusals.one_of(IdMethod)))
         try:
             result = IdResult(str(data.get("result")))
         except ValueError:
-            problems.append(("result", "must be passed or failed"))
+            problems.append(("result", "须为 passed 或 failed。 / Must be passed or failed."))
         reference = data.get("reference") or ""
         if not isinstance(reference, str) or len(reference.strip()) > MAX_REFERENCE:
-            problems.append(("reference", f"must be text of at most {MAX_REFERENCE} characters"))
+            problems.append(("reference", refusals.text_up_to(MAX_REFERENCE)))
             reference = ""
         reference = reference.strip()
         if ID_LIKE.search(reference):
@@ -356,10 +357,10 @@ def read_review(data: Mapping[str, Any]) -> dict[RejectGround, ReviewItem]:
         try:
             ground = RejectGround(str(key))
         except ValueError:
-            problems.append((at, f"is not an Interp 358 ground ({', '.join(RejectGround)})"))
+            problems.append((at, refusals.one_of(RejectGround)))
             continue
         if not isinstance(raw, Mapping):
-            problems.append((at, "must be an object {present, note}"))
+            problems.append((at, "须为对象 {present, note}。 / Must be an object {present, note}."))
             continue
         present = _flag(raw, "present", problems, f"{at}.present")
         note = _note(raw, "note", problems, f"{at}.note")
@@ -673,9 +674,9 @@ def check_decision(view: SessionView, decision: str, ground: RejectGround | None
             raise NotReady("尚不能裁定确认", "Not every condition for confirming is met", missing)
         return
     if decision != "reject":
-        raise ValidationError([("decision", "must be confirm, reject or withdraw")])
+        raise ValidationError([("decision", refusals.DECISION)])
     if ground is None:
-        raise ValidationError([("ground", "a rejection needs an Interp 358 ground")])
+        raise ValidationError([("ground", refusals.REJECTION_GROUND)])
     item = view.review.get(ground)
     if item is not None and item.present:
         return

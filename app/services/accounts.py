@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -25,7 +26,8 @@ from app.domain.throttle import (
     lock_after_failure,
     still_counts,
 )
-from app.passwords import MIN_LENGTH, hash_password, verify_password
+from app.password_policy import password_problem
+from app.passwords import hash_password, verify_password
 from app.services import audit
 from app.store.db import Database
 from app.store.models import Account, Committee, Court, LoginSession, LoginThrottle, Room
@@ -53,19 +55,18 @@ class Binding:
 
 
 def password_problems(
-    password: str, repeat: str | None = None, *, field: str = "password"
+    password: str,
+    repeat: str | None = None,
+    *,
+    field: str = "password",
+    user_inputs: Sequence[str] = (),
 ) -> list[tuple[str, str]]:
     """Why a new password is refused (none when it is fine). `repeat`: the second typing on a
-    form; API clients send the password once."""
+    form; API clients send the password once. `user_inputs`: the account's names."""
     problems = []
-    if len(password) < MIN_LENGTH:
-        problems.append(
-            (
-                field,
-                f"密码至少 {MIN_LENGTH} 个字符。 / The password needs at least {MIN_LENGTH} "
-                "characters.",
-            )
-        )
+    problem = password_problem(password, user_inputs)
+    if problem is not None:
+        problems.append((field, problem))
     if repeat is not None and repeat != password:
         problems.append((f"{field}_repeat", "两次输入的密码不一致。 / The two passwords differ."))
     return problems
@@ -95,7 +96,7 @@ async def add_account(
     if len(display_name) > 50:
         problems.append(("display_name", "最多 50 个字符。 / At most 50 characters."))
     if check_strength:
-        problems += password_problems(password)
+        problems += password_problems(password, user_inputs=(username, display_name))
     if await username_taken(session, username):
         problems.append(("username", "该用户名已被使用。 / The user name is taken."))
     account = Account(
@@ -164,8 +165,17 @@ class LoginResult:
 
 
 def _user_key(username: str) -> str:
-    """An account's throttle row: one for logins and password checks alike."""
+    """An account's own-password-change counter: only a holder of its sessions adds to it."""
     return f"user:{username.lower()}"[:120]
+
+
+def _login_keys(username: str, client: str) -> list[str]:
+    """A login's throttle rows: the account from this address, and the address itself.
+
+    Never the account alone: anyone who knows a judge's user name could then lock the judge
+    out from everywhere with a few wrong passwords. The address goes first in the pair's key so
+    that truncating a long name never merges two addresses."""
+    return [f"pair:{client}|{username.lower()}"[:120], f"addr:{client}"[:120]]
 
 
 async def _throttle_check(session: AsyncSession, keys: list[str], now: dt.datetime) -> None:
@@ -205,11 +215,12 @@ async def login(
     now: dt.datetime,
     lifetime: dt.timedelta,
 ) -> LoginResult | None:
-    """Check a password; failures are counted per name and per client address, and slowed.
+    """Check a password; failures are counted per name and address together and per address,
+    and slowed.
 
     A failure returns None rather than raising, so the caller's transaction commits the count.
     """
-    keys = [_user_key(username), f"addr:{client}"[:120]]
+    keys = _login_keys(username, client)
     await _throttle_check(session, keys, now)
     account = await session.scalar(select(Account).where(Account.username == username))
     stored = account.password_hash if account is not None and account.active else None
@@ -338,7 +349,9 @@ async def change_own_password(
                 details=account_details(account),
                 now=now,
             )
-    problems = password_problems(new, repeat, field="new_password")
+    problems = password_problems(
+        new, repeat, field="new_password", user_inputs=(actor.username, actor.display_name)
+    )
     if not right:
         problems.insert(
             0, ("current_password", "当前密码不正确。 / The current password is wrong.")

@@ -225,7 +225,9 @@ async def reset_password(
     require_admin(actor)
     refuse_own_account(actor, account_id, "reset")
     account = await _target(session, account_id)
-    problems = accounts.password_problems(password, repeat)
+    problems = accounts.password_problems(
+        password, repeat, user_inputs=(account.username, account.display_name)
+    )
     if problems:
         raise ValidationError(problems)
     account.password_hash = hash_password(password)

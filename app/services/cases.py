@@ -11,7 +11,8 @@ from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.access import KIOSK_STATES, Actor, CaseScope, may_view
+from app.domain import refusals
+from app.domain.access import KIOSK_STATES, Actor, CaseScope, may_view, require_case_role
 from app.domain.application import Application, check_window, parse_application
 from app.domain.case_number import CaseNumber
 from app.domain.cases import State, Step, advance
@@ -45,7 +46,8 @@ def scope_of(case: Case) -> CaseScope:
 
 
 def visible_cases(actor: Actor) -> Select[Case]:
-    """The query form of `may_view`, for lists."""
+    """The query form of `may_view`, for lists (refused to roles that have none)."""
+    require_case_role(actor)
     query = select(Case)
     match actor.role:
         case Role.MEDIATOR:
@@ -269,10 +271,9 @@ async def decline(
     try:
         reason = DeclineGround(ground)
     except ValueError:
-        choices = ", ".join(g.value for g in DeclineGround)
-        raise ValidationError([("ground", f"must be one of: {choices}")]) from None
+        raise ValidationError([("ground", refusals.one_of(DeclineGround))]) from None
     if len(note) > 2000:
-        raise ValidationError([("note", "is longer than 2000 characters")])
+        raise ValidationError([("note", refusals.too_long(2000))])
     case.decline_ground, case.state_note, case.clerk_id = reason.value, note, actor.account_id
     await _take_step(session, actor, case, Step.DECLINE, now, {"ground": reason.value})
     return case
@@ -284,7 +285,7 @@ async def return_for_materials(
     case = await load_case(session, actor, case_id)
     advance(State(case.state), Step.RETURN, actor.role)
     if not note.strip() or len(note) > 2000:
-        raise ValidationError([("note", "say which materials are missing (up to 2000 characters)")])
+        raise ValidationError([("note", refusals.MISSING_MATERIALS)])
     case.state_note = note.strip()
     await _take_step(session, actor, case, Step.RETURN, now)
     return case
@@ -316,7 +317,7 @@ async def schedule(
             [("room_id", "须选择本院辖区的确认室。 / Choose a room of this court.")]
         )
     if at.tzinfo is None:
-        raise ValidationError([("scheduled_at", "must include a time zone offset")])
+        raise ValidationError([("scheduled_at", refusals.NEEDS_OFFSET)])
     if at <= now:
         raise ValidationError([("scheduled_at", "须为将来的时间。 / Must be in the future.")])
     clash = await session.scalar(

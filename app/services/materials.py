@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import refusals
 from app.domain.access import Actor
 from app.domain.cases import State
 from app.domain.errors import (
@@ -27,7 +28,7 @@ from app.domain.errors import (
     ValidationError,
     WrongState,
 )
-from app.domain.materials import Category, safe_filename, sniff
+from app.domain.materials import Category, may_open, safe_filename, sniff
 from app.domain.roles import Role
 from app.files import read_verified, write_atomically
 from app.keyring import FieldCipher
@@ -86,8 +87,7 @@ async def add_material(
     try:
         kind = Category(category)
     except ValueError:
-        choices = ", ".join(c.value for c in Category)
-        raise ValidationError([("category", f"must be one of: {choices}")]) from None
+        raise ValidationError([("category", refusals.one_of(Category))]) from None
     content_type, extension, digest = check_upload(data, limit=limit)
     storage_name = f"{case.id}/{digest}.{extension}{SEALED_SUFFIX}"
     target = folder / storage_name
@@ -167,6 +167,11 @@ async def open_material(
     material = next((m for m in case.materials if m.id == material_id), None)
     if material is None:
         raise NotFound("没有该材料。 / No such material.")
+    if not may_open(actor.role, material.category):
+        raise NotPermitted(
+            "确认室终端不能显示身份证明等材料。 / A confirmation room's kiosk cannot show "
+            "identity papers and similar materials."
+        )
     await audit.append(
         session,
         actor=actor.username,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import refusals
 from app.domain.access import Actor
 from app.domain.cases import State, Step, advance
 from app.domain.clock import COURT_TZ, court_date
@@ -58,21 +59,20 @@ async def decide(
     case = await load_case(session, actor, case_id)
     decision = data.get("decision")
     if decision not in DECISION_STEP:
-        raise ValidationError([("decision", "must be confirm, reject or withdraw")])
+        raise ValidationError([("decision", refusals.DECISION)])
     step = DECISION_STEP[decision]
     advance(State(case.state), step, actor.role)
     reasons = data.get("reasons") or None
     if reasons is not None and (not isinstance(reasons, str) or len(reasons) > 2000):
-        raise ValidationError([("reasons", "must be text of at most 2000 characters")])
+        raise ValidationError([("reasons", refusals.text_up_to(2000))])
     ground = None
     if step is Step.REJECT:
         try:
             ground = RejectGround(str(data.get("ground")))
         except ValueError:
-            choices = ", ".join(g.value for g in RejectGround)
-            raise ValidationError([("ground", f"a rejection needs a ground: {choices}")]) from None
+            raise ValidationError([("ground", refusals.one_of(RejectGround))]) from None
     elif data.get("ground"):
-        raise ValidationError([("ground", "only a rejection has a ground")])
+        raise ValidationError([("ground", "只有驳回才注明事由。 / Only a rejection has a ground.")])
     # The session's records must carry the decision (identity, consents, review).
     await sessions.check_ready(session, case, decision, ground)
     # Announced over video to the people it concerns (a withdrawal needs nobody: Interp 357).

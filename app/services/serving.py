@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import refusals
 from app.domain import service_choice as choice
 from app.domain import session as rules
 from app.domain.access import Actor
@@ -164,7 +165,7 @@ def _recipient(who: Who, position: int | None) -> int:
     if who.role is not Role.KIOSK:
         raise NotPermitted("须在确认室终端签收。 / Receipt is acknowledged at the room's kiosk.")
     if position is None:
-        raise ValidationError([("party", "must be the party's position (0, 1, …)")])
+        raise ValidationError([("party", refusals.PARTY_POSITION)])
     return position
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import refusals
 from app.domain import session as rules
 from app.domain.access import KIOSK_STATES, Actor
 from app.domain.cases import State
@@ -104,7 +105,7 @@ def require_state(case: Case, states: frozenset[State], what: str) -> None:
 def party_position(data: Mapping[str, Any]) -> int:
     value = data.get("party")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError([("party", "must be the party's position (0, 1, …)")])
+        raise ValidationError([("party", refusals.PARTY_POSITION)])
     return value
 
 

@@ -14,11 +14,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import DomainError, ValidationError
+from app.domain.ids import parse_id
 from app.keys import Caller, services
-from app.passwords import MIN_LENGTH
+from app.password_policy import MIN_LENGTH
 from app.services import accounts, admin
 from app.store.models import Account
 from app.web.admin_api import account_id_of, binding_of, require_admin_caller
+from app.web.body import read_form
 from app.web.i18n import language, pick, split_bilingual
 from app.web.middleware import require_caller, status_for
 from app.web.pages import render
@@ -104,7 +106,7 @@ async def accounts_page(request: web.Request) -> web.Response:
         request,
         who,
         role_filter=role_filter,
-        done=(done, int(changed)) if done in DONE and changed.isdigit() else None,
+        done=(done, account) if done in DONE and (account := parse_id(changed)) else None,
     )
 
 
@@ -159,7 +161,7 @@ async def _apply(
 async def create_account(request: web.Request) -> web.Response:
     who = require_admin_caller(request)
     svc = services(request)
-    form = await request.post()
+    form = await read_form(request)
 
     def text(key: str) -> str:
         return str(form.get(key, "")).strip()
@@ -184,7 +186,7 @@ async def create_account(request: web.Request) -> web.Response:
 async def set_active(request: web.Request) -> web.Response:
     who = require_admin_caller(request)
     svc = services(request)
-    form = await request.post()
+    form = await read_form(request)
     active, account_id = form.get("active") == "1", account_id_of(request)
 
     async def change(session: AsyncSession, who: Caller) -> Account:
@@ -197,7 +199,7 @@ async def set_active(request: web.Request) -> web.Response:
 async def reset_password(request: web.Request) -> web.Response:
     who = require_admin_caller(request)
     svc = services(request)
-    form, account_id = await request.post(), account_id_of(request)
+    form, account_id = await read_form(request), account_id_of(request)
 
     async def change(session: AsyncSession, who: Caller) -> Account:
         return await admin.reset_password(
@@ -231,7 +233,7 @@ async def password_page(request: web.Request) -> web.Response:
 async def password_submit(request: web.Request) -> web.Response:
     who = _own_caller(request)
     svc = services(request)
-    form = await request.post()
+    form = await read_form(request)
     try:
         await accounts.change_own_password(
             svc.db,

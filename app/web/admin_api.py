@@ -12,7 +12,9 @@ from app.domain.errors import ValidationError
 from app.keys import Caller, services
 from app.services import accounts, admin
 from app.services.admin import AccountRow, Choices
-from app.web.api import _text, read_json
+from app.web.api import _text
+from app.web.body import read_json
+from app.web.ids import path_id
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
 
@@ -25,10 +27,7 @@ def require_admin_caller(request: web.Request) -> Caller:
 
 
 def account_id_of(request: web.Request) -> int:
-    try:
-        return int(request.match_info["account_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return path_id(request, "account_id")
 
 
 def account_json(row: AccountRow) -> dict[str, Any]:

@@ -3,53 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
+from app.domain import refusals
 from app.domain.cases import State
 from app.domain.errors import DomainError, NotPermitted, ValidationError
 from app.domain.roles import Role
 from app.keys import Caller, services
 from app.services import accounts, cases, materials
+from app.web.body import read_json
 from app.web.client_address import client_address
-from app.web.middleware import CSRF_DEFERRED, SESSION_COOKIE, check_csrf, require_caller
+from app.web.ids import body_id, body_position, path_id
+from app.web.middleware import SESSION_COOKIE, require_caller
 from app.web.present import case_detail, case_summary
 from app.web.printable import require_printable
 from app.web.tls import cookies_secure
-
-MAX_JSON_BYTES = 256 * 1024
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise materials.TooLarge(f"Request body larger than {MAX_JSON_BYTES} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > MAX_JSON_BYTES:
-            raise materials.TooLarge(f"Request body larger than {MAX_JSON_BYTES} bytes.")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise DomainError(
-            "请求体不是有效的 JSON。 / The body is not valid JSON.", code="bad_json"
-        ) from None
-    if not isinstance(data, dict):
-        raise DomainError(
-            "请求体须为 JSON 对象。 / The body must be a JSON object.", code="bad_json"
-        )
-    return data
-
-
-def _case_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["case_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+from app.web.upload import read_upload
 
 
 def _client(request: web.Request) -> str:
@@ -61,7 +32,9 @@ async def login(request: web.Request) -> web.Response:
     data = await read_json(request)
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
-        raise ValidationError([("username", "username and password are required")])
+        raise ValidationError(
+            [("username", "须填写用户名和密码。 / The user name and password are required.")]
+        )
     now = svc.clock()
     async with svc.db.transaction() as session:
         result = await accounts.login(
@@ -152,7 +125,9 @@ async def list_cases(request: web.Request) -> web.Response:
         try:
             states.append(State(raw))
         except ValueError:
-            raise ValidationError([("state", f"unknown state {raw!r}")]) from None
+            raise ValidationError(
+                [("state", f"没有 {raw!r} 这个状态。 / Unknown state {raw!r}.")]
+            ) from None
     async with svc.db.transaction() as session:
         rows = await cases.list_cases(session, who.actor, states=states or None)
     return web.json_response({"cases": [case_summary(c) for c in rows]})
@@ -162,7 +137,7 @@ async def get_case(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await cases.load_case(session, who.actor, _case_id(request))
+        case = await cases.load_case(session, who.actor, path_id(request))
         body = await _detail(session, case, who, svc)
     return web.json_response(body)
 
@@ -170,7 +145,7 @@ async def get_case(request: web.Request) -> web.Response:
 async def upload_material(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
-    case_id = _case_id(request)
+    case_id = path_id(request)
     if not request.content_type.startswith("multipart/"):
         raise DomainError(
             "请以 multipart/form-data 上传文件。 / Upload as multipart/form-data.",
@@ -203,48 +178,15 @@ async def upload_material(request: web.Request) -> web.Response:
     )
 
 
-async def read_upload(request: web.Request, limit: int) -> tuple[str, str, bytes]:
-    """Read the form's category and file, stopping as soon as the file passes the limit."""
-    reader = await request.multipart()
-    category, filename, data, token = "", "", b"", None
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
-            continue
-        if part.name == "category":
-            category = (await part.read(decode=True)).decode(errors="replace")[:40]
-        elif part.name == "csrf_token":
-            token = (await part.read(decode=True)).decode(errors="replace")
-        elif part.name == "file":
-            filename = part.filename or "upload"
-            chunks, size = [], 0
-            while chunk := await part.read_chunk(64 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise materials.TooLarge(
-                        f"文件超过 {limit // (1024 * 1024)} MB 上限。 / The file exceeds "
-                        f"{limit // (1024 * 1024)} MB."
-                    )
-                chunks.append(chunk)
-            data = b"".join(chunks)
-    if request.get(CSRF_DEFERRED):
-        check_csrf(require_caller(request), token)
-    if not filename:
-        raise ValidationError([("file", "请选择文件。 / Choose a file.")])
-    return category, filename, data
-
-
 async def download_material(request: web.Request) -> web.StreamResponse:
     who = require_caller(request)
     svc = services(request)
-    try:
-        material_id = int(request.match_info["material_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    material_id = path_id(request, "material_id")
     async with svc.db.transaction() as session:
         material, data = await materials.open_material(
             session,
             who.actor,
-            _case_id(request),
+            path_id(request),
             material_id,
             svc.settings.materials_dir,
             svc.cipher,
@@ -263,34 +205,31 @@ async def _step(request: web.Request, run: Any) -> web.Response:
     data = await read_json(request)
     require_printable(data, svc.desk.missing_glyphs)
     async with svc.db.transaction() as session:
-        case = await run(session, who.actor, _case_id(request), data, svc.clock())
+        case = await run(session, who.actor, path_id(request), data, svc.clock())
         body = await _detail(session, case, who, svc)
     return web.json_response(body)
-
-
-def _int(data: dict[str, Any], key: str) -> int:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError([(key, "must be a whole number")])
-    return value
 
 
 def _text(data: dict[str, Any], key: str, *, required: bool = False) -> str:
     value = data.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        raise ValidationError([(key, "is required" if required else "must be text")])
+        raise ValidationError([(key, refusals.REQUIRED if required else refusals.NOT_TEXT)])
     return value
 
 
 def parse_when(value: object, key: str = "scheduled_at") -> dt.datetime:
     if not isinstance(value, str):
-        raise ValidationError([(key, "is required (ISO 8601 with offset)")])
+        raise ValidationError(
+            [(key, "须填写带时区的时间（ISO 8601）。 / Is required (ISO 8601 with offset).")]
+        )
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationError([(key, "is not an ISO 8601 date and time")]) from None
+        raise ValidationError(
+            [(key, "不是有效的日期时间（ISO 8601）。 / Is not an ISO 8601 date and time.")]
+        ) from None
     if when.tzinfo is None:
-        raise ValidationError([(key, "must include a time zone offset, e.g. +08:00")])
+        raise ValidationError([(key, refusals.NEEDS_OFFSET)])
     return when
 
 
@@ -300,7 +239,7 @@ async def submit(request: web.Request) -> web.Response:
 
 async def accept(request: web.Request) -> web.Response:
     return await _step(
-        request, lambda s, a, i, d, now: cases.accept(s, a, i, _int(d, "judge_id"), now)
+        request, lambda s, a, i, d, now: cases.accept(s, a, i, body_id(d, "judge_id"), now)
     )
 
 
@@ -326,7 +265,7 @@ async def schedule(request: web.Request) -> web.Response:
     return await _step(
         request,
         lambda s, a, i, d, now: cases.schedule(
-            s, a, i, _int(d, "room_id"), parse_when(d.get("scheduled_at")), now
+            s, a, i, body_id(d, "room_id"), parse_when(d.get("scheduled_at")), now
         ),
     )
 
@@ -337,7 +276,12 @@ async def reveal_id(request: web.Request) -> web.Response:
     data = await read_json(request)
     async with svc.db.transaction() as session:
         number = await cases.reveal_id_number(
-            session, who.actor, _case_id(request), _int(data, "party"), svc.cipher, svc.clock()
+            session,
+            who.actor,
+            path_id(request),
+            body_position(data, "party"),
+            svc.cipher,
+            svc.clock(),
         )
     return web.json_response({"party": data["party"], "id_number": number})
 

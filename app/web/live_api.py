@@ -21,7 +21,8 @@ from app.keys import services
 from app.services import audit, cases, session_records
 from app.services.session_records import PartyPass
 from app.store.models import Case
-from app.web.api import _case_id, read_json
+from app.web.body import read_json
+from app.web.ids import path_id
 from app.web.session_api import caller_or_party
 from app.web.signaling_setup import ICE_KEY
 from signaling.ice import ice_servers_for
@@ -86,7 +87,15 @@ async def _party_seat(
     test = data.get("self_test")
     if test is not None:
         if not isinstance(test, dict):
-            raise ValidationError([("self_test", "must be {camera, microphone, network}")])
+            raise ValidationError(
+                [
+                    (
+                        "self_test",
+                        "须为对象 {camera, microphone, network}。"
+                        " / Must be {camera, microphone, network}.",
+                    )
+                ]
+            )
         details["self_test"] = SelfTest.read(test).payload()
     # The room token must not outlive the pass it was issued on.
     left = who.expires_at - int(now.timestamp())
@@ -100,9 +109,9 @@ async def room_token(request: web.Request) -> web.Response:
     data = await read_json(request)
     async with svc.db.transaction() as session:
         if isinstance(who, PartyPass):
-            seat = await _party_seat(session, who, _case_id(request), data, now)
+            seat = await _party_seat(session, who, path_id(request), data, now)
         else:
-            seat = await _account_seat(session, who, _case_id(request))
+            seat = await _account_seat(session, who, path_id(request))
         await audit.append(
             session,
             actor=seat.actor,

@@ -21,15 +21,17 @@ from app.domain.errors import (
     TransitionRefused,
     Unauthenticated,
     Unavailable,
+    UnsupportedMediaType,
     ValidationError,
     WrongState,
 )
+from app.domain.ids import parse_id
 from app.domain.session import SessionRefused
 from app.keys import CALLER_KEY, LANG_KEY, Caller, caller, services
 from app.services import accounts
 from app.services.materials import TooLarge
+from app.web.body import read_form
 from app.web.i18n import choose_language, split_bilingual
-from app.web.tls import HSTS, as_seen_by_browser, request_wants_hsts
 
 log = logging.getLogger("sifa.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -41,6 +43,7 @@ CSRF_DEFERRED = web.RequestKey("csrf_deferred", bool)
 STATUS: list[tuple[type[DomainError], int]] = [
     (ValidationError, 422),
     (TooLarge, 413),
+    (UnsupportedMediaType, 415),
     (TransitionRefused, 409),
     (WrongState, 409),
     (Conflict, 409),
@@ -71,14 +74,14 @@ def json_error(status: int, code: str, message: str, **extra: object) -> web.Res
     return web.json_response({"error": body}, status=status)
 
 
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_media_type",
+_HTTP_ERRORS = {
+    400: ("bad_request", "请求无效。 / Bad request."),
+    401: ("unauthenticated", "请先登录。 / Please log in."),
+    403: ("forbidden", "无权访问。 / Forbidden."),
+    404: ("not_found", "没有这个地址或记录。 / Not found."),
+    405: ("method_not_allowed", "此地址不接受该请求方法。 / Method not allowed."),
+    413: ("too_large", "请求体过大。 / The request body is too large."),
+    415: ("unsupported_media_type", "不支持该请求体格式。 / Unsupported media type."),
 }
 
 
@@ -111,12 +114,17 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await errors_for_conflict(request)
     except web.HTTPException as http:
         if is_api(request) and http.status >= 400 and not http.content_type.endswith("json"):
-            return json_error(http.status, _HTTP_CODES.get(http.status, "http_error"), http.reason)
+            code, message = _HTTP_ERRORS.get(http.status, ("http_error", http.reason))
+            return json_error(http.status, code, message)
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if is_api(request):
-            return json_error(500, "internal_error", "Internal error; the event was logged.")
+            return json_error(
+                500,
+                "internal_error",
+                "服务器内部错误，已记录。 / Internal error; the event was logged.",
+            )
         return web.Response(
             status=500, text="服务器内部错误 / Internal error", content_type="text/plain"
         )
@@ -151,8 +159,9 @@ async def identify(request: web.Request, handler: Handler) -> web.StreamResponse
 async def protect(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse cross-site changes: the Origin must be ours; cookie sessions need the CSRF token."""
     if request.method in UNSAFE:
+        # "null" is what a sandboxed frame, a data: URL or a file sends: not our page either.
         origin = request.headers.get("Origin")
-        if origin and origin not in (f"{request.scheme}://{request.host}", "null"):
+        if origin is not None and origin != f"{request.scheme}://{request.host}":
             raise NotPermitted("跨站请求被拒绝。 / Cross-site request refused.")
         who = caller(request)
         # Logging in again over a live session needs no token of the old one.
@@ -166,7 +175,7 @@ async def protect(request: web.Request, handler: Handler) -> web.StreamResponse:
                 "application/x-www-form-urlencoded",
                 "multipart/form-data",
             ):
-                sent = (await request.post()).get("csrf_token")  # type: ignore[assignment]
+                sent = (await read_form(request)).get("csrf_token")  # type: ignore[assignment]
             check_csrf(who, sent)
     return await handler(request)
 
@@ -178,56 +187,6 @@ def check_csrf(who: Caller, sent: object) -> None:
         )
 
 
-def content_security_policy(*, blob_frames: bool = False) -> str:
-    """The site's policy. blob_frames: a page that shows bytes it fetched itself in a frame
-    (the party's device fetches the ruling with its token header, which a frame cannot send)."""
-    frames = "'self' blob:" if blob_frames else "'self'"
-    return (
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-        f"connect-src 'self' ws: wss:; frame-src {frames}; object-src 'self'; "
-        "frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
-    )
-
-
-SITE_CSP = content_security_policy()
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    # Outermost: every later check (Origin, cookies, ws URLs) sees the browser's scheme.
-    request = as_seen_by_browser(request)
-    try:
-        response = await handler(request)
-    except web.HTTPException as raised:  # redirects are raised, and must carry HSTS too
-        if request_wants_hsts(request):
-            raised.headers.setdefault("Strict-Transport-Security", HSTS)
-        raise
-    if request_wants_hsts(request):
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
-    response.headers.setdefault("Content-Security-Policy", SITE_CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    if request.path.startswith(
-        (
-            "/api/",
-            "/cases",
-            "/intake",
-            "/docket",
-            "/kiosk",
-            "/judge",
-            "/board",
-            "/figures",
-            "/party",
-            "/rulings",
-            "/admin",
-            "/account",
-        )
-    ):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The request id (the caller's X-Request-Id if well-formed) and the case id for logs.
@@ -237,8 +196,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     """
     request_id = logs.request_id_from(request.headers.get("X-Request-Id"))
     logs.REQUEST_ID.set(request_id)
-    case_id = request.match_info.get("case_id", "")
-    logs.CASE_ID.set(int(case_id) if case_id.isdigit() and len(case_id) < 12 else None)
+    logs.CASE_ID.set(parse_id(request.match_info.get("case_id")))
     try:
         response = await handler(request)
     except web.HTTPException as raised:

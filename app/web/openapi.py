@@ -10,7 +10,7 @@ from app.domain.application import ORGANISATION_FIELDS, PERSON_FIELDS
 from app.domain.cases import State
 from app.domain.grounds import DeclineGround, RejectGround
 from app.domain.materials import Category
-from app.passwords import MIN_LENGTH
+from app.password_policy import MIN_LENGTH
 from app.services.admin import ACCOUNT_ROLES
 from app.web.org_admin_api import openapi_paths as org_admin_paths
 from app.web.service_api import openapi_paths as service_paths
@@ -667,7 +667,10 @@ def document() -> dict[str, Any]:
             "title": "Sifa API",
             "version": "1",
             "description": "Online judicial confirmation of people's mediation agreements. "
-            "Cookie sessions must send X-CSRF-Token on changes; bearer tokens need not.",
+            "Cookie sessions must send X-CSRF-Token on changes; bearer tokens need not. "
+            "JSON bodies are application/json (else 415), at most 256 KiB (else 413), nest at "
+            "most 32 deep and hold no control character or lone surrogate and no integer past "
+            "64 bits (else 400). Ids are canonical decimals (else 404 in a path, 422 in a body).",
         },
         "components": {
             "securitySchemes": {

@@ -15,10 +15,12 @@ from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import DomainError, ValidationError
-from app.domain.organisation import NAME_MAX, NOUN, Kind, no_such, valid_id
+from app.domain.ids import parse_id
+from app.domain.organisation import NAME_MAX, NOUN, Kind, no_such
 from app.keys import Caller, services
 from app.services import org_view, organisation
 from app.services.org_view import Installation
+from app.web.body import read_form
 from app.web.i18n import language, pick, split_bilingual
 from app.web.middleware import status_for
 from app.web.org_admin_api import checked_draft, require_org_admin, unit_id_of, unit_routes
@@ -97,7 +99,7 @@ async def _show(
     lang = language(request)
     async with services(request).db.transaction() as session:
         found = await org_view.installation(session, who.actor)
-    done, target = request.query.get("done", ""), valid_id(request.query.get("id", ""))
+    done, target = request.query.get("done", ""), parse_id(request.query.get("id", ""))
     context = {
         "found": found,
         "notice": _notice(found, done, target, lang) if target and status == 200 else None,
@@ -136,7 +138,7 @@ async def _apply(
     """Run one change in its transaction, then show its court saying what was done. A
     refusal shows the page the form was on (its hidden `page`) again."""
     svc = services(request)
-    page = valid_id(form.get("page", ""))
+    page = parse_id(form.get("page", ""))
     kept = {k: str(v) for k, v in form.items() if k != "csrf_token"}
     try:
         async with svc.db.transaction() as session:
@@ -154,7 +156,7 @@ def _saver(kind: Kind, edit: bool) -> Callable[[web.Request], Awaitable[web.Resp
         who = require_org_admin(request)
         svc = services(request)
         unit_id = unit_id_of(request, kind) if edit else None
-        form = await request.post()
+        form = await read_form(request)
 
         async def change(session: AsyncSession) -> tuple[str, int, int]:
             draft = checked_draft(kind, form, svc.desk.missing_glyphs, partial=edit)
@@ -172,13 +174,13 @@ async def bind_kiosk(request: web.Request) -> web.Response:
     path): a select of every kiosk in every room's row would repeat the list room by room."""
     who = require_org_admin(request)
     svc = services(request)
-    form = await request.post()
+    form = await read_form(request)
 
     async def change(session: AsyncSession) -> tuple[str, int, int]:
-        room_id = valid_id(form.get("room_id", ""))
+        room_id = parse_id(form.get("room_id", ""))
         if room_id is None:
             raise ValidationError([("room_id", no_such(Kind.ROOM))])
-        account = valid_id(form.get("account_id", ""))
+        account = parse_id(form.get("account_id", ""))
         kiosk = await organisation.bind_kiosk(session, who.actor, room_id, account, svc.clock())
         return "kiosk_bound", kiosk.id, await organisation.court_of(session, Kind.ROOM, room_id)
 

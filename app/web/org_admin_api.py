@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from app.domain.errors import NotFound
+from app.domain.ids import parse_id
 from app.domain.organisation import (
     COURT_CODE,
     NAME_MAX,
@@ -23,13 +24,12 @@ from app.domain.organisation import (
     no_such,
     read_draft,
     require_admin,
-    valid_id,
 )
 from app.keys import Caller, services
 from app.services import org_view, organisation
 from app.services.organisation import Unit
 from app.store.models import Account
-from app.web.api import read_json
+from app.web.body import read_json
 from app.web.middleware import require_caller
 from app.web.printable import MissingGlyphs, require_printable
 
@@ -50,7 +50,7 @@ def require_org_admin(request: web.Request) -> Caller:
 
 
 def unit_id_of(request: web.Request, kind: Kind) -> int:
-    unit_id = valid_id(request.match_info[f"{kind}_id"])
+    unit_id = parse_id(request.match_info[f"{kind}_id"])
     if unit_id is None:
         raise NotFound(no_such(kind))
     return unit_id
@@ -112,7 +112,7 @@ async def bind_kiosk(request: web.Request) -> web.Response:
     who = require_org_admin(request)
     svc = services(request)
     room_id = unit_id_of(request, Kind.ROOM)
-    account_id = valid_id((await read_json(request)).get("account_id"))
+    account_id = parse_id((await read_json(request)).get("account_id"))
     async with svc.db.transaction() as session:
         kiosk = await organisation.bind_kiosk(session, who.actor, room_id, account_id, svc.clock())
     return web.json_response(kiosk_json(kiosk))

@@ -17,6 +17,7 @@ from app.domain.cases import State
 from app.domain.clock import COURT_TZ, court_date, court_time
 from app.domain.errors import DomainError, NotPermitted, Unauthenticated, ValidationError
 from app.domain.grounds import DeclineGround, RejectGround
+from app.domain.ids import parse_id, parse_position
 from app.domain.materials import Category
 from app.domain.roles import Role
 from app.keys import PAGES, Caller, caller, services
@@ -25,9 +26,11 @@ from app.services import accounts, audit, cases, materials, rulings, serving, se
 from app.services.presence import Look
 from app.web import labels
 from app.web.api import parse_when, set_session_cookie
+from app.web.body import read_form
 from app.web.client_address import client_address
 from app.web.i18n import COOKIE as LANG_COOKIE
 from app.web.i18n import LANGUAGES, language, pick, split_bilingual
+from app.web.ids import path_id
 from app.web.middleware import SESSION_COOKIE, require_caller
 from app.web.present import case_detail
 from app.web.printable import require_printable
@@ -128,7 +131,7 @@ async def login_form(request: web.Request) -> web.Response:
 
 async def login_submit(request: web.Request) -> web.Response:
     svc = services(request)
-    form = await request.post()
+    form = await read_form(request)
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
     async with svc.db.transaction() as session:
@@ -239,16 +242,9 @@ def _require_role(request: web.Request, role: Role) -> Caller:
     return who
 
 
-def _case_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["case_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-
-
 async def case_page(request: web.Request) -> web.Response:
     who = require_caller(request)
-    return await _render_case(request, who, _case_id(request))
+    return await _render_case(request, who, path_id(request))
 
 
 async def _render_case(
@@ -312,8 +308,8 @@ async def case_action(request: web.Request) -> web.Response:
     """One form per step; on success back to the case page (post/redirect/get)."""
     who = require_caller(request)
     svc = services(request)
-    case_id, action = _case_id(request), request.match_info["action"]
-    form = await request.post()
+    case_id, action = path_id(request), request.match_info["action"]
+    form = await read_form(request)
     lang = language(request)
     try:
         require_printable(
@@ -367,10 +363,10 @@ async def _run_action(
     if action == "submit":
         await cases.submit(session, who.actor, case_id, now)
     elif action == "accept":
-        judge = str(form.get("judge_id", ""))
-        if not judge.isdigit():
+        judge = parse_id(form.get("judge_id"))
+        if judge is None:
             raise ValidationError([("judge_id", "请选择审判员。 / Choose a judge.")])
-        await cases.accept(session, who.actor, case_id, int(judge), now)
+        await cases.accept(session, who.actor, case_id, judge, now)
     elif action == "decline":
         await cases.decline(
             session, who.actor, case_id, str(form.get("ground", "")), str(form.get("note", "")), now
@@ -380,12 +376,12 @@ async def _run_action(
             session, who.actor, case_id, str(form.get("note", "")), now
         )
     elif action == "schedule":
-        room = str(form.get("room_id", ""))
-        if not room.isdigit():
+        room = parse_id(form.get("room_id"))
+        if room is None:
             raise ValidationError([("room_id", "请选择确认室。 / Choose a room.")])
         local = str(form.get("scheduled_at", ""))
         when = _local_time(local)
-        await cases.schedule(session, who.actor, case_id, int(room), when, now)
+        await cases.schedule(session, who.actor, case_id, room, when, now)
     elif action == "open_session":
         await rulings.open_session(session, who.actor, case_id, now)
     elif action == "decision":
@@ -451,7 +447,7 @@ def form_to_application(form: Mapping[str, Any]) -> dict[str, Any]:
                 "id_number": get("g_id_number"),
                 "phone": get("g_phone"),
                 "authority": get("g_authority"),
-                "represents": int(represents) if represents.isdigit() else -1,
+                "represents": -1 if (position := parse_position(represents)) is None else position,
             }
         )
     return {
@@ -466,7 +462,7 @@ def form_to_application(form: Mapping[str, Any]) -> dict[str, Any]:
 async def new_case_submit(request: web.Request) -> web.Response:
     who = _require_role(request, Role.MEDIATOR)
     svc = services(request)
-    form = await request.post()
+    form = await read_form(request)
     payload = form_to_application(form)
     lang = language(request)
     try:

@@ -8,6 +8,7 @@ from app.domain.access import Actor
 from app.domain.cases import State, steps_from
 from app.domain.clock import court_time
 from app.domain.grounds import DECLINE_TEXT, DeclineGround
+from app.domain.materials import may_open
 from app.domain.people import mask_id
 from app.keyring import FieldCipher
 from app.services.cases import Names
@@ -99,6 +100,7 @@ def case_detail(case: Case, names: Names, cipher: FieldCipher, actor: Actor) -> 
                 "uploaded_at": m.uploaded_at.isoformat(),
             }
             for m in case.materials
+            if may_open(actor.role, m.category)
         ],
         "allowed_steps": [s.value for s in steps_from(State(case.state), actor.role)],
     }

@@ -29,7 +29,7 @@ from app.recording.settings import FAILED, PLAYABLE, RECORDING, STOPPED
 from app.services import audit, recording_required
 from app.services.cases import load_case
 from app.store.models import Case, RecordingRun, RecordingSegment
-from app.web.api import _case_id
+from app.web.ids import path_id
 from app.web.middleware import require_caller
 from app.web.pages import render
 
@@ -188,7 +188,7 @@ async def get_recording(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await _case_for_recordings(session, who.actor, _case_id(request))
+        case = await _case_for_recordings(session, who.actor, path_id(request))
         view = await recording_view(request, case, session)
     return web.json_response(view)
 
@@ -198,7 +198,7 @@ async def _control(request: web.Request, verb: str) -> web.Response:
     svc = services(request)
     control = request.app[RECORDING_CONTROL]
     async with svc.db.transaction() as session:
-        case = await _case_for_recordings(session, who.actor, _case_id(request))
+        case = await _case_for_recordings(session, who.actor, path_id(request))
         _judge_only(who.actor)
         if verb != "stop" and State(case.state) not in LIVE_STATES:
             raise WrongState(
@@ -233,12 +233,9 @@ async def stop(request: web.Request) -> web.Response:
 async def media(request: web.Request) -> web.StreamResponse:
     who = require_caller(request)
     svc = services(request)
-    try:
-        segment_id = int(request.match_info["segment_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    segment_id = path_id(request, "segment_id")
     async with svc.db.transaction() as session:
-        case = await _case_for_recordings(session, who.actor, _case_id(request))
+        case = await _case_for_recordings(session, who.actor, path_id(request))
         segment = await session.get(RecordingSegment, segment_id)
         if segment is None or segment.case_id != case.id or segment.state not in PLAYABLE:
             raise NotFound(f"没有编号为 {segment_id} 的录像。 / No recording {segment_id}.")
@@ -253,7 +250,7 @@ async def playback_page(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await _case_for_recordings(session, who.actor, _case_id(request))
+        case = await _case_for_recordings(session, who.actor, path_id(request))
         view = await recording_view(request, case, session)
         await audit.append(
             session,

@@ -8,13 +8,15 @@ from typing import Any
 
 from aiohttp import web
 
+from app.domain import refusals
 from app.domain.errors import NotFound, ValidationError
 from app.keys import Services, services
 from app.recording.routing import RECORDING_CONTROL
 from app.services import audit, bundle, rulings, session_records
 from app.services.session_records import PartyPass
 from app.store.models import Case, Ruling, Transcript
-from app.web.api import _case_id, _step
+from app.web.api import _step
+from app.web.ids import path_id
 from app.web.middleware import require_caller
 from app.web.room_look import room_look, room_records_settled
 from app.web.session_api import caller_or_party
@@ -53,12 +55,12 @@ async def open_session(request: web.Request) -> web.Response:
     response = await _step(request, lambda s, a, i, d, now: rulings.open_session(s, a, i, now))
     # The court records the whole session: the hidden recorder joins the room now.
     who = require_caller(request)
-    await request.app[RECORDING_CONTROL].start(_case_id(request), who.actor.username)
+    await request.app[RECORDING_CONTROL].start(path_id(request), who.actor.username)
     return response
 
 
 async def decision(request: web.Request) -> web.Response:
-    room = await room_look(request, _case_id(request))
+    room = await room_look(request, path_id(request))
     return await _step(request, lambda s, a, i, d, now: rulings.decide(s, a, i, d, now, room=room))
 
 
@@ -71,7 +73,7 @@ async def issue(request: web.Request) -> web.Response:
         svc.desk,
         svc.cipher,
         who.actor,
-        _case_id(request),
+        path_id(request),
         folder=svc.settings.rulings_dir,
         public_url=svc.settings.public_url,
         now=svc.clock(),
@@ -90,7 +92,7 @@ async def ruling_draft(request: web.Request) -> web.Response:
             svc.desk,
             svc.cipher,
             who.actor,
-            _case_id(request),
+            path_id(request),
             public_url=svc.settings.public_url,
             now=svc.clock(),
         )
@@ -117,7 +119,7 @@ async def _shown_ruling(
     who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await session_records.case_for(session, who, _case_id(request))
+        case = await session_records.case_for(session, who, path_id(request))
         ruling = await rulings.ruling_of(session, case.id)
         if ruling is None:
             raise NotFound("该案尚未出具裁定。 / No ruling has been issued in this case.")
@@ -171,11 +173,11 @@ def parse_search(query: Any) -> rulings.RulingSearch:
         try:
             return dt.date.fromisoformat(raw)
         except ValueError:
-            raise ValidationError([(key, "is not a date (YYYY-MM-DD)")]) from None
+            raise ValidationError([(key, refusals.NOT_A_DATE)]) from None
 
     outcome = query.get("outcome", "").strip()
     if outcome and outcome not in rulings.OUTCOME.values():
-        raise ValidationError([("outcome", "must be confirmed, rejected or withdrawn")])
+        raise ValidationError([("outcome", refusals.one_of(rulings.OUTCOME.values()))])
     return rulings.RulingSearch(
         case_number=query.get("case_number", "")[:40],
         party=query.get("party", "")[:50],
@@ -213,7 +215,7 @@ async def case_bundle(request: web.Request) -> web.Response:
         name, data = await bundle.build_bundle(
             session,
             who.actor,
-            _case_id(request),
+            path_id(request),
             rulings_dir=svc.settings.rulings_dir,
             materials_dir=svc.settings.materials_dir,
             cipher=svc.cipher,

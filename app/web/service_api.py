@@ -15,7 +15,8 @@ from app.recording.routing import RECORDING_CONTROL
 from app.services import rulings, serving, session_records
 from app.services.session_records import PartyPass, Who
 from app.store.models import PaperReceipt
-from app.web.api import _case_id, _int, read_json
+from app.web.body import read_json
+from app.web.ids import body_position, path_id, path_position
 from app.web.middleware import require_caller
 from app.web.rulings_api import _pdf
 from app.web.session_api import _record, caller_or_party
@@ -37,7 +38,7 @@ async def _stop_recording_when_done(request: web.Request, who: Who, case_id: int
 
 async def choose(request: web.Request) -> web.Response:
     response = await _record(request, serving.choose, party_allowed=True)
-    await _stop_recording_when_done(request, caller_or_party(request), _case_id(request))
+    await _stop_recording_when_done(request, caller_or_party(request), path_id(request))
     return response
 
 
@@ -58,7 +59,7 @@ async def add_paper_receipt(request: web.Request) -> web.Response:
     data = await read_json(request)
     async with svc.db.transaction() as session:
         receipt = await serving.record_paper_receipt(
-            session, actor, _case_id(request), data, svc.clock()
+            session, actor, path_id(request), data, svc.clock()
         )
         body = paper_json(receipt)
     return web.json_response(body, status=201)
@@ -67,11 +68,8 @@ async def add_paper_receipt(request: web.Request) -> web.Response:
 async def paper_form(request: web.Request) -> web.Response:
     actor = require_caller(request).actor
     svc = services(request)
-    try:
-        position = int(request.match_info["position"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-    case_id = _case_id(request)
+    position = path_position(request, "position")
+    case_id = path_id(request)
     pdf = await serving.paper_form(svc.db, svc.desk, actor, case_id, position, svc.clock())
     return web.Response(
         body=pdf,
@@ -88,14 +86,14 @@ async def add_receipt(request: web.Request) -> web.Response:
     who = caller_or_party(request)
     svc = services(request)
     data = await read_json(request)
-    case_id = _case_id(request)
+    case_id = path_id(request)
     named = "party" in data or not isinstance(who, PartyPass)
     receipt = await serving.acknowledge(
         svc.db,
         svc.desk,
         who,
         case_id,
-        _int(data, "party") if named else None,
+        body_position(data, "party") if named else None,
         folder=svc.settings.rulings_dir,
         public_url=svc.settings.public_url,
         now=svc.clock(),
@@ -123,7 +121,7 @@ async def list_receipts(request: web.Request) -> web.Response:
     who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await session_records.case_for(session, who, _case_id(request))
+        case = await session_records.case_for(session, who, path_id(request))
         rows = await serving.receipts_of(session, case.id)
         paper = await serving.paper_receipts_of(session, case.id)
     if isinstance(who, PartyPass):
@@ -143,12 +141,9 @@ async def list_receipts(request: web.Request) -> web.Response:
 async def voucher_pdf(request: web.Request) -> web.Response:
     who = caller_or_party(request)
     svc = services(request)
-    try:
-        position = int(request.match_info["position"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    position = path_position(request, "position")
     async with svc.db.transaction() as session:
-        case = await session_records.case_for(session, who, _case_id(request))
+        case = await session_records.case_for(session, who, path_id(request))
         receipt = next(
             (
                 r

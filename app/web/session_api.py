@@ -29,7 +29,8 @@ from app.services import (
 from app.services.session_records import PartyPass, Who
 from app.services.timeline import timeline as timeline_of
 from app.store.models import Case
-from app.web.api import _case_id, read_json
+from app.web.body import read_json
+from app.web.ids import path_id
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
 from app.web.room_look import room_look
@@ -157,7 +158,7 @@ async def _record(request: web.Request, run: Run, *, party_allowed: bool = False
     data = await read_json(request)
     require_printable(data, svc.desk.missing_glyphs)
     async with svc.db.transaction() as session:
-        result = await run(session, who, _case_id(request), data, svc.clock())
+        result = await run(session, who, path_id(request), data, svc.clock())
         body = view_json(result.case, result.view, who)
     return web.json_response(body)
 
@@ -166,7 +167,7 @@ async def get_session(request: web.Request) -> web.Response:
     who = caller_or_party(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        result = await sessions.read_state(session, who, _case_id(request), svc.clock())
+        result = await sessions.read_state(session, who, path_id(request), svc.clock())
         body = view_json(result.case, result.view, who)
     return web.json_response(body)
 
@@ -176,12 +177,12 @@ async def check_in(request: web.Request) -> web.Response:
 
 
 async def admit(request: web.Request) -> web.Response:
-    room = await room_look(request, _case_id(request))
+    room = await room_look(request, path_id(request))
     return await _record(request, functools.partial(sessions.admit, room=room))
 
 
 async def identity(request: web.Request) -> web.Response:
-    room = await room_look(request, _case_id(request))
+    room = await room_look(request, path_id(request))
     return await _record(request, functools.partial(sessions.record_identity, room=room))
 
 
@@ -194,7 +195,7 @@ async def consent(request: web.Request) -> web.Response:
 
 
 async def answers(request: web.Request) -> web.Response:
-    room = await room_look(request, _case_id(request))
+    room = await room_look(request, path_id(request))
     return await _record(request, functools.partial(sessions.record_answers, room=room))
 
 
@@ -216,7 +217,7 @@ async def party_code(request: web.Request) -> web.Response:
     data = await read_json(request)
     async with svc.db.transaction() as session:
         issued = await party_codes.issue_party_code(
-            session, actor, _case_id(request), data, svc.clock()
+            session, actor, path_id(request), data, svc.clock()
         )
     return web.json_response(
         {
@@ -252,7 +253,7 @@ async def timeline(request: web.Request) -> web.Response:
     actor = require_caller(request).actor
     svc = services(request)
     async with svc.db.transaction() as session:
-        items = await timeline_of(session, actor, _case_id(request))
+        items = await timeline_of(session, actor, path_id(request))
     return web.json_response(
         {
             "timeline": [
@@ -284,7 +285,7 @@ async def transcript(request: web.Request) -> web.Response:
         svc.db,
         svc.desk,
         actor,
-        _case_id(request),
+        path_id(request),
         svc.clock(),
         folder=svc.settings.rulings_dir,
     )

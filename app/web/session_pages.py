@@ -25,8 +25,10 @@ from app.services import cases, rulings, serving
 from app.services import figures as desk
 from app.services.timeline import timeline as timeline_of
 from app.web import labels
+from app.web.headers import csp_for
 from app.web.i18n import language, pick
-from app.web.middleware import content_security_policy, require_caller
+from app.web.ids import path_id
+from app.web.middleware import require_caller
 from app.web.pages import render
 from app.web.present import case_detail
 
@@ -97,13 +99,6 @@ _DETAIL_VALUE: dict[str, Mapping[str, tuple[str, str]]] = {
 log = logging.getLogger(__name__)
 
 
-def _case_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["case_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-
-
 def _require_role(request: web.Request, *roles: Role) -> Caller:
     who = require_caller(request)
     if who.actor.role not in roles:
@@ -118,7 +113,7 @@ def _steps(lang: str) -> list[dict[str, str]]:
 async def _case_context(request: web.Request, who: Caller) -> dict[str, Any]:
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await cases.load_case(session, who.actor, _case_id(request))
+        case = await cases.load_case(session, who.actor, path_id(request))
         names = await cases.names_for(session, case)
         detail = case_detail(case, names, svc.cipher, who.actor)
         ruling = await rulings.ruling_of(session, case.id)
@@ -161,9 +156,6 @@ async def join_page(request: web.Request) -> web.Response:
     return render(request, "join.html", {})
 
 
-PARTY_PAGE_CSP = content_security_policy(blob_frames=True)
-
-
 async def party_session(request: web.Request) -> web.Response:
     """A party's own device: no login; the page reads its party token from sessionStorage."""
     lang = language(request)
@@ -171,12 +163,12 @@ async def party_session(request: web.Request) -> web.Response:
         request,
         "kiosk_session.html",
         {
-            "case": {"id": _case_id(request), "case_number": "", "parties": [], "terms": []},
+            "case": {"id": path_id(request), "case_number": "", "parties": [], "terms": []},
             "has_ruling": False,
             "steps": _steps(lang),
             "mode": "party",
         },
-        headers={"Content-Security-Policy": PARTY_PAGE_CSP},
+        headers={"Content-Security-Policy": csp_for(request, blob_frames=True)},
     )
 
 
@@ -190,7 +182,7 @@ async def timeline_page(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
     async with svc.db.transaction() as session:
-        case = await cases.load_case(session, who.actor, _case_id(request))
+        case = await cases.load_case(session, who.actor, path_id(request))
         items = await timeline_of(session, who.actor, case.id)
     names = {p.position: p.name for p in case.parties}
     lang = language(request)

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.keys import services
 from app.services import transcript_review
 from app.services.transcript_review import Draft
-from app.web.api import _case_id, read_json
+from app.web.body import read_json
+from app.web.ids import path_id
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
 from app.web.room_look import room_records_settled
@@ -60,7 +61,7 @@ async def _step(request: web.Request, step: Step, *, party_side: bool) -> web.Re
     run: Callable[[AsyncSession, Any, int, Mapping[str, Any], dt.datetime], Awaitable[Draft]]
     run = functools.partial(step, desk=svc.desk)
     async with svc.db.transaction() as session:
-        draft = await run(session, who, _case_id(request), data, svc.clock())
+        draft = await run(session, who, path_id(request), data, svc.clock())
     return web.json_response(draft_json(draft))
 
 
@@ -70,7 +71,7 @@ async def get_draft(request: web.Request) -> web.Response:
     await room_records_settled(request)
     async with svc.db.transaction() as session:
         _case, draft = await transcript_review.read_draft(
-            session, who, _case_id(request), svc.desk, svc.clock()
+            session, who, path_id(request), svc.desk, svc.clock()
         )
     return web.json_response(draft_json(draft))
 

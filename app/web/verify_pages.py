@@ -18,6 +18,7 @@ from app.ruling.chinese import beijing_datetime
 from app.ruling.verify import FINDING_LABEL, Finding, VerificationResult
 from app.services import rulings
 from app.services.cases import names_for
+from app.web.body import read_form
 from app.web.i18n import language, pick, split_bilingual
 from app.web.middleware import require_caller
 from app.web.pages import render
@@ -94,7 +95,7 @@ async def verify_upload(request: web.Request) -> web.Response:
     lang = language(request)
     if request.content_length is not None and request.content_length > MAX_VERIFY_BYTES:
         raise DomainError("文件过大。 / The file is too large.", code="too_large")
-    form = await request.post()
+    form = await read_form(request)
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
         error = split_bilingual("请选择要核验的 PDF 文件。 / Choose the PDF to check.", lang)

@@ -338,10 +338,10 @@ async def add_other_court_clerk(sifa: Sifa) -> TestClient:
         await accounts.add_account(
             session,
             username="clerk_ba",
-            password="password-2",
+            password="violet-lantern-river-2",
             role=Role.CLERK,
             display_name="宝安书记员",
             binding=accounts.Binding(court="粤0306"),
             now=sifa.clock.now,
         )
-    return await sifa.as_user("clerk_ba", "password-2")
+    return await sifa.as_user("clerk_ba", "violet-lantern-river-2")

@@ -176,7 +176,7 @@ async def test_refusals(sifa: Sifa) -> None:
         await accounts.add_account(
             session,
             username="judge2",
-            password="password-2",
+            password="violet-lantern-river-2",
             role=Role.JUDGE,
             display_name="赵法官",
             binding=accounts.Binding(court="粤0311"),
@@ -185,14 +185,14 @@ async def test_refusals(sifa: Sifa) -> None:
         await accounts.add_account(
             session,
             username="kiosk_x",
-            password="password-2",
+            password="violet-lantern-river-2",
             role=Role.KIOSK,
             display_name="x",
             binding=accounts.Binding(room="东周社区在线司法确认室一"),
             now=sifa.clock.now,
         )
-    other_judge = await sifa.as_user("judge2", "password-2")
-    other_kiosk = await sifa.as_user("kiosk_x", "password-2")
+    other_judge = await sifa.as_user("judge2", "violet-lantern-river-2")
+    other_kiosk = await sifa.as_user("kiosk_x", "violet-lantern-river-2")
 
     case_id = await scheduled_case(mediator, clerk)
     # Before a decision: the step is refused with the state named.

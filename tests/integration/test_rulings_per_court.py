@@ -69,9 +69,16 @@ async def baoan_people(sifa: Sifa) -> People:
         "kiosk_ba": ("kiosk", {"room": built["room"]["name"]}),
     }
     for username, (role, binding) in bindings.items():
-        body = {"username": username, "role": role, "password": f"{username}-pass", **binding}
+        body = {
+            "username": username,
+            "role": role,
+            "password": f"{username}: violet lantern river",
+            **binding,
+        }
         await ok(await admin.post("/api/admin/accounts", json=body), 201)
-    mediator, clerk, judge, kiosk = [await sifa.as_user(u, f"{u}-pass") for u in bindings]
+    mediator, clerk, judge, kiosk = [
+        await sifa.as_user(u, f"{u}: violet lantern river") for u in bindings
+    ]
     return mediator, clerk, judge, kiosk
 
 

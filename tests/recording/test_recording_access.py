@@ -40,7 +40,7 @@ async def add_outsiders(served: Served) -> None:
             await accounts.add_account(
                 session,
                 username=username,
-                password="password-1",
+                password="violet-lantern-river-1",
                 role=role,
                 display_name=username,
                 binding=binding,
@@ -80,8 +80,8 @@ async def test_only_the_judge_and_the_courts_clerks_play_it_back(served: Served)
     refusals = {
         await served.as_user("mediator"): 403,
         await served.as_user("kiosk1"): 403,  # the kiosk of the case's room
-        await served.as_user("judge_gm2", "password-1"): 404,  # another judge
-        await served.as_user("clerk_ba", "password-1"): 404,  # another court's clerk
+        await served.as_user("judge_gm2", "violet-lantern-river-1"): 404,  # another judge
+        await served.as_user("clerk_ba", "violet-lantern-river-1"): 404,  # another court's clerk
         await served.sifa.make_client(served.app): 401,  # anonymous
     }
     for client, status in refusals.items():

@@ -54,6 +54,25 @@ def test_parse_every_client_type() -> None:
         ('{"type":"join","case_id":1}', "token_missing"),
         ('{"type":"join","case_id":"1","token":"t"}', "bad_message"),
         ('{"type":"join","case_id":true,"token":"t"}', "bad_message"),
+        # a case id names an INTEGER row: zero, negative or past 2^31 - 1 names none
+        ('{"type":"join","case_id":0,"token":"t"}', "bad_message"),
+        ('{"type":"join","case_id":2147483648,"token":"t"}', "bad_message"),
+        ('{"type":"join","case_id":99999999999999999999,"token":"t"}', "bad_message"),
+        (
+            '{"type":"resume","case_id":99999999999999999999,"participant":"p",'
+            '"resume_token":"r","last_seq":0}',
+            "bad_message",
+        ),
+        (
+            '{"type":"resume","case_id":1,"participant":"p","resume_token":"r",'
+            '"last_seq":99999999999999999999}',
+            "bad_message",
+        ),
+        # text no socket or audit record can carry
+        ('{"type":"remove","participant":"p","reason":"\\ud800"}', "bad_message"),
+        ('{"type":"remove","participant":"p","reason":"a\\u0000b"}', "bad_message"),
+        ('{"type":"admit","participant":"p\\u0007"}', "bad_message"),
+        ('{"type":"ping","x":"\\udfff"}', "bad_message"),
         (
             '{"type":"resume","case_id":1,"participant":"p","resume_token":"r","last_seq":-1}',
             "bad_message",

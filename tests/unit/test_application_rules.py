@@ -100,7 +100,7 @@ def test_fewer_than_two_applicants_is_refused(count: int) -> None:
 def test_an_agreement_without_terms_is_refused() -> None:
     with pytest.raises(ValidationError) as refused:
         parse_application(payload(terms=[]), today=TODAY)
-    assert "at least one term" in problem_for(refused.value, "terms")
+    assert "At least one term" in problem_for(refused.value, "terms")
     with pytest.raises(ValidationError) as blank:
         parse_application(payload(terms=["  "]), today=TODAY)
     assert "terms[0]" in fields_of(blank.value)
@@ -113,7 +113,7 @@ def test_a_bad_id_number_in_an_applicant_is_refused() -> None:
     with pytest.raises(ValidationError) as refused:
         parse_application(data, today=TODAY)
     assert fields_of(refused.value) == {"applicants[1].id_number"}
-    assert "check digit" in problem_for(refused.value, "applicants[1].id_number")
+    assert "Check digit" in problem_for(refused.value, "applicants[1].id_number")
 
 
 def test_birth_date_and_sex_must_match_the_id_number() -> None:
@@ -123,8 +123,8 @@ def test_birth_date_and_sex_must_match_the_id_number() -> None:
     with pytest.raises(ValidationError) as refused:
         parse_application(data, today=TODAY)
     assert fields_of(refused.value) == {"applicants[0].birth_date", "applicants[0].sex"}
-    assert "does not match" in problem_for(refused.value, "applicants[0].birth_date")
-    assert "does not match" in problem_for(refused.value, "applicants[0].sex")
+    assert "Does not match" in problem_for(refused.value, "applicants[0].birth_date")
+    assert "Does not match" in problem_for(refused.value, "applicants[0].sex")
 
 
 def test_a_lowercase_x_is_accepted_and_stored_in_capitals() -> None:
@@ -171,7 +171,7 @@ def test_an_organisation_with_a_bad_credit_code_is_refused() -> None:
 def test_fields_that_must_be_lists(key: str, value: object) -> None:
     with pytest.raises(ValidationError) as refused:
         parse_application(payload(**{key: value}), today=TODAY)
-    assert "must be a list" in problem_for(refused.value, key)
+    assert "Must be a list" in problem_for(refused.value, key)
 
 
 def test_applicants_that_are_not_objects_are_refused() -> None:
@@ -179,7 +179,7 @@ def test_applicants_that_are_not_objects_are_refused() -> None:
     data["applicants"][1] = "赵六"
     with pytest.raises(ValidationError) as refused:
         parse_application(data, today=TODAY)
-    assert "must be an object" in problem_for(refused.value, "applicants[1]")
+    assert "Must be an object" in problem_for(refused.value, "applicants[1]")
 
 
 def wrong_check(number: str) -> str:

@@ -68,7 +68,7 @@ def test_numbers_made_with_the_check_digit_are_valid_and_every_other_check_is_re
         assert id_number_problem(number, today=dt.date(2026, 1, 1)) is None
         for wrong in "0123456789X".replace(number[17], ""):
             problem = id_number_problem(first17 + wrong)
-            assert problem is not None and "check digit" in problem
+            assert problem is not None and "Check digit" in problem
 
 
 def test_any_single_changed_digit_is_refused() -> None:
@@ -83,7 +83,7 @@ def test_any_single_changed_digit_is_refused() -> None:
 @pytest.mark.parametrize(
     ("number", "expected"),
     [
-        ("11010519491231002" + "5", "check digit"),  # real number, wrong check digit
+        ("11010519491231002" + "5", "Check digit"),  # real number, wrong check digit
         (with_check_digit("11010519990230001"), "does not exist"),  # 30 February 1999
         (with_check_digit("11010519991301001"), "does not exist"),  # month 13
         (with_check_digit("99010519491231002"), "region"),
@@ -122,7 +122,7 @@ def test_real_credit_codes_are_valid(code: str) -> None:
 def test_any_changed_credit_code_character_is_refused(code: str) -> None:
     for wrong in CREDIT_CHARS.replace(code[17], ""):
         problem = credit_code_problem(code[:17] + wrong)
-        assert problem is not None and "check character" in problem
+        assert problem is not None and "Check character" in problem
     for i in range(17):
         for char in CREDIT_CHARS.replace(code[i], ""):
             assert credit_code_problem(code[:i] + char + code[i + 1 :]) is not None
