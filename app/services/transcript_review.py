@@ -129,11 +129,69 @@ def _device(who: Who) -> str:
     return (rules.Device.OWN_DEVICE if isinstance(who, PartyPass) else rules.Device.KIOSK).value
 
 
-def _party_side(who: Who) -> None:
-    if isinstance(who, Actor):
+Read = Callable[[Draft, int, Mapping[str, Any]], dict[str, Any]]
+
+
+async def _records(
+    session: AsyncSession,
+    who: Who,
+    case_id: int,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    desk: RulingDesk,
+    kind: rules.Kind,
+    read: Read,
+) -> Draft:
+    """One record of the review: a party's tap (at the kiosk or on its own device) or the
+    judge's record; `read` checks it against the draft and returns its payload."""
+    party_side = kind in PARTY_KINDS
+    if party_side and isinstance(who, Actor):
         session_records.require_role(
             who, Role.KIOSK, "须由当事人在终端核对。 / Parties review it at the room's kiosk."
         )
+    if not party_side:
+        session_records.require_role(
+            who, Role.JUDGE, "只有审判员可以记录笔录核对情况。 / Only the judge records this."
+        )
+    case, view, draft = await _open(session, who, case_id, desk, now, "核对笔录 / review")
+    if party_side:
+        party = session_records.acting_party(who, data)
+        payload = {"device": _device(who), **read(draft, party, data)}
+        facts = payload
+    else:
+        party = session_records.party_position(data)
+        payload = read(draft, party, data)
+        # The words stay in the session record and the transcript; the audit keeps the facts.
+        facts = {k: payload[k] for k in ("granted", "reason") if k in payload}
+    await session_records.append(
+        session, case, view, kind, party, payload, who.username, now, audit_details=facts
+    )
+    return await _again(session, case, desk, now)
+
+
+PARTY_KINDS = frozenset({rules.Kind.TRANSCRIPT_CONFIRMED, rules.Kind.TRANSCRIPT_CORRECTION_ASKED})
+
+
+def _confirmation(draft: Draft, party: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    review_rules.check_confirm(
+        draft.review, party, review_rules.read_draft_hash(data), draft.sha256
+    )
+    return {"draft_sha256": draft.sha256}
+
+
+def _request(draft: Draft, party: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    review_rules.check_ask(draft.review, party)
+    return {}
+
+
+def _correction(draft: Draft, party: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    draft.review.party(party)
+    return review_rules.read_correction(data)
+
+
+def _not_signed(draft: Draft, party: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    review_rules.check_not_signed(draft.review, party, draft.sha256)
+    return review_rules.read_not_signed(data)
 
 
 async def confirm(
@@ -146,17 +204,8 @@ async def confirm(
     desk: RulingDesk,
 ) -> Draft:
     """The party read this draft and confirms it: their electronic signature of the record."""
-    _party_side(who)
-    case, view, draft = await _open(session, who, case_id, desk, now, "核对笔录 / confirm")
-    party = session_records.acting_party(who, data)
-    read = review_rules.read_draft_hash(data)
-    review_rules.check_confirm(draft.review, party, read, draft.sha256)
-    payload = {"device": _device(who), "draft_sha256": draft.sha256}
     kind = rules.Kind.TRANSCRIPT_CONFIRMED
-    await session_records.append(
-        session, case, view, kind, party, payload, who.username, now, audit_details=payload
-    )
-    return await _again(session, case, desk, now)
+    return await _records(session, who, case_id, data, now, desk, kind, _confirmation)
 
 
 async def ask(
@@ -169,54 +218,8 @@ async def ask(
     desk: RulingDesk,
 ) -> Draft:
     """The party finds their statement left out or wrong: the judge is asked to correct it."""
-    _party_side(who)
-    case, view, draft = await _open(session, who, case_id, desk, now, "申请补正 / ask")
-    party = session_records.acting_party(who, data)
-    review_rules.check_ask(draft.review, party)
-    payload = {"device": _device(who)}
     kind = rules.Kind.TRANSCRIPT_CORRECTION_ASKED
-    await session_records.append(
-        session, case, view, kind, party, payload, who.username, now, audit_details=payload
-    )
-    return await _again(session, case, desk, now)
-
-
-JudgeRead = Callable[[Draft, int, Mapping[str, Any]], dict[str, Any]]
-
-
-async def _judge_records(
-    session: AsyncSession,
-    actor: Actor,
-    case_id: int,
-    data: Mapping[str, Any],
-    now: dt.datetime,
-    desk: RulingDesk,
-    kind: rules.Kind,
-    read: JudgeRead,
-) -> Draft:
-    """One of the judge's records of the review: the payload `read` checks and returns."""
-    session_records.require_role(
-        actor, Role.JUDGE, "只有审判员可以记录笔录核对情况。 / Only the judge records this."
-    )
-    case, view, draft = await _open(session, actor, case_id, desk, now, "记录 / record")
-    party = session_records.party_position(data)
-    payload = read(draft, party, data)
-    # The words stay in the session record and the transcript; the audit keeps the facts.
-    facts: dict[str, Any] = {k: payload[k] for k in ("granted", "reason") if k in payload}
-    await session_records.append(
-        session, case, view, kind, party, payload, actor.username, now, audit_details=facts
-    )
-    return await _again(session, case, desk, now)
-
-
-def _correction(draft: Draft, party: int, data: Mapping[str, Any]) -> dict[str, Any]:
-    draft.review.party(party)
-    return review_rules.read_correction(data)
-
-
-def _not_signed(draft: Draft, party: int, data: Mapping[str, Any]) -> dict[str, Any]:
-    review_rules.check_not_signed(draft.review, party, draft.sha256)
-    return review_rules.read_not_signed(data)
+    return await _records(session, who, case_id, data, now, desk, kind, _request)
 
 
 async def correct(
@@ -230,7 +233,7 @@ async def correct(
 ) -> Draft:
     """The judge records a correction asked for: made, or refused with the reason."""
     kind = rules.Kind.TRANSCRIPT_CORRECTION
-    return await _judge_records(session, actor, case_id, data, now, desk, kind, _correction)
+    return await _records(session, actor, case_id, data, now, desk, kind, _correction)
 
 
 async def not_signed(
@@ -244,7 +247,7 @@ async def not_signed(
 ) -> Draft:
     """The judge notes that a party refused to sign, or left without reviewing (记明情况)."""
     kind = rules.Kind.TRANSCRIPT_NOT_SIGNED
-    return await _judge_records(session, actor, case_id, data, now, desk, kind, _not_signed)
+    return await _records(session, actor, case_id, data, now, desk, kind, _not_signed)
 
 
 async def _again(session: AsyncSession, case: Case, desk: RulingDesk, now: dt.datetime) -> Draft:

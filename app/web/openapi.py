@@ -237,6 +237,14 @@ def _session_paths(case_id: list[dict[str, Any]]) -> dict[str, Any]:
         f"{base}/reconvene": post(
             "Open the next session (identity is checked again)", "the assigned judge", {}
         ),
+        f"{base}/without-recording": post(
+            "Go on while nothing records the hearing, giving the reason (audited, stated in the "
+            "transcript): identity checks, answers and the decision, refused with 409 "
+            "not_recording until then, are allowed until the recording stops again. 409 "
+            "recording while a run records",
+            "the assigned judge",
+            _obj(reason={"type": "string", "maxLength": 500}),
+        ),
         "/api/cases/{case_id}/party-codes": {
             "post": _op(
                 "A one-time join code for a party on their own device (shown once): before "

@@ -127,6 +127,7 @@ class Seat:
     stats: bool = True  # False: a device whose media the server never sees
     id: str = ""
     role: str = ""
+    resume_token: str = ""
     admitted: asyncio.Event = field(default_factory=asyncio.Event)
     received: list[dict[str, Any]] = field(default_factory=list)
     ws: aiohttp.ClientWebSocketResponse | None = None
@@ -145,6 +146,7 @@ class Seat:
         )
         welcome = await self.ws.receive_json(timeout=10)
         assert welcome["type"] == "welcome", welcome
+        self.resume_token = welcome["resume_token"]
         if welcome["you"]["admitted"]:
             self.admitted.set()
         self.task = asyncio.create_task(self._run(self.ws))

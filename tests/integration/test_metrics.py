@@ -213,6 +213,8 @@ async def test_metrics_follow_requests_signaling_recording_and_a_session(
     assert value(stopped, "sifa_recording_frames_lost_total") == 0
 
     # A whole session on the app's clock: each step's time, the whole, the ruling's signing.
+    # The hearing is recorded whole, so the recording runs again first.
+    await ok(await judge.post(f"/api/cases/{case_id}/recording/restart", json={}))
     session_url = f"/api/cases/{case_id}/session"
     checks = {"camera": True, "microphone": True, "network": True}
     await ok(await kiosk.post(f"{session_url}/check-in", json=checks))
