@@ -252,7 +252,13 @@ class Recordings:
         """App shutdown: finish every run's files (reason "handover" when another server
         takes the rooms over and records on)."""
         for case_id in list(self.runs):
-            await self.stop(case_id, reason, ACTOR)
+            try:
+                await self.stop(case_id, reason, ACTOR)
+            except Exception:
+                # The process is going away all the same: a run whose end could not be
+                # written (the database busy or gone) is settled as interrupted by the next
+                # start's sweep, its files as far as they got. The other runs still end.
+                log.exception("recording case %s: its end could not be recorded", case_id)
         for task in list(self._tasks):
             with contextlib.suppress(Exception):
                 await task
