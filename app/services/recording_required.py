@@ -1,6 +1,6 @@
 """The shell of the whole-hearing recording rule (app/domain/recording_rule.py): the facts from
-the recording runs (shared by every server) and the session's records, the refusal, and the
-judge's reasoned decision to go on without a recording."""
+the recording runs and the audit trail (shared by every server), the refusal, and the judge's
+reasoned decision to go on without a recording."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from app.domain import recording_rule as rule
 from app.domain import session as rules
 from app.domain.access import Actor
 from app.domain.roles import Role
+from app.recording.settings import RECORDING
 from app.services import session_records
 from app.services.session_records import Result
 from app.services.sessions_states import RECORD_STATES
 from app.store.models import AuditEvent, Case, RecordingRun
 
-LIVE = "recording"  # a run's state while it records (app/recording/settings.py)
 # How a run's end is audited (app/recording/service.py, sweep.py), and the judge's step.
 RUN_ENDS = ("recording.stopped", "recording.failed", "recording.interrupted")
 OVERRIDE = f"session.{rules.Kind.WITHOUT_RECORDING.value}"
@@ -30,7 +30,7 @@ async def facts_of(session: AsyncSession, case: Case) -> rule.RecordingFacts:
     live = await session.scalar(
         select(func.count())
         .select_from(RecordingRun)
-        .where(RecordingRun.case_id == case.id, RecordingRun.state == LIVE)
+        .where(RecordingRun.case_id == case.id, RecordingRun.state == RECORDING)
     )
     ended = await session.scalar(
         select(func.max(AuditEvent.seq)).where(
