@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -194,60 +194,42 @@ def _not_signed(draft: Draft, party: int, data: Mapping[str, Any]) -> dict[str, 
     return review_rules.read_not_signed(data)
 
 
-async def confirm(
-    session: AsyncSession,
-    who: Who,
-    case_id: int,
-    data: Mapping[str, Any],
-    now: dt.datetime,
-    *,
-    desk: RulingDesk,
-) -> Draft:
-    """The party read this draft and confirms it: their electronic signature of the record."""
-    kind = rules.Kind.TRANSCRIPT_CONFIRMED
-    return await _records(session, who, case_id, data, now, desk, kind, _confirmation)
+class Step(Protocol):
+    async def __call__(
+        self,
+        session: AsyncSession,
+        who: Who,
+        case_id: int,
+        data: Mapping[str, Any],
+        now: dt.datetime,
+        *,
+        desk: RulingDesk,
+    ) -> Draft: ...
 
 
-async def ask(
-    session: AsyncSession,
-    who: Who,
-    case_id: int,
-    data: Mapping[str, Any],
-    now: dt.datetime,
-    *,
-    desk: RulingDesk,
-) -> Draft:
-    """The party finds their statement left out or wrong: the judge is asked to correct it."""
-    kind = rules.Kind.TRANSCRIPT_CORRECTION_ASKED
-    return await _records(session, who, case_id, data, now, desk, kind, _request)
+def _step(kind: rules.Kind, read: Read) -> Step:
+    async def step(
+        session: AsyncSession,
+        who: Who,
+        case_id: int,
+        data: Mapping[str, Any],
+        now: dt.datetime,
+        *,
+        desk: RulingDesk,
+    ) -> Draft:
+        return await _records(session, who, case_id, data, now, desk, kind, read)
+
+    return step
 
 
-async def correct(
-    session: AsyncSession,
-    actor: Actor,
-    case_id: int,
-    data: Mapping[str, Any],
-    now: dt.datetime,
-    *,
-    desk: RulingDesk,
-) -> Draft:
-    """The judge records a correction asked for: made, or refused with the reason."""
-    kind = rules.Kind.TRANSCRIPT_CORRECTION
-    return await _records(session, actor, case_id, data, now, desk, kind, _correction)
-
-
-async def not_signed(
-    session: AsyncSession,
-    actor: Actor,
-    case_id: int,
-    data: Mapping[str, Any],
-    now: dt.datetime,
-    *,
-    desk: RulingDesk,
-) -> Draft:
-    """The judge notes that a party refused to sign, or left without reviewing (记明情况)."""
-    kind = rules.Kind.TRANSCRIPT_NOT_SIGNED
-    return await _records(session, actor, case_id, data, now, desk, kind, _not_signed)
+# The party read this draft and confirms it: their electronic signature of the record.
+confirm = _step(rules.Kind.TRANSCRIPT_CONFIRMED, _confirmation)
+# The party finds their statement left out or wrong: the judge is asked to correct it.
+ask = _step(rules.Kind.TRANSCRIPT_CORRECTION_ASKED, _request)
+# The judge records a correction asked for: made, or refused with the reason.
+correct = _step(rules.Kind.TRANSCRIPT_CORRECTION, _correction)
+# The judge notes that a party refused to sign, or left without reviewing (记明情况).
+not_signed = _step(rules.Kind.TRANSCRIPT_NOT_SIGNED, _not_signed)
 
 
 async def _again(session: AsyncSession, case: Case, desk: RulingDesk, now: dt.datetime) -> Draft:
