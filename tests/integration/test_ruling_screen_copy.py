@@ -51,7 +51,9 @@ async def test_the_screen_copy_is_the_signed_text_with_id_numbers_masked(
 
         copy = await ok(await kiosk.get(screen))
         raw = json.dumps(copy, ensure_ascii=False)
-        assert not ID_SHAPED.search(raw), raw  # no full ID number anywhere in the answer
+        # No full ID number anywhere in the answer. The ruling's SHA-256 is left out of the
+        # search: its hex digits hold a run of 18 decimal ones about once in a hundred rulings.
+        assert not ID_SHAPED.search(raw.replace(copy["sha256"], "")), raw
         for number in ID_NUMBERS:
             assert raw.count(mask_id(number)) == 1, raw
         assert copy["masked"] is True and copy["sha256"] == issued["sha256"]
