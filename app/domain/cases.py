@@ -82,6 +82,9 @@ assert len(_TABLE) == len(TRANSITIONS), "two transitions share a state and step"
 
 TERMINAL = frozenset({State.ARCHIVED})
 DECIDED = frozenset({State.CONFIRMED, State.REJECTED, State.WITHDRAWN})
+# From the opening of the session until every party is served: the hearing is recorded whole,
+# and a party may still say how it wants to be served.
+HEARING = frozenset({State.IN_SESSION, *DECIDED, State.RULING_ISSUED})
 
 
 def transition_for(state: State, step: Step) -> Transition | None:

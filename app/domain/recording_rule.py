@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.domain.errors import Conflict, ValidationError
-from app.domain.session import ID_LIKE
+from app.domain.errors import Conflict
+from app.domain.free_text import read_free_text
 
 MAX_REASON = 500
 
@@ -49,15 +49,7 @@ def check_recorded(facts: RecordingFacts, what: tuple[str, str]) -> None:
 
 
 def read_override(data: Mapping[str, Any]) -> str:
-    reason = data.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        raise ValidationError([("reason", "须说明理由。 / Give the reason.")])
-    reason = reason.strip()
-    if len(reason) > MAX_REASON:
-        raise ValidationError([("reason", f"不超过{MAX_REASON}字。 / At most {MAX_REASON}.")])
-    if ID_LIKE.search(reason):
-        raise ValidationError([("reason", "不得填写身份证件号码。 / No ID numbers.")])
-    return reason
+    return read_free_text(data, "reason", MAX_REASON, required=True)
 
 
 def check_override(facts: RecordingFacts) -> None:

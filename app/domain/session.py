@@ -12,7 +12,6 @@ service completed come from the case, not from these events; they are passed in 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,14 +19,12 @@ from typing import Any
 
 from app.domain import refusals
 from app.domain.errors import Conflict, ValidationError, WrongState
+from app.domain.free_text import ID_LIKE
 from app.domain.grounds import REJECT_TEXT, RejectGround
 
 TARGET = dt.timedelta(minutes=20)  # the whole session, from admission to service
 MAX_NOTE = 1000
 MAX_REFERENCE = 100
-# Anything shaped like a resident ID number is refused in notes and references: session
-# records are shown on screens and copied into the audit trail and the transcript (PIPL 28).
-ID_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 
 
 class Phase(StrEnum):

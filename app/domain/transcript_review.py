@@ -20,7 +20,8 @@ from enum import StrEnum
 from typing import Any
 
 from app.domain.errors import Conflict, ValidationError
-from app.domain.session import ID_LIKE, Device, Event, Kind, latest_session
+from app.domain.free_text import read_free_text
+from app.domain.session import Device, Event, Kind, latest_session
 
 MAX_REQUEST = 1000
 MAX_NOTE = 500
@@ -132,20 +133,6 @@ def fold(events: Iterable[Event], parties: Mapping[int, str]) -> Review:
 # --- reading what the judge records --------------------------------------------------------
 
 
-def _text(data: Mapping[str, Any], key: str, limit: int, *, required: bool) -> str:
-    value = data.get(key)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise ValidationError([(key, "须填写。 / Required text.")])
-    value = value.strip()
-    if len(value) > limit:
-        raise ValidationError([(key, f"不超过{limit}字。 / At most {limit} characters.")])
-    if ID_LIKE.search(value):
-        raise ValidationError([(key, "不得填写身份证件号码。 / Must not contain an ID number.")])
-    return value
-
-
 def read_correction(data: Mapping[str, Any]) -> dict[str, Any]:
     """`{"party", "request", "granted", "text"}`: what the party says is wrong, and the
     correction made (granted) or the reason it is refused."""
@@ -153,9 +140,9 @@ def read_correction(data: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(granted, bool):
         raise ValidationError([("granted", "须选择是否准许补正。 / Must be true or false.")])
     return {
-        "request": _text(data, "request", MAX_REQUEST, required=True),
+        "request": read_free_text(data, "request", MAX_REQUEST, required=True),
         "granted": granted,
-        "text": _text(data, "text", MAX_REQUEST, required=True),
+        "text": read_free_text(data, "text", MAX_REQUEST, required=True),
     }
 
 
@@ -164,7 +151,7 @@ def read_not_signed(data: Mapping[str, Any]) -> dict[str, Any]:
         reason = NotSigned(str(data.get("reason")))
     except ValueError:
         raise ValidationError([("reason", f"must be one of: {', '.join(NotSigned)}")]) from None
-    return {"reason": reason.value, "note": _text(data, "note", MAX_NOTE, required=False)}
+    return {"reason": reason.value, "note": read_free_text(data, "note", MAX_NOTE, required=False)}
 
 
 def read_draft_hash(data: Mapping[str, Any]) -> str:

@@ -20,9 +20,10 @@ from app.domain import refusals
 from app.domain import service_choice as choice
 from app.domain import session as rules
 from app.domain.access import Actor
-from app.domain.cases import DECIDED, State, Step
+from app.domain.cases import HEARING, State, Step
 from app.domain.clock import court_date
 from app.domain.errors import Conflict, NotPermitted, ValidationError, WrongState
+from app.domain.free_text import read_free_text
 from app.domain.roles import Role
 from app.files import issued_file
 from app.metrics import observe
@@ -40,10 +41,7 @@ SERVICE_METHOD = "在线司法确认室当场电子送达，受送达人于终�
 # (人民法院在线诉讼规则 arts 29-32: electronic service through the court's platform).
 OWN_DEVICE_METHOD = "通过人民法院在线服务平台向受送达人本人设备电子送达，受送达人于本人设备确认签收"
 OWN_DEVICE_PLACE = "受送达人本人设备"
-PAPER_METHOD = "直接送达纸质裁定书，受送达人在送达回证上签名"
 SERVABLE = frozenset({State.RULING_ISSUED, State.SERVED})
-# A party answers before the ruling is issued (at the decision) or after, until served.
-CHOICE_STATES = frozenset({State.IN_SESSION, *DECIDED, State.RULING_ISSUED})
 MAX_PAPER_NOTE = 500
 
 
@@ -72,13 +70,20 @@ def _paper_done(receipt: PaperReceipt) -> Conflict:
     )
 
 
-async def _refuse_if_served(session: AsyncSession, case: Case, position: int) -> None:
+async def _served(
+    session: AsyncSession, case: Case, position: int
+) -> ServiceReceipt | PaperReceipt | None:
+    """The party's receipt, whichever the path: one service per party."""
     done = await session_records.receipt_of(session, case.id, position)
-    if done is not None:
+    return done if done is not None else await paper_receipt_of(session, case.id, position)
+
+
+async def _refuse_if_served(session: AsyncSession, case: Case, position: int) -> None:
+    done = await _served(session, case, position)
+    if isinstance(done, ServiceReceipt):
         raise session_records.already_acknowledged(done)
-    paper = await paper_receipt_of(session, case.id, position)
-    if paper is not None:
-        raise _paper_done(paper)
+    if done is not None:
+        raise _paper_done(done)
 
 
 async def _served_count(session: AsyncSession, case_id: int) -> int:
@@ -128,14 +133,12 @@ async def choose(
             who, Role.KIOSK, "须由当事人在终端选择。 / Parties answer at the room's kiosk."
         )
     case, view = await session_records.prepare(
-        session, who, case_id, CHOICE_STATES, "选择送达方式 / choose how to be served", now
+        session, who, case_id, HEARING, "选择送达方式 / choose how to be served", now
     )
     party = session_records.acting_party(who, data)
     electronic = choice.read_choice(data)
     record = view.party(party)
-    served = await session_records.receipt_of(session, case.id, party) is not None
-    served = served or await paper_receipt_of(session, case.id, party) is not None
-    choice.check_choice(record, served=served)
+    choice.check_choice(record, served=await _served(session, case, party) is not None)
     device = rules.Device.OWN_DEVICE if isinstance(who, PartyPass) else rules.Device.KIOSK
     payload = {"electronic": electronic, "device": device.value}
     await session_records.append(
@@ -319,17 +322,6 @@ def _read_signed_on(data: Mapping[str, Any], issued: dt.date, today: dt.date) ->
     return day
 
 
-def _read_note(data: Mapping[str, Any]) -> str:
-    note = data.get("note") or ""
-    if not isinstance(note, str) or len(note.strip()) > MAX_PAPER_NOTE:
-        raise ValidationError(
-            [("note", f"备注不超过{MAX_PAPER_NOTE}字。 / At most {MAX_PAPER_NOTE} characters.")]
-        )
-    if rules.ID_LIKE.search(note):
-        raise ValidationError([("note", "不得填写身份证件号码。 / Must not contain an ID number.")])
-    return note.strip()
-
-
 async def record_paper_receipt(
     session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
 ) -> PaperReceipt:
@@ -343,7 +335,7 @@ async def record_paper_receipt(
     ruling = await ruling_of(session, case.id)
     assert ruling is not None
     signed_on = _read_signed_on(data, court_date(ruling.issued_at), court_date(now))
-    note = _read_note(data)
+    note = read_free_text(data, "note", MAX_PAPER_NOTE, required=False)
     receipt = PaperReceipt(
         case_id=case.id,
         party_position=position,

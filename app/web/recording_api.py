@@ -15,14 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Actor
-from app.domain.cases import State
+from app.domain.cases import HEARING, State
 from app.domain.clock import court_time
 from app.domain.errors import NotFound, NotPermitted, WrongState
 from app.domain.live import LIVE_STATES
 from app.domain.roles import Role
 from app.keys import services
 from app.recording import timeline
-from app.recording.restart import HEARING_OVER, RECORDED_STATES
+from app.recording.restart import HEARING_OVER
 from app.recording.routing import RECORDING_CONTROL
 from app.recording.service import RECORDINGS_KEY
 from app.recording.settings import FAILED, PLAYABLE, RECORDING, STOPPED
@@ -125,7 +125,7 @@ async def recording_view(request: web.Request, case: Case, session: AsyncSession
         # The hearing is on and nothing records it: records are refused (not_recording) until
         # the recording runs again or the judge decides, with reasons, to go on without it.
         "missing": not live
-        and State(case.state) in RECORDED_STATES
+        and State(case.state) in HEARING
         and not (runs and runs[-1].end_reason in HEARING_OVER)
         and not (await recording_required.facts_of(session, case)).allowed,
         "runs": [

@@ -11,6 +11,7 @@ from aiohttp import web
 from app.domain.cases import State
 from app.domain.errors import NotFound
 from app.keys import services
+from app.recording.restart import PAPER_SERVICE, SERVED
 from app.recording.routing import RECORDING_CONTROL
 from app.services import rulings, serving, session_records
 from app.services.session_records import PartyPass, Who
@@ -32,7 +33,7 @@ async def _stop_recording_when_done(request: web.Request, who: Who, case_id: int
         served = State(case.state) is State.SERVED
     if done:
         await request.app[RECORDING_CONTROL].stop(
-            case_id, "served" if served else "paper_service", who.username
+            case_id, SERVED if served else PAPER_SERVICE, who.username
         )
 
 
