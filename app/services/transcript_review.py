@@ -69,28 +69,47 @@ def _signatures(review: review_rules.Review) -> list[dict[str, Any]]:
     ]
 
 
-async def draft_context(
-    session: AsyncSession, case: Case, desk: RulingDesk, now: dt.datetime
-) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class _Source:
+    number: int  # the session the transcript covers
+    context: dict[str, Any]  # the records, as the transcript template takes them
+    review: review_rules.Review
+
+
+async def _source(session: AsyncSession, case: Case, now: dt.datetime) -> _Source | None:
+    found = await sessions.transcript_source(session, case, now)
+    if found is None:
+        return None
+    return _Source(found[0], found[1], await review_of(session, case))
+
+
+def _draft_context(source: _Source, case: Case, now: dt.datetime) -> dict[str, Any]:
     """The transcript's context as the parties read it: the records, the corrections, no
     signatures; made at the decision, so the same records give the same draft."""
-    source = await sessions.transcript_source(session, case, now)
-    if source is None:
-        return None
-    review = await review_of(session, case)
     made = case.decided_at or now
-    return {**source[1], "made_at": made, "corrections": _corrections(review), "signatures": []}
+    corrections = _corrections(source.review)
+    return {**source.context, "made_at": made, "corrections": corrections, "signatures": []}
+
+
+def _draft(source: _Source, case: Case, desk: RulingDesk, now: dt.datetime) -> Draft:
+    context = _draft_context(source, case, now)
+    blocks = screen_blocks(desk.renderer.templates.transcript(context), ())
+    canonical = json.dumps(blocks, ensure_ascii=False, sort_keys=True).encode()
+    return Draft(blocks, hashlib.sha256(canonical).hexdigest(), source.review)
+
+
+async def draft_context(
+    session: AsyncSession, case: Case, now: dt.datetime
+) -> dict[str, Any] | None:
+    source = await _source(session, case, now)
+    return None if source is None else _draft_context(source, case, now)
 
 
 async def draft_of(
     session: AsyncSession, case: Case, desk: RulingDesk, now: dt.datetime
 ) -> Draft | None:
-    context = await draft_context(session, case, desk, now)
-    if context is None:
-        return None
-    blocks = screen_blocks(desk.renderer.templates.transcript(context), ())
-    canonical = json.dumps(blocks, ensure_ascii=False, sort_keys=True).encode()
-    return Draft(blocks, hashlib.sha256(canonical).hexdigest(), await review_of(session, case))
+    source = await _source(session, case, now)
+    return None if source is None else _draft(source, case, desk, now)
 
 
 async def archive_source(
@@ -99,17 +118,17 @@ async def archive_source(
     """(session number, context) of the transcript to archive with the ruling, stating each
     party's review; refused (409 transcript_unconfirmed) while a party has neither confirmed
     the current draft nor been noted as not signing. None: no session was held."""
-    source = await sessions.transcript_source(session, case, now)
-    draft = await draft_of(session, case, desk, now)
-    if source is None or draft is None:
+    source = await _source(session, case, now)
+    if source is None:
         return None
+    draft = _draft(source, case, desk, now)
     review_rules.check_archive(draft.review, draft.sha256)
     context = {
-        **source[1],
+        **source.context,
         "corrections": _corrections(draft.review),
         "signatures": _signatures(draft.review),
     }
-    return source[0], context
+    return source.number, context
 
 
 # --- the parties' taps and the judge's records ---------------------------------------------
@@ -166,7 +185,10 @@ async def _records(
     await session_records.append(
         session, case, view, kind, party, payload, who.username, now, audit_details=facts
     )
-    return await _again(session, case, desk, now)
+    if kind is rules.Kind.TRANSCRIPT_CORRECTION:
+        return await _again(session, case, desk, now)  # the text changed: draw it again
+    # The same text: only the review moved on.
+    return Draft(draft.blocks, draft.sha256, await review_of(session, case))
 
 
 PARTY_KINDS = frozenset({rules.Kind.TRANSCRIPT_CONFIRMED, rules.Kind.TRANSCRIPT_CORRECTION_ASKED})
@@ -291,7 +313,7 @@ async def transcript_pdf(
             details = {"sha256": stored.sha256, "archived": True}
             await audit_session(session, actor.username, case, "transcript", now, details)
             return TranscriptDocument(case, pdf, stored.sha256, archived=True)
-        context = await draft_context(session, case, desk, now)
+        context = await draft_context(session, case, now)
         if context is None:
             raise _no_transcript()
     pdf = await desk.transcript(context)
