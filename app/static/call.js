@@ -36,6 +36,13 @@ export const PROTOCOL_VERSION = 1;
 const FINAL_CLOSE_CODES = new Set([4001, 4002, 4003, 4008, 4009]);
 const ICE_TRANSPORT_POLICIES = new Set(["all", "relay"]);
 
+// How long a page waits before its n-th fresh join after its seat was lost (the server
+// restarting): quick at first, then every 8 s while the server is away.
+const REJOIN_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
+export function rejoinDelay(attempt) {
+  return REJOIN_DELAYS_MS[Math.min(attempt, REJOIN_DELAYS_MS.length - 1)];
+}
+
 export class SifaCall extends EventTarget {
   constructor({
     wsUrl,

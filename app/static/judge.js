@@ -2,7 +2,7 @@
 // review, the decision and the ruling. Records go to the JSON API; the page polls the session
 // every 2 s and draws it (state lives on the server).
 
-import { SifaCall } from "/static/call.js";
+import { SifaCall, rejoinDelay } from "/static/call.js";
 import { callApi } from "/static/http.js";
 import { drawRulingText } from "/static/ruling_text.js";
 import { REVIEW_STATES, drawJudgeReview, onJudgeReviewSubmit } from "/static/transcript_review.js";
@@ -55,15 +55,13 @@ let call = null;
 let caseState = app.dataset.state;
 const roleName = (role) => ROLES[role] || role;
 
-const REJOIN_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
 let rejoinAttempt = 0;
 function rejoinSoon() {
   $("conn-state").textContent = CONN.reconnecting || "";
   $("conn-state").dataset.state = "reconnecting";
   $("join-room").classList.add("hidden");
-  const delay = REJOIN_DELAYS_MS[Math.min(rejoinAttempt, REJOIN_DELAYS_MS.length - 1)];
+  setTimeout(() => joinRoom({ auto: true }), rejoinDelay(rejoinAttempt));
   rejoinAttempt += 1;
-  setTimeout(() => joinRoom({ auto: true }), delay);
 }
 
 async function joinRoom({ auto = false } = {}) {

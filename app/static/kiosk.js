@@ -9,7 +9,7 @@
 // logged-in account (cookie and CSRF token), the party's device holds the signed party token
 // that redeeming the mediator's one-time code gave it (X-Party-Token); api() sends whichever.
 
-import { SifaCall } from "/static/call.js";
+import { SifaCall, rejoinDelay } from "/static/call.js";
 import { callApi, errorText } from "/static/http.js";
 import { drawRulingText } from "/static/ruling_text.js";
 import { cameraProblem } from "/static/secure_context.js";
@@ -280,15 +280,13 @@ function doorRequest() {
 // After a drop the client resumes by itself; when its seat is gone (the server restarted, or
 // the grace period passed) it joins afresh with a new room token, retrying while the server
 // is away, so nobody at the kiosk or on a phone has to press anything.
-const REJOIN_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
 let rejoinAttempt = 0;
 function rejoinSoon() {
   $("lobby").dataset.state = "reconnecting";
   $("lobby-text").textContent = T.reconnecting;
   $("rejoin").classList.add("hidden");
-  const delay = REJOIN_DELAYS_MS[Math.min(rejoinAttempt, REJOIN_DELAYS_MS.length - 1)];
+  setTimeout(() => enterRoom({ auto: true }), rejoinDelay(rejoinAttempt));
   rejoinAttempt += 1;
-  setTimeout(() => enterRoom({ auto: true }), delay);
 }
 
 async function enterRoom({ auto = false } = {}) {
@@ -313,8 +311,7 @@ async function enterRoom({ auto = false } = {}) {
     door = await api("POST", `/api/cases/${caseId}/room-token`, doorRequest());
   } catch (err) {
     // Away (restarting) or refusing for now: keep trying by ourselves while the hearing lasts.
-    if (auto && !err.status) return rejoinSoon();
-    if (auto && err.status >= 500) return rejoinSoon();
+    if (auto && (!err.status || err.status >= 500)) return rejoinSoon();
     say(err.message);
     $("rejoin").classList.remove("hidden");
     return;
@@ -643,10 +640,11 @@ async function drawRuling(state) {
   if (mine) mine.classList.toggle("hidden", everyone || !(partyPass && signed.has(partyPass.party)));
 }
 
-async function onServiceTap(event) {
+// A party's tap on a service or transcript button: recorded on the server, then redrawn.
+async function onRecordTap(event) {
+  if (printForm(event, caseId)) return;
   try {
-    if (printForm(event, caseId)) return;
-    if (!(await onChoose(event, api, caseId))) return;
+    if (!(await onChoose(event, api, caseId)) && !(await onPartyReviewTap(event, api, caseId))) return;
     say("");
   } catch (err) {
     say(err.message);
@@ -726,15 +724,6 @@ async function drawTranscript(state) {
   if (wasHidden) box.scrollIntoView({ behavior: "smooth", block: "start" });
 }
 
-async function onTranscriptTap(event) {
-  try {
-    if (!(await onPartyReviewTap(event, api, caseId))) return;
-    say("");
-  } catch (err) {
-    say(err.message);
-  }
-  await poll();
-}
 
 let polling = false;
 async function poll() {
@@ -766,8 +755,7 @@ function wireRoom() {
 async function startKiosk() {
   document.addEventListener("click", onPartyTap);
   document.addEventListener("click", onSign);
-  document.addEventListener("click", onServiceTap);
-  document.addEventListener("click", onTranscriptTap);
+  document.addEventListener("click", onRecordTap);
   $("checkin").addEventListener("click", checkIn);
   $("print").addEventListener("click", printRuling);
   wireRoom();
@@ -797,8 +785,7 @@ async function startParty() {
   $("party-who").textContent = (T.partyWho || "").replace("{name}", partyPass.party_name);
   document.addEventListener("click", onPartyTap);
   document.addEventListener("click", onSign);
-  document.addEventListener("click", onServiceTap);
-  document.addEventListener("click", onTranscriptTap);
+  document.addEventListener("click", onRecordTap);
   $("checkin").addEventListener("click", partyReady);
   $("print").addEventListener("click", printRuling);
   wireRoom();
