@@ -193,23 +193,11 @@ class Recordings:
             hearing_on = await hearing_in_progress(session, case_id)
         if state == RECORDING and node != self.config.node:
             await self.end_lost(case_id, str(node))
+            await self.start(case_id, ACTOR)
         elif state == STOPPED and reason == HANDOVER:
-            pass
+            await self.start(case_id, ACTOR)
         elif after_restart and hearing_on and reason in RESTART_CAUSES:
-            run_id = await self.start(case_id, ACTOR)
-            async with self.db.transaction() as session:
-                await audit.append(
-                    session,
-                    actor=ACTOR,
-                    action="recording.restarted",
-                    case_id=case_id,
-                    details={"run": run_id, "after": reason, "previous_run": last_id},
-                    now=self.clock(),
-                )
-            return
-        else:
-            return
-        await self.start(case_id, ACTOR)
+            await self._restarted(case_id, ACTOR, after=reason, previous_run=last_id)
 
     async def stop(self, case_id: int, reason: str, by: str) -> None:
         """End the case's run (the session ended): files closed, hashed, made read-only."""
@@ -226,6 +214,11 @@ class Recordings:
             await asyncio.shield(run.ending)
         elif run is not None:
             await self.stop(case_id, "restart", by)
+        return await self._restarted(case_id, by)
+
+    async def _restarted(self, case_id: int, by: str, **why: Any) -> int:
+        """A new run, audited as the recording started again (and why, when it restarted by
+        itself after its server stopped or died)."""
         run_id = await self.start(case_id, by)
         async with self.db.transaction() as session:
             await audit.append(
@@ -233,7 +226,7 @@ class Recordings:
                 actor=by,
                 action="recording.restarted",
                 case_id=case_id,
-                details={"run": run_id},
+                details={"run": run_id, **why},
                 now=self.clock(),
             )
         return run_id

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -216,20 +216,7 @@ def _not_signed(draft: Draft, party: int, data: Mapping[str, Any]) -> dict[str, 
     return review_rules.read_not_signed(data)
 
 
-class Step(Protocol):
-    async def __call__(
-        self,
-        session: AsyncSession,
-        who: Who,
-        case_id: int,
-        data: Mapping[str, Any],
-        now: dt.datetime,
-        *,
-        desk: RulingDesk,
-    ) -> Draft: ...
-
-
-def _step(kind: rules.Kind, read: Read) -> Step:
+def _step(kind: rules.Kind, read: Read) -> Callable[..., Awaitable[Draft]]:
     async def step(
         session: AsyncSession,
         who: Who,
