@@ -16,7 +16,7 @@ from app.domain.roles import Role
 from app.domain.session import PHASE_TEXT
 from app.services import session_records
 from app.services.cases import rooms_of_court
-from app.services.serving import paper_receipts_of
+from app.services.serving import paper_awaited
 from app.store.models import Case, Room, SessionEventRow
 
 NO_HALL = "未排期"
@@ -94,12 +94,7 @@ async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[B
             continue
         current = picked[0]
         view = await session_records.view_of(session, current, now)
-        on_paper = {r.party_position for r in await paper_receipts_of(session, current.id)}
-        paper_pending = tuple(
-            p.name
-            for p in view.parties
-            if p.service_electronic is False and p.position not in on_paper
-        )
+        paper_pending = tuple(p.name for p in await paper_awaited(session, current, view))
         rows.append(
             BoardRow(
                 room.id,

@@ -280,6 +280,14 @@ async def receipts_of(session: AsyncSession, case_id: int) -> list[ServiceReceip
 # --- paper service: the form and the clerk's record ------------------------------------------
 
 
+async def paper_awaited(
+    session: AsyncSession, case: Case, view: rules.SessionView
+) -> list[rules.PartyRecord]:
+    """Parties who asked for paper and whose signed 送达回证 the clerk has not yet recorded."""
+    on_paper = {r.party_position for r in await paper_receipts_of(session, case.id)}
+    return [p for p in view.parties if p.service_electronic is False and p.position not in on_paper]
+
+
 async def paper_receipts_of(session: AsyncSession, case_id: int) -> list[PaperReceipt]:
     rows = await session.scalars(
         select(PaperReceipt)

@@ -266,12 +266,10 @@ async def _render_case(
         receipts = await serving.receipts_of(session, case.id)
         paper = await serving.paper_receipts_of(session, case.id)
         # Who asked for paper and waits for the clerk to record the signed 送达回证.
-        view = await session_records.view_of(session, case, svc.clock()) if ruling else None
-        paper_pending = [
-            p.position
-            for p in (view.parties if view else ())
-            if p.service_electronic is False and p.position not in {r.party_position for r in paper}
-        ]
+        paper_pending = []
+        if ruling is not None:
+            view = await session_records.view_of(session, case, svc.clock())
+            paper_pending = [p.position for p in await serving.paper_awaited(session, case, view)]
         transcript = (await rulings.transcripts_of(session, [case.id])).get(case.id)
         judges = rooms = []
         if who.actor.role is Role.CLERK:
@@ -388,9 +386,8 @@ async def _run_action(
         seen = video_room or Look(None, reachable=False)
         await rulings.decide(session, who.actor, case_id, dict(form), now, room=seen)
     elif action == "paper_receipt":
-        raw = str(form.get("party", ""))
-        party = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else -1
-        data = {**form, "party": party}
+        position = parse_position(form.get("party"))
+        data = {**form, "party": -1 if position is None else position}
         await serving.record_paper_receipt(session, who.actor, case_id, data, now)
     elif action == "materials":
         upload = form.get("file")
