@@ -91,6 +91,13 @@ class Settings:
     )
     metrics_token: str = ""
     log_format: str = "text"  # or "json": one object per line
+    # Signaling's per-connection limit (docs/protocol.md, Limits): a burst, a steady rate, and
+    # how many dropped messages close the connection as a flood.
+    ws_rate_burst: int = 120
+    ws_rate_per_second: int = 20
+    ws_flood_strikes: int = 100
+    # "uvloop" (libuv, the default) or "asyncio" (the standard library's loop).
+    event_loop: str = "uvloop"
     # /readyz fails below this much free space where rulings and recordings are written.
     min_free_mb: int = 512
     # The court whose development signing certificate `sifa init` creates.
@@ -223,6 +230,9 @@ class Settings:
         log_format = env.get("SIFA_LOG_FORMAT", "").strip().lower() or "text"
         if log_format not in ("text", "json"):
             raise ConfigError("SIFA_LOG_FORMAT", f"must be text or json, got {log_format!r}")
+        event_loop = env.get("SIFA_EVENT_LOOP", "").strip().lower() or "uvloop"
+        if event_loop not in ("uvloop", "asyncio"):
+            raise ConfigError("SIFA_EVENT_LOOP", f"must be uvloop or asyncio, got {event_loop!r}")
         p12 = env.get("SIFA_SIGNING_P12", "").strip()
         p12_dir = env.get("SIFA_SIGNING_P12_DIR", "").strip()
         signing_p12_dir = path("SIFA_SIGNING_P12_DIR", p12_dir) if p12_dir else None
@@ -250,6 +260,10 @@ class Settings:
             metrics_networks=networks("SIFA_METRICS_ADDRESSES") or cls.metrics_networks,
             metrics_token=metrics_token,
             log_format=log_format,
+            ws_rate_burst=integer("SIFA_WS_RATE_BURST", 120, 1, 100_000),
+            ws_rate_per_second=integer("SIFA_WS_RATE_PER_SECOND", 20, 1, 100_000),
+            ws_flood_strikes=integer("SIFA_WS_FLOOD_STRIKES", 100, 1, 1_000_000),
+            event_loop=event_loop,
             min_free_mb=integer("SIFA_MIN_FREE_MB", 512, 0, 10**7),
             drain_seconds=integer("SIFA_DRAIN_SECONDS", 3, 0, 300),
             finish_seconds=integer("SIFA_FINISH_SECONDS", 1800, 0, 24 * 3600),

@@ -314,7 +314,7 @@ class ClusterNode:
                 log.exception("bus frame %s for %s", kind, b)
 
     async def _open(self, peer: RemotePeer, text: str) -> None:
-        from signaling.ws import take_seat
+        from signaling.dispatch import take_seat
 
         loop = asyncio.get_running_loop()
         try:
@@ -344,7 +344,7 @@ class ClusterNode:
             self._deliver(peer, text, now)
 
     def _deliver(self, peer: RemotePeer, text: str, now: float) -> None:
-        from signaling.ws import dispatch
+        from signaling.dispatch import dispatch
 
         try:
             message = parse(text, max_bytes=self.server.config.max_message_bytes)

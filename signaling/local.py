@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from signaling.dispatch import dispatch
 from signaling.live import LiveRoom, Refused
 from signaling.messages import Join, parse
-from signaling.ws import dispatch
 
 if TYPE_CHECKING:
     from signaling.server import SignalingServer

@@ -36,13 +36,13 @@ class SignalingConfig:
     secret: bytes
     grace_seconds: float = 60.0
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
-    # Per connection: a browser's burst at call setup (offers and trickled
-    # candidates to every peer of a full room) stays well under 60; a steady
-    # call sends a stats report every few seconds.
-    rate_burst: int = 60
+    # Per connection (docs/protocol.md, Limits): a browser setting up calls to every peer of
+    # a full room, with trickled candidates and an ICE restart, stays under the burst; a
+    # steady call sends a stats report every few seconds.
+    rate_burst: int = 120
     rate_per_second: float = 20.0
-    # Dropped messages a connection may accumulate (refilled at rate_per_second)
-    # before it is treated as abusive and closed.
+    # Dropped messages a connection may accumulate (refilled at rate_per_second) before it
+    # is treated as abusive and closed.
     flood_strikes: int = 100
     heartbeat_seconds: float = 15.0
     join_timeout_seconds: float = 10.0

@@ -1,37 +1,41 @@
-"""The aiohttp WebSocket handler: origin check, handshake, per-message fast path."""
+"""/ws: the upgrade, then each socket's bytes handled where they arrive.
+
+aiohttp answers the HTTP upgrade; after that the socket's bytes come to Connection.feed_data
+in the protocol's own callback, are cut into messages (signaling.websocket) and handled
+there, and replies are written to the transport at once. No task wakes per message and no
+queue holds one. A Task exists only for the join (it may ask the database) and, per socket,
+the request handler that aiohttp needs kept alive while the socket is open.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from aiohttp import WSMsgType, hdrs, web
-from aiohttp._websocket.writer import WebSocketWriter
+from aiohttp import hdrs, web
 
+from signaling.dispatch import dispatch, take_seat
 from signaling.frames import JOIN, RESUME
-from signaling.live import CLOSE_REFUSED, LiveRoom, Peer, Refused
-from signaling.messages import (
-    PONG,
-    Admit,
-    ClientMessage,
-    Join,
-    Leave,
-    Ping,
-    ProtocolError,
-    Remove,
-    Resume,
-    Signal,
-    Stats,
-    error,
-    parse,
-    sender_prefix,
-    signal_body,
-)
+from signaling.live import CLOSE_REFUSED, CLOSE_TRY_AGAIN, LiveRoom, Refused
+from signaling.messages import Join, ProtocolError, Resume, error, parse
 from signaling.ratelimit import TokenBucket
-from signaling.room import RoomError
+from signaling.websocket import (
+    CLOSE_BAD_DATA,
+    CLOSE_NO_STATUS,
+    CLOSE_NORMAL,
+    OP_CLOSE,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    FrameError,
+    FrameReader,
+    accept_key,
+    close_frame,
+    frame,
+    read_close,
+)
 
 if TYPE_CHECKING:
     from signaling.server import SignalingServer
@@ -40,40 +44,19 @@ log = logging.getLogger(__name__)
 
 CLOSE_SLOW = 4005
 CLOSE_FLOOD = 4008
-# Messages queued for a socket that does not read before it is given up on;
-# what it missed stays in its mailbox for a resume.
-MAX_QUEUED = 512
+# Bytes written to a socket and not yet taken by it, before it is given up on as too slow
+# to read; what it missed stays in its mailbox for a resume. A hearing's busiest moment,
+# call setup, is a few dozen messages of at most 64 KiB.
+MAX_UNSENT_BYTES = 1 << 20
+# Messages that arrive while the join is being decided wait for it, up to this many.
+MAX_WAITING = 64
 # Seconds to wait for the client's answer to our close frame.
 CLOSE_TIMEOUT = 2.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# aiohttp only offers `await send_str()`. A relay that awaits per recipient, or
-# starts a task per message, spends more on scheduling than on the message. When
-# nothing is queued and the transport is not paused, send_frame does exactly
-# this synchronous write; otherwise we queue and let a task await the drain.
-# Checked once here, so an aiohttp without it silently takes the queued path.
-_WRITE_FRAME = getattr(WebSocketWriter, "_write_websocket_frame", None)
-
-
-def _write_now(ws: web.WebSocketResponse, data: bytes) -> bool:
-    writer = ws._writer
-    if _WRITE_FRAME is None or writer is None or writer._closing or writer.protocol._paused:
-        return False
-    _WRITE_FRAME(writer, data, WSMsgType.TEXT, 0)
-    return True
-
-
-_TYPE_NAMES: dict[type, str] = {
-    Join: "join",
-    Resume: "resume",
-    Admit: "admit",
-    Remove: "remove",
-    Signal: "signal",
-    Stats: "stats",
-    Leave: "leave",
-    Ping: "ping",
-}
+# States of a socket, in the order they come.
+AWAITING_JOIN, JOINING, OPEN, CLOSING, CLOSED = range(5)
 
 
 def origin_allowed(request: web.Request, allowed: frozenset[str]) -> bool:
@@ -91,28 +74,39 @@ def origin_allowed(request: web.Request, allowed: frozenset[str]) -> bool:
 
 
 class Connection:
-    """One socket. Writes are queued and flushed by a task that exists only while there is work."""
+    """One client socket: aiohttp's protocol feeds it bytes (feed_data) and tells it when
+    the socket is gone (feed_eof); the room writes to it (write, close_soon)."""
 
     __slots__ = (
         "_bucket",
-        "_close",
+        "_done",
         "_limited",
         "_loop",
-        "_pending",
+        "_reader",
+        "_server",
+        "_state",
         "_strikes",
-        "_task",
+        "_timer",
+        "_waiting",
         "bridge",
         "case_id",
         "connection",
         "from_prefix",
         "live",
         "participant_id",
-        "ws",
+        "pinged",
+        "seen",
+        "transport",
     )
 
-    def __init__(self, ws: web.WebSocketResponse, server: SignalingServer, now: float) -> None:
+    def __init__(
+        self, server: SignalingServer, transport: asyncio.Transport, done: asyncio.Future[None]
+    ) -> None:
         config = server.config
-        self.ws = ws
+        self._server = server
+        self._loop = loop = asyncio.get_running_loop()
+        now = loop.time()
+        self.transport = transport
         self.live: LiveRoom | None = None
         self.participant_id: str | None = None
         self.from_prefix = ""
@@ -120,64 +114,74 @@ class Connection:
         self.bridge: str | None = None
         self.case_id = 0
         self.connection = ""
-        self._loop = asyncio.get_running_loop()
-        self._pending: list[str] | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._close: tuple[int, str] | None = None
+        # Up to 4x the limit we answer with a too_large error; beyond that the socket is
+        # closed (1009) before the message is even buffered whole.
+        self._reader = FrameReader(config.max_message_bytes * 4)
+        self._state = AWAITING_JOIN
+        self._waiting: list[tuple[int, bytes | bytearray]] | None = None
+        self._done = done
         self._bucket = TokenBucket(config.rate_burst, config.rate_per_second, now)
         self._strikes = TokenBucket(config.flood_strikes, config.rate_per_second, now)
         self._limited = False
+        # When anything last arrived, and when we pinged a silent socket (heartbeat).
+        self.seen = now
+        self.pinged: float | None = None
+        self._timer: asyncio.TimerHandle | None = loop.call_later(
+            config.join_timeout_seconds, self._join_timeout
+        )
+
+    # -- aiohttp's side: the socket's bytes, then its end ---------------------------------
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        now = self._loop.time()
+        self.seen = now
+        self.pinged = None
+        try:
+            frames = self._reader.feed(data)
+        except FrameError as exc:
+            self.close_soon(exc.code, exc.reason)
+            return False, b""
+        for opcode, payload in frames:
+            if self._state >= CLOSING:
+                if opcode == OP_CLOSE:
+                    self._closed_by_client(payload)
+                continue
+            if opcode == OP_PING:
+                if self._take(now):
+                    self._send(frame(OP_PONG, bytes(payload)))
+            elif opcode == OP_CLOSE:
+                self._closed_by_client(payload)
+            elif opcode != OP_PONG:
+                self._message(opcode, payload, now)
+        return False, b""
+
+    def feed_eof(self) -> None:
+        self._state = CLOSED
+        self._cancel_timer()
+        self._release()
+        if not self._done.done():
+            self._done.set_result(None)
+
+    # -- the room's side ------------------------------------------------------------------
 
     def write(self, text: str) -> None:
-        if self._close is not None:
+        if self._state >= CLOSING:
             return
-        if self._task is None:
-            try:
-                if _write_now(self.ws, text.encode("utf-8")):
-                    return
-            except (ConnectionError, RuntimeError):
-                self._close = (1006, "")
-                return
-        pending = self._pending
-        if pending is None:
-            pending = self._pending = []
-        pending.append(text)
-        if len(pending) > MAX_QUEUED:
-            self._pending = None
-            self._close = (CLOSE_SLOW, "too slow to read")
-        if self._task is None:
-            self._task = self._loop.create_task(self._flush())
+        transport = self.transport
+        if transport.is_closing():
+            return
+        transport.write(frame(OP_TEXT, text.encode("utf-8")))
+        if transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
+            self.close_soon(CLOSE_SLOW, "too slow to read")
 
     def close_soon(self, code: int, reason: str) -> None:
-        if self._close is not None:
+        if self._state >= CLOSING:
             return
-        self._close = (code, reason)
-        if self._task is None:
-            self._task = self._loop.create_task(self._flush())
-
-    async def _flush(self) -> None:
-        ws = self.ws
-        try:
-            while self._pending:
-                batch, self._pending = self._pending, None
-                for text in batch:
-                    await ws.send_str(text)
-            if self._close is not None and not ws.closed:
-                code, reason = self._close
-                await ws.close(code=code, message=reason.encode("utf-8")[:120])
-        except (ConnectionError, RuntimeError):
-            self._pending = None
-        finally:
-            self._task = None
-
-    async def finish(self) -> None:
-        task = self._task
-        if task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(task), CLOSE_TIMEOUT)
-        if not self.ws.closed:
-            with contextlib.suppress(Exception):
-                await self.ws.close()
+        self._state = CLOSING
+        self._cancel_timer()
+        self._send(close_frame(code, reason))
+        # The client answers with its own close frame; one that does not is cut off.
+        self._timer = self._loop.call_later(CLOSE_TIMEOUT, self.transport.abort)
 
     def refuse(
         self, code: str, message: str, ref: str | None = None, close_code: int = CLOSE_REFUSED
@@ -185,7 +189,121 @@ class Connection:
         self.write(error(code, message, ref))
         self.close_soon(close_code, code)
 
-    def rate_limited(self, now: float) -> None:
+    def ping(self, now: float) -> None:
+        self.pinged = now
+        self._send(frame(OP_PING, b""))
+
+    # -- messages -------------------------------------------------------------------------
+
+    def _message(self, opcode: int, payload: bytes | bytearray, now: float) -> None:
+        state = self._state
+        if state == OPEN:
+            # Every frame a client sends costs it a token, binary ones too: answering those
+            # for free would let a flood of them run without ever being closed.
+            if not self._take(now):
+                self._rate_limited(now)
+            elif opcode == OP_TEXT:
+                self._text(payload)
+            else:
+                self.write(error("bad_message", "messages are JSON text frames"))
+        elif state == AWAITING_JOIN:
+            self._state = JOINING
+            self._cancel_timer()
+            self._loop.create_task(self._handshake(opcode, payload))
+        else:
+            waiting = self._waiting
+            if waiting is None:
+                waiting = self._waiting = []
+            if len(waiting) >= MAX_WAITING:
+                self.refuse("flood", "too many messages before the join was answered")
+            else:
+                waiting.append((opcode, payload))
+
+    def _text(self, payload: bytes | bytearray) -> None:
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            self.close_soon(CLOSE_BAD_DATA, "text frames are UTF-8")
+            return
+        server = self._server
+        if self.bridge is not None:
+            assert server.cluster is not None
+            server.cluster.forward(self, text)
+            return
+        try:
+            message = parse(text, max_bytes=server.config.max_message_bytes)
+        except ProtocolError as exc:
+            self.write(error(exc.code, exc.message, exc.ref))
+            return
+        dispatch(server, self, message, self._loop.time())
+
+    async def _handshake(self, opcode: int, payload: bytes | bytearray) -> None:
+        server = self._server
+        try:
+            text = payload.decode("utf-8") if opcode == OP_TEXT else b""
+            message = parse(text, max_bytes=server.config.max_message_bytes)
+            cluster = server.cluster
+            if cluster is not None and isinstance(message, Join | Resume):
+                # Only a valid token, or a seat someone saved, may place a room on a node.
+                if isinstance(message, Join):
+                    server.claims(message)
+                host = await cluster.route(message.case_id, resume=isinstance(message, Resume))
+                if host != cluster.name:
+                    kind = JOIN if isinstance(message, Join) else RESUME
+                    assert isinstance(text, str)
+                    cluster.bridge(self, host, message.case_id, kind, text)
+                    return self._opened()
+            await take_seat(server, self, message, self._loop.time())
+        except UnicodeDecodeError:
+            self.close_soon(CLOSE_BAD_DATA, "text frames are UTF-8")
+        except ProtocolError as exc:
+            self.refuse(exc.code, exc.message, exc.ref)
+        except Refused as exc:
+            self.refuse(exc.code, exc.message, close_code=exc.close_code)
+        except Exception:
+            log.exception("join failed")
+            self.refuse(
+                "unavailable",
+                "the server could not seat you: try again",
+                close_code=CLOSE_TRY_AGAIN,
+            )
+        else:
+            self._opened()
+
+    def _opened(self) -> None:
+        if self._state == CLOSED:
+            # The socket went while the join was being decided: give the seat up again.
+            self._release()
+            return
+        if self._state != JOINING:
+            return
+        self._state = OPEN
+        waiting, self._waiting = self._waiting, None
+        now = self._loop.time()
+        for opcode, payload in waiting or ():
+            self._message(opcode, payload, now)
+
+    def _closed_by_client(self, payload: bytes | bytearray) -> None:
+        if self._state < CLOSING:
+            try:
+                code = read_close(payload)
+            except FrameError as exc:
+                code = exc.code
+            # Answer with the client's own code, as RFC 6455 asks, then hang up.
+            self._state = CLOSING
+            self._send(close_frame(CLOSE_NORMAL if code == CLOSE_NO_STATUS else code))
+        self._cancel_timer()
+        self.transport.close()
+
+    # -- limits ---------------------------------------------------------------------------
+
+    def _take(self, now: float) -> bool:
+        if self._bucket.take(now):
+            self._limited = False
+            return True
+        return False
+
+    def _rate_limited(self, now: float) -> None:
         if not self._strikes.take(now):
             self.write(error("flood", "too many messages: closing this connection"))
             self.close_soon(CLOSE_FLOOD, "flood")
@@ -195,151 +313,103 @@ class Connection:
             self._limited = True
             self.write(error("rate_limited", "too many messages: some were dropped"))
 
-    def take(self, now: float) -> bool:
-        if self._bucket.take(now):
-            self._limited = False
-            return True
-        return False
+    def _join_timeout(self) -> None:
+        self._timer = None
+        if self._state == AWAITING_JOIN:
+            self.refuse("join_timeout", "no join message in time")
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _send(self, data: bytes) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(data)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _release(self) -> None:
+        """Give up the seat or the bridge this socket held; safe to call more than once."""
+        server = self._server
+        server.peers.discard(self)
+        if self.bridge is not None and server.cluster is not None:
+            server.cluster.unbridge(self)
+        live = self.live
+        if live is not None:
+            live.disconnected(self, self._loop.time())
 
 
-class Seated(Protocol):
-    """What dispatch needs of a connection: a WebSocket one, or the server's own recorder."""
+class Heartbeat:
+    """One timer for every socket instead of one each: a socket silent for `seconds` is
+    pinged, and one that then stays silent for half of that is cut off (a drop)."""
 
-    live: LiveRoom | None
-    participant_id: str | None
-    from_prefix: str
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.sockets: set[Connection] = set()
+        self._timer: asyncio.TimerHandle | None = None
 
-    def write(self, text: str) -> None: ...
+    def watch(self, conn: Connection) -> None:
+        self.sockets.add(conn)
+        if self._timer is None:
+            self._schedule()
 
+    def _schedule(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self.seconds / 4, self._sweep, loop)
 
-def dispatch(server: SignalingServer, conn: Seated, message: ClientMessage, now: float) -> None:
-    """Act on one parsed message from a seated connection."""
-    live, sender = conn.live, conn.participant_id
-    if live is None or sender is None:
-        return
-    room = live.room
-    try:
-        if type(message) is Signal:
-            room.check_signal(sender, message.to)
-            prefix = conn.from_prefix
-            if not prefix:
-                prefix = conn.from_prefix = sender_prefix(sender)
-            server.hub.publish(live.case_id, message.to, signal_body(prefix, message), now)
-        elif type(message) is Stats:
-            live.apply(
-                room.report(sender, message.packet_loss, message.rtt_ms, message.bitrate_kbps, now),
-                now,
-            )
-        elif type(message) is Ping:
-            conn.write(PONG)
-        elif isinstance(message, Admit):
-            live.apply(room.admit(sender, message.participant, now), now)
-        elif isinstance(message, Remove):
-            live.removed(sender, message.participant, message.reason, now)
-        elif isinstance(message, Leave):
-            live.left(sender, now)
-        else:
-            conn.write(error("already_joined", "this connection already has a seat"))
-    except RoomError as exc:
-        conn.write(error(exc.code, exc.message, _TYPE_NAMES.get(type(message))))
-
-
-async def take_seat(
-    server: SignalingServer, conn: Peer, message: ClientMessage, now: float
-) -> None:
-    """A connection's first message, on the node hosting the room: Refused if no seat."""
-    if isinstance(message, Join):
-        await server.join(conn, message, now)
-    elif isinstance(message, Resume):
-        await server.resume(conn, message, now)
-    else:
-        raise Refused("not_joined", "the first message must be join or resume")
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        now, seconds = loop.time(), self.seconds
+        for conn in list(self.sockets):
+            if conn.pinged is not None:
+                if now - conn.pinged >= seconds / 2:
+                    conn.transport.abort()
+            elif now - conn.seen >= seconds:
+                conn.ping(now)
+        if self.sockets:
+            self._schedule()
 
 
 def make_handler(server: SignalingServer) -> Handler:
     config = server.config
-    max_bytes = config.max_message_bytes
-
-    async def handshake(conn: Connection) -> bool:
-        loop = asyncio.get_running_loop()
-        try:
-            msg = await conn.ws.receive(timeout=config.join_timeout_seconds)
-        except TimeoutError:
-            conn.refuse("join_timeout", "no join message in time")
-            return False
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-            return False
-        try:
-            message = parse(msg.data if msg.type is WSMsgType.TEXT else b"", max_bytes=max_bytes)
-            cluster = server.cluster
-            if cluster is not None and isinstance(message, Join | Resume):
-                # Only a valid token, or a seat someone saved, may place a room on a node.
-                if isinstance(message, Join):
-                    server.claims(message)
-                host = await cluster.route(message.case_id, resume=isinstance(message, Resume))
-                if host != cluster.name:
-                    kind = JOIN if isinstance(message, Join) else RESUME
-                    cluster.bridge(conn, host, message.case_id, kind, msg.data)
-                    return True
-            await take_seat(server, conn, message, loop.time())
-        except ProtocolError as exc:
-            conn.refuse(exc.code, exc.message, exc.ref)
-            return False
-        except Refused as exc:
-            conn.refuse(exc.code, exc.message, close_code=exc.close_code)
-            return False
-        return True
-
-    def on_text(conn: Connection, data: str, now: float) -> None:
-        if conn.bridge is not None:
-            assert server.cluster is not None
-            server.cluster.forward(conn, data)
-            return
-        try:
-            message = parse(data, max_bytes=max_bytes)
-        except ProtocolError as exc:
-            conn.write(error(exc.code, exc.message, exc.ref))
-            return
-        dispatch(server, conn, message, now)
+    heartbeat = Heartbeat(config.heartbeat_seconds)
 
     async def handler(request: web.Request) -> web.StreamResponse:
         if not origin_allowed(request, config.allowed_origins):
             raise web.HTTPForbidden(text="cross-origin WebSocket refused")
-        ws = web.WebSocketResponse(
-            heartbeat=config.heartbeat_seconds,
-            # Up to 4x the limit we answer with a too_large error; beyond that
-            # aiohttp closes with 1009 before buffering it.
-            max_msg_size=max_bytes * 4,
-            timeout=CLOSE_TIMEOUT,
-            # Compressing every SDP and candidate costs more CPU than the bytes are worth.
-            compress=False,
-        )
-        if not ws.can_prepare(request).ok:
+        accept = accept_key(request.headers)
+        if accept is None:
             raise web.HTTPBadRequest(text="expected a WebSocket upgrade")
-        await ws.prepare(request)
-        loop = asyncio.get_running_loop()
-        conn = Connection(ws, server, loop.time())
+        response = web.StreamResponse(
+            status=101,
+            headers={
+                hdrs.UPGRADE: "websocket",
+                hdrs.CONNECTION: "upgrade",
+                hdrs.SEC_WEBSOCKET_ACCEPT: accept,
+            },
+        )
+        response.force_close()
+        await response.prepare(request)
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return response
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        conn = Connection(server, transport, done)
         server.peers.add(conn)
+        heartbeat.watch(conn)
+        protocol = request.protocol
+        protocol.keep_alive(False)
+        # aiohttp hands an upgraded socket's bytes to whatever parser is set; ours handles
+        # each message in that callback.
+        protocol.set_parser(conn)  # type: ignore[arg-type]
         try:
-            if await handshake(conn):
-                async for msg in ws:
-                    now = loop.time()
-                    # Every frame a client sends costs it a token, binary ones too: answering
-                    # those for free would let a flood of them run without ever being closed.
-                    if not conn.take(now):
-                        conn.rate_limited(now)
-                    elif msg.type is WSMsgType.TEXT:
-                        on_text(conn, msg.data, now)
-                    else:
-                        conn.write(error("bad_message", "messages are JSON text frames"))
+            # aiohttp closes the socket when this handler returns, so it waits for the end.
+            await done
         finally:
-            server.peers.discard(conn)
-            if conn.bridge is not None and server.cluster is not None:
-                server.cluster.unbridge(conn)
-            live = conn.live
-            if live is not None:
-                live.disconnected(conn, loop.time())
-            await conn.finish()
-        return ws
+            heartbeat.sockets.discard(conn)
+            if not done.done():
+                conn.feed_eof()
+        return response
 
     return handler

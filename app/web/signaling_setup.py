@@ -28,7 +28,13 @@ def attach_signaling(app: web.Application, svc: Services) -> SignalingServer:
     settings = svc.settings
     ice = ice_settings(settings)
     app[ICE_KEY] = ice
-    config = SignalingConfig(secret=svc.secret, ice=ice)
+    config = SignalingConfig(
+        secret=svc.secret,
+        ice=ice,
+        rate_burst=settings.ws_rate_burst,
+        rate_per_second=float(settings.ws_rate_per_second),
+        flood_strikes=settings.ws_flood_strikes,
+    )
     server = setup_signaling(app, config, CaseRoomAuthority(svc.db, svc.clock))
     if settings.redis_url is not None:
         join_cluster(app, server, settings.redis_url, settings.redis_prefix, settings.node_name)
