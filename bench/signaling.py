@@ -40,6 +40,7 @@ SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.cli import new_event_loop  # noqa: E402
 from signaling.authority import MemoryAuthority  # noqa: E402
 from signaling.cluster import ClusterNode  # noqa: E402
 from signaling.collector import settle_collector  # noqa: E402
@@ -125,7 +126,7 @@ def serve(
     rooms: int,
     secret: bytes,
     bare: bool,
-    use_uvloop: bool,
+    loop_kind: str,
     cluster: tuple[str, str, str] | None = None,
 ) -> None:
     """`cluster`: (Redis URL, key prefix, node name) for one node of several, as `sifa serve`
@@ -167,11 +168,7 @@ def serve(
             profile_to,
         )
         return
-    loop = None
-    if use_uvloop:
-        import uvloop  # not a project dependency: only for this comparison
-
-        loop = uvloop.new_event_loop()
+    loop = new_event_loop(loop_kind)  # as `sifa serve` chooses it (SIFA_EVENT_LOOP)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=loop)
 
 
@@ -213,7 +210,7 @@ async def run_step(
     seconds: float,
     *,
     bare: bool = False,
-    use_uvloop: bool = False,
+    loop_kind: str = "uvloop",
     client: str = "lean",
     verify: bool = False,
     py_spy: str | None = None,
@@ -227,8 +224,7 @@ async def run_step(
     command += ["--rooms", str(n_rooms), "--secret", secret.hex()]
     if bare:
         command.append("--bare")
-    if use_uvloop:
-        command.append("--uvloop")
+    command += ["--loop", loop_kind]
     if taskset:
         command = [taskset, "-c", "0", *command]
     proc = await asyncio.create_subprocess_exec(*command, stdout=subprocess.PIPE, cwd=ROOT)
@@ -366,7 +362,7 @@ def main() -> None:
     serve_args.add_argument("--rooms", type=int, required=True)
     serve_args.add_argument("--secret", required=True)
     serve_args.add_argument("--bare", action="store_true")
-    serve_args.add_argument("--uvloop", action="store_true")
+    serve_args.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     serve_args.add_argument("--redis", help="one node of several: Redis URL")
     serve_args.add_argument("--prefix", default="sifa-bench")
     serve_args.add_argument("--node", default="node-a")
@@ -383,7 +379,10 @@ def main() -> None:
         "--bare", action="store_true", help="measure a bare aiohttp relay instead, for reference"
     )
     parser.add_argument(
-        "--uvloop", action="store_true", help="run the server on uvloop (must be importable)"
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="the server's event loop (default uvloop, as sifa serve runs)",
     )
     parser.add_argument(
         "--client",
@@ -404,7 +403,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "serve":
         cluster = (args.redis, args.prefix, args.node) if args.redis else None
-        serve(args.port, args.rooms, bytes.fromhex(args.secret), args.bare, args.uvloop, cluster)
+        serve(args.port, args.rooms, bytes.fromhex(args.secret), args.bare, args.loop, cluster)
         return
     py_spy = None
     if args.py_spy:
@@ -433,7 +432,7 @@ def main() -> None:
                 rate,
                 args.seconds,
                 bare=args.bare,
-                use_uvloop=args.uvloop,
+                loop_kind=args.loop,
                 client=args.client,
                 verify=args.verify,
                 py_spy=py_spy,

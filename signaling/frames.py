@@ -22,6 +22,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+import msgspec
+
 JOIN, RESUME, MESSAGE, DISCONNECT = "J", "R", "M", "D"
 WRITE, CLOSE = "W", "C"
 REQUEST, ANSWER = "Q", "A"
@@ -34,22 +36,28 @@ class BadFrame(ValueError):
     pass
 
 
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(list[tuple[str, str, str, str]]).decode
+
+
 def pack(frames: Sequence[Frame]) -> bytes:
-    # ASCII JSON: any text a client sent (lone surrogates too) survives the trip as escapes.
-    return json.dumps(frames, separators=(",", ":")).encode("ascii")
+    try:
+        return _encode(frames)
+    except UnicodeEncodeError:
+        # Text from a socket is decoded UTF-8 and cannot hold a lone surrogate, but should
+        # one come some other way, ASCII escapes carry it.
+        return json.dumps(frames, separators=(",", ":")).encode("ascii")
 
 
 def unpack(data: bytes) -> list[Frame]:
     """The frames of one bus message. Only the shape is checked here; what a frame's strings
     say is checked where they are used (client text is parsed like a socket's)."""
     try:
-        items = json.loads(data)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        items = _decode(data)
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise BadFrame(f"not a bus message: {exc}") from None
-    if type(items) is not list:
-        raise BadFrame("a bus message is a list of frames")
     for item in items:
-        if type(item) is not list or len(item) != 4 or item[0] not in KINDS:
+        if item[0] not in KINDS:
             raise BadFrame(f"bad frame {str(item)[:80]!r}")
     return items
 

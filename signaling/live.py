@@ -9,7 +9,7 @@ from typing import Protocol
 
 from signaling.authority import RoomInfo
 from signaling.hub import Hub
-from signaling.mailbox import Mailbox, ReplayLimits
+from signaling.mailbox import Mailbox, ReplayBudget, ReplayLimits
 from signaling.messages import dump
 from signaling.room import AuditEvent, Outcome, Room, Thresholds
 
@@ -66,6 +66,7 @@ class LiveRoom:
         grace_seconds: float,
         thresholds: Thresholds,
         replay: ReplayLimits,
+        budget: ReplayBudget,
         record: Callable[[int, AuditEvent], None],
         on_empty: Callable[[LiveRoom], None],
         on_change: Callable[[LiveRoom], None] | None = None,
@@ -80,6 +81,7 @@ class LiveRoom:
         )
         self._hub = hub
         self._replay = replay
+        self._budget = budget
         self._record = record
         self._on_empty = on_empty
         self._on_change = on_change
@@ -111,7 +113,7 @@ class LiveRoom:
         and each seat's messages carry on from the number its client last saw."""
         self.room = room
         for participant_id, seq in seqs.items():
-            mailbox = self.mailboxes[participant_id] = Mailbox(self._replay)
+            mailbox = self.mailboxes[participant_id] = Mailbox(self._replay, self._budget)
             mailbox.seq = seq
             self._hub.attach(self.case_id, participant_id, mailbox)
         self._schedule_expiry()
@@ -128,7 +130,7 @@ class LiveRoom:
         """Put peer on the seat's mailbox, replacing any older socket for it."""
         mailbox = self.mailboxes.get(participant_id)
         if mailbox is None:
-            mailbox = self.mailboxes[participant_id] = Mailbox(self._replay)
+            mailbox = self.mailboxes[participant_id] = Mailbox(self._replay, self._budget)
             self._hub.attach(self.case_id, participant_id, mailbox)
         old = self.peers.get(participant_id)
         if old is not None and old is not peer:
@@ -146,6 +148,7 @@ class LiveRoom:
             return
         self._hub.detach(self.case_id, participant_id, mailbox)
         mailbox.sink = None
+        mailbox.release()
         peer = self.peers.pop(participant_id, None)
         if peer is not None:
             peer.live = None
@@ -208,5 +211,6 @@ class LiveRoom:
         self._cancel_expiry()
         for participant_id, mailbox in list(self.mailboxes.items()):
             self._hub.detach(self.case_id, participant_id, mailbox)
+            mailbox.release()
         self.mailboxes.clear()
         self.peers.clear()

@@ -19,11 +19,11 @@ from signaling.authority import RoomAuthority, RoomInfo
 from signaling.hub import Hub, LocalHub
 from signaling.ice import IceSettings
 from signaling.live import CLOSE_TRY_AGAIN, NO_ROOM, NO_SEAT, LiveRoom, Peer, Refused
-from signaling.mailbox import ReplayLimits
+from signaling.mailbox import ReplayBudget, ReplayLimits
 from signaling.messages import DEFAULT_MAX_MESSAGE_BYTES, Join, Resume, dump
 from signaling.room import AuditEvent, RoomError, Thresholds
 from signaling.tokens import RoomClaims, TokenError, verify_room_token
-from signaling.ws import make_handler
+from signaling.ws import Connection, make_handler
 
 if TYPE_CHECKING:
     from signaling.cluster import ClusterNode
@@ -80,6 +80,8 @@ class SignalingServer:
         self.peers: set[Peer] = set()
         self._wall_clock = wall_clock
         self.thresholds = Thresholds(config.quality_poor, config.quality_bad)
+        # What every seat on this node holds for resumes, together (docs/protocol.md, Memory).
+        self.replay_budget = ReplayBudget(config.replay.node_chars)
         # Set for several nodes (signaling.cluster): rooms then live on one node each.
         self.cluster: ClusterNode | None = None
         # One node after SIGTERM: rooms already open go on to their end; no new one opens.
@@ -190,6 +192,7 @@ class SignalingServer:
                     grace_seconds=self.config.grace_seconds,
                     thresholds=self.thresholds,
                     replay=self.config.replay,
+                    budget=self.replay_budget,
                     record=self.record,
                     on_empty=self._room_empty,
                     on_change=None if self.cluster is None else self.cluster.changed,
@@ -312,6 +315,10 @@ class SignalingServer:
             if not self.peers:
                 break
             await asyncio.sleep(0.02)
+        for peer in list(self.peers):
+            # A socket that did not answer our close frame in time: the server is going.
+            if isinstance(peer, Connection):
+                peer.abort()
         for live in list(self.rooms.values()):
             live.close()
         self.rooms.clear()

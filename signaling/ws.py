@@ -1,10 +1,11 @@
 """/ws: the upgrade, then each socket's bytes handled where they arrive.
 
-aiohttp answers the HTTP upgrade; after that the socket's bytes come to Connection.feed_data
-in the protocol's own callback, are cut into messages (signaling.websocket) and handled
-there, and replies are written to the transport at once. No task wakes per message and no
-queue holds one. A Task exists only for the join (it may ask the database) and, per socket,
-the request handler that aiohttp needs kept alive while the socket is open.
+aiohttp answers the HTTP upgrade and then hands the socket over: Connection becomes the
+transport's protocol, so its bytes come straight to Connection.data_received, are cut into
+messages (signaling.websocket) and handled there, and replies are written to the transport
+at once. No task wakes per message and no queue holds one, and an idle socket keeps no
+request, handler task or HTTP parser alive. A Task exists only for the join, which may ask
+the database.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import hdrs, web
+from aiohttp.web_protocol import RequestHandler
 
 from signaling.dispatch import dispatch, take_seat
 from signaling.frames import JOIN, RESUME
@@ -73,13 +75,12 @@ def origin_allowed(request: web.Request, allowed: frozenset[str]) -> bool:
     return authority.lower() == request.host.lower()
 
 
-class Connection:
-    """One client socket: aiohttp's protocol feeds it bytes (feed_data) and tells it when
-    the socket is gone (feed_eof); the room writes to it (write, close_soon)."""
+class Connection(asyncio.Protocol):
+    """One client socket, as the transport's protocol: bytes come in (data_received), the
+    socket goes (connection_lost); the room writes to it (write, close_soon)."""
 
     __slots__ = (
         "_bucket",
-        "_done",
         "_limited",
         "_loop",
         "_reader",
@@ -99,9 +100,7 @@ class Connection:
         "transport",
     )
 
-    def __init__(
-        self, server: SignalingServer, transport: asyncio.Transport, done: asyncio.Future[None]
-    ) -> None:
+    def __init__(self, server: SignalingServer, transport: asyncio.Transport) -> None:
         config = server.config
         self._server = server
         self._loop = loop = asyncio.get_running_loop()
@@ -119,7 +118,6 @@ class Connection:
         self._reader = FrameReader(config.max_message_bytes * 4)
         self._state = AWAITING_JOIN
         self._waiting: list[tuple[int, bytes | bytearray]] | None = None
-        self._done = done
         self._bucket = TokenBucket(config.rate_burst, config.rate_per_second, now)
         self._strikes = TokenBucket(config.flood_strikes, config.rate_per_second, now)
         self._limited = False
@@ -130,9 +128,9 @@ class Connection:
             config.join_timeout_seconds, self._join_timeout
         )
 
-    # -- aiohttp's side: the socket's bytes, then its end ---------------------------------
+    # -- the transport's side: the socket's bytes, then its end ---------------------------
 
-    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+    def data_received(self, data: bytes) -> None:
         now = self._loop.time()
         self.seen = now
         self.pinged = None
@@ -140,7 +138,7 @@ class Connection:
             frames = self._reader.feed(data)
         except FrameError as exc:
             self.close_soon(exc.code, exc.reason)
-            return False, b""
+            return
         for opcode, payload in frames:
             if self._state >= CLOSING:
                 if opcode == OP_CLOSE:
@@ -153,14 +151,14 @@ class Connection:
                 self._closed_by_client(payload)
             elif opcode != OP_PONG:
                 self._message(opcode, payload, now)
-        return False, b""
 
-    def feed_eof(self) -> None:
+    def eof_received(self) -> bool:
+        return False  # a half-closed socket is a closed one: let the transport close it
+
+    def connection_lost(self, exc: Exception | None) -> None:
         self._state = CLOSED
         self._cancel_timer()
         self._release()
-        if not self._done.done():
-            self._done.set_result(None)
 
     # -- the room's side ------------------------------------------------------------------
 
@@ -188,6 +186,13 @@ class Connection:
     ) -> None:
         self.write(error(code, message, ref))
         self.close_soon(close_code, code)
+
+    @property
+    def closed(self) -> bool:
+        return self._state == CLOSED
+
+    def abort(self) -> None:
+        self.transport.abort()
 
     def ping(self, now: float) -> None:
         self.pinged = now
@@ -362,13 +367,30 @@ class Heartbeat:
         self._timer = None
         now, seconds = loop.time(), self.seconds
         for conn in list(self.sockets):
-            if conn.pinged is not None:
+            if conn.closed:
+                self.sockets.discard(conn)
+            elif conn.pinged is not None:
                 if now - conn.pinged >= seconds / 2:
                     conn.transport.abort()
             elif now - conn.seen >= seconds:
                 conn.ping(now)
         if self.sockets:
             self._schedule()
+
+
+def take_over(http: RequestHandler, transport: asyncio.Transport, conn: Connection) -> None:
+    """Take the upgraded socket from aiohttp's HTTP protocol, which then lets go of it."""
+    # Bytes a client sent before it saw our 101, should there be any.
+    early: bytes = getattr(http, "_message_tail", b"")
+    transport.set_protocol(conn)
+    if not transport.is_reading():
+        transport.resume_reading()
+    # aiohttp must neither close nor write to the socket when the handler returns; told the
+    # connection is lost to it, it stops tracking it and its request is freed.
+    http.transport = None
+    http.connection_lost(None)
+    if early:
+        conn.data_received(early)
 
 
 def make_handler(server: SignalingServer) -> Handler:
@@ -394,22 +416,10 @@ def make_handler(server: SignalingServer) -> Handler:
         transport = request.transport
         if transport is None or transport.is_closing():
             return response
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        conn = Connection(server, transport, done)
+        conn = Connection(server, transport)
         server.peers.add(conn)
         heartbeat.watch(conn)
-        protocol = request.protocol
-        protocol.keep_alive(False)
-        # aiohttp hands an upgraded socket's bytes to whatever parser is set; ours handles
-        # each message in that callback.
-        protocol.set_parser(conn)  # type: ignore[arg-type]
-        try:
-            # aiohttp closes the socket when this handler returns, so it waits for the end.
-            await done
-        finally:
-            heartbeat.sockets.discard(conn)
-            if not done.done():
-                conn.feed_eof()
+        take_over(request.protocol, transport, conn)
         return response
 
     return handler
