@@ -103,7 +103,7 @@ async def resume_refused(base: str, case_id: int, peer: MediaPeer) -> dict[str, 
 async def test_kill_9_mid_inquiry_everyone_back_media_counted_and_recording_again(
     tmp_path: Path, clients: Clients
 ) -> None:
-    with one_node(tmp_path) as (node, base):
+    async with one_node(tmp_path) as (node, base):
         mediator, clerk = (
             await clients.as_user(base, "mediator"),
             await clients.as_user(base, "clerk"),
@@ -124,7 +124,7 @@ async def test_kill_9_mid_inquiry_everyone_back_media_counted_and_recording_agai
             await flowing(judge_peer, kiosk_peer)
             await recorded(judge, path, 0)
 
-            restart(node, base, signal.SIGKILL)
+            await asyncio.to_thread(restart, node, base, signal.SIGKILL)
 
             # The old seat's resume says what happened: this server holds no such room.
             refused = await resume_refused(base, case_id, judge_peer)

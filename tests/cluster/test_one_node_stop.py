@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,8 @@ from integration.ruling_flow import scheduled_case
 
 
 @pytest.fixture
-def solo(tmp_path: Path) -> Iterator[tuple[Process, str]]:
-    with one_node(tmp_path) as running:
+async def solo(tmp_path: Path) -> AsyncIterator[tuple[Process, str]]:
+    async with one_node(tmp_path) as running:
         yield running
 
 
