@@ -32,7 +32,9 @@ from e2e.session_helpers import (
 from e2e.test_presence_pages import answers_to_the_ruling, archived_transcript
 from e2e.test_ruling_pages import booked_case
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# Two starts of a real `sifa serve` (imports alone take 20 s on a machine loaded tenfold) and a
+# whole hearing: more than the suite's 180 s may pass on a busy machine without anything hung.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(360)]
 
 REASON = "录像设备故障，经询问当事人同意继续"
 
