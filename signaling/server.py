@@ -131,6 +131,7 @@ class SignalingServer:
                 claims.display_name,
                 resume_token=secrets.token_urlsafe(18),
                 now=now,
+                readmit=claims.participant_id in info.readmit,
             )
         except RoomError as exc:
             if live.room.empty:

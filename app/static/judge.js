@@ -91,7 +91,6 @@ async function joinRoom({ auto = false } = {}) {
   });
   call.addEventListener("lobby", ({ detail }) => {
     if (!detail.self) drawLobby(detail.waiting);
-    if (!detail.self) readmitReturning(detail.waiting);
   });
   // Who is in the room: the lobby, the tiles, and where each party takes part.
   for (const type of ["welcome", "admitted", "resumed"]) call.addEventListener(type, syncTiles);
@@ -314,18 +313,10 @@ function drawLobby(waiting) {
   );
 }
 
-// Seats this judge admitted in this hearing. After the server restarted (every seat is gone and
-// comes back through the lobby by itself) they are let in again at once: the judge's earlier
-// admission stands, and each admission is still audited as the judge's.
-const admittedBefore = new Set();
-function readmitReturning(waiting) {
-  for (const p of waiting) {
-    if (admittedBefore.has(p.id)) call.admit(p.id);
-  }
-}
-
+// A seat this judge admitted earlier in the session (before a server restart, say) never
+// waits here again: the server lets it in as it joins (app/services/live.py, admitted_before),
+// whether or not this console is open.
 async function admit(participantId) {
-  admittedBefore.add(participantId);
   call.admit(participantId);
   try {
     draw(await api("POST", `/api/cases/${caseId}/session/admit`, {}));
