@@ -185,7 +185,7 @@ def test_decoding_refuses_exactly_what_msgspec_refuses(data: object) -> None:
     assert all(bilingual(text) for _, text in found), found
 
 
-@BOUNDED
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(MODELS), st.dictionaries(st.text(max_size=12), json_values, max_size=6))
 def test_any_body_decodes_or_is_refused_with_reasons(model: Any, data: dict[str, Any]) -> None:
     try:
