@@ -17,13 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Actor
 from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError
-from app.domain.roles import Role
+from app.domain.roles import ACCOUNT_ROLES, Role
 from app.passwords import hash_password
 from app.services import accounts, audit
 from app.store.models import Account, Committee, Court, Room
 
 # The roles an account may be given (SYSTEM is the platform itself, never a login).
-ACCOUNT_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
 
 
 def require_admin(actor: Actor) -> None:

@@ -42,7 +42,6 @@ SERVICE_METHOD = "在线司法确认室当场电子送达，受送达人于终�
 OWN_DEVICE_METHOD = "通过人民法院在线服务平台向受送达人本人设备电子送达，受送达人于本人设备确认签收"
 OWN_DEVICE_PLACE = "受送达人本人设备"
 SERVABLE = frozenset({State.RULING_ISSUED, State.SERVED})
-MAX_PAPER_NOTE = 500
 
 
 def _no_ruling(case: Case) -> WrongState:
@@ -316,7 +315,7 @@ def _read_signed_on(data: Mapping[str, Any], issued: dt.date, today: dt.date) ->
     except ValueError:
         day = None
     if day is None:
-        raise ValidationError([("signed_on", "须填写签收日期（年-月-日）。 / A date, YYYY-MM-DD.")])
+        raise ValidationError([("signed_on", refusals.SIGNED_ON)])
     if not issued <= day <= today:
         raise ValidationError(
             [
@@ -343,7 +342,7 @@ async def record_paper_receipt(
     ruling = await ruling_of(session, case.id)
     assert ruling is not None
     signed_on = _read_signed_on(data, court_date(ruling.issued_at), court_date(now))
-    note = read_free_text(data, "note", MAX_PAPER_NOTE, required=False)
+    note = read_free_text(data, "note", choice.MAX_PAPER_NOTE, required=False)
     receipt = PaperReceipt(
         case_id=case.id,
         party_position=position,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import DomainError, ValidationError
 from app.domain.ids import parse_id
+from app.domain.roles import ACCOUNT_ROLES
 from app.keys import Caller, services
 from app.password_policy import MIN_LENGTH
 from app.services import accounts, admin
@@ -83,7 +84,7 @@ async def _console(
         {
             "rows": rows,
             "choices": offered,
-            "roles": [r.value for r in admin.ACCOUNT_ROLES],
+            "roles": [r.value for r in ACCOUNT_ROLES],
             "role_filter": role_filter,
             "form": {k: str((form or {}).get(k, "")) for k in KEPT_FIELDS},
             "problems": problems or [],

@@ -12,6 +12,7 @@ import jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from app.domain import refusals
 from app.domain.application import ORGANISATION_FIELDS, PERSON_FIELDS, window_closes
 from app.domain.cases import State
 from app.domain.clock import COURT_TZ, court_date, court_time
@@ -25,7 +26,7 @@ from app.recording.routing import RECORDING_CONTROL
 from app.services import accounts, audit, cases, materials, rulings, serving, session_records
 from app.services.presence import Look
 from app.web import labels
-from app.web.api import parse_when, set_session_cookie
+from app.web.api import set_session_cookie
 from app.web.body import read_form
 from app.web.client_address import client_address
 from app.web.i18n import COOKIE as LANG_COOKIE
@@ -414,7 +415,7 @@ def _local_time(value: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(value).replace(tzinfo=COURT_TZ)
     except ValueError:
-        return parse_when(value)
+        raise ValidationError([("scheduled_at", refusals.NOT_A_DATE_TIME)]) from None
 
 
 async def new_case_form(request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from app.domain import refusals
+from app.domain.bodies.cases import Decision
 from app.domain.errors import NotFound, ValidationError
 from app.keys import Services, services
 from app.recording.routing import RECORDING_CONTROL
@@ -52,7 +53,7 @@ def ruling_json(
 
 
 async def open_session(request: web.Request) -> web.Response:
-    response = await _step(request, lambda s, a, i, d, now: rulings.open_session(s, a, i, now))
+    response = await _step(request, lambda s, a, i, b, now: rulings.open_session(s, a, i, now))
     # The court records the whole session: the hidden recorder joins the room now.
     who = require_caller(request)
     await request.app[RECORDING_CONTROL].start(path_id(request), who.actor.username)
@@ -61,7 +62,11 @@ async def open_session(request: web.Request) -> web.Response:
 
 async def decision(request: web.Request) -> web.Response:
     room = await room_look(request, path_id(request))
-    return await _step(request, lambda s, a, i, d, now: rulings.decide(s, a, i, d, now, room=room))
+    return await _step(
+        request,
+        lambda s, a, i, b, now: rulings.decide(s, a, i, b, now, room=room),
+        Decision,
+    )
 
 
 async def issue(request: web.Request) -> web.Response:

@@ -11,11 +11,13 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import msgspec
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import session as rules
 from app.domain.access import Actor
+from app.domain.bodies import session as bodies
 from app.domain.errors import Unauthenticated
 from app.domain.grounds import REJECT_TEXT, RejectGround
 from app.keys import caller, services
@@ -30,6 +32,7 @@ from app.services.session_records import PartyPass, Who
 from app.services.timeline import timeline as timeline_of
 from app.store.models import Case
 from app.web.body import read_json
+from app.web.decode import Body, read_body, read_later
 from app.web.ids import path_id
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
@@ -152,11 +155,19 @@ Run = Callable[
 ]
 
 
-async def _record(request: web.Request, run: Run, *, party_allowed: bool = False) -> web.Response:
+async def _record(
+    request: web.Request,
+    run: Run,
+    model: type[msgspec.Struct] | None,
+    *,
+    party_allowed: bool = False,
+) -> web.Response:
+    """One session record; its body decoded as `model` (None: a record without fields)."""
     who = caller_or_party(request) if party_allowed else require_caller(request).actor
     svc = services(request)
-    data = await read_json(request)
-    require_printable(data, svc.desk.missing_glyphs)
+    raw = await read_json(request)
+    require_printable(raw, svc.desk.missing_glyphs)
+    data = raw if model is None else Body(model, raw)
     async with svc.db.transaction() as session:
         result = await run(session, who, path_id(request), data, svc.clock())
         body = view_json(result.case, result.view, who)
@@ -173,48 +184,52 @@ async def get_session(request: web.Request) -> web.Response:
 
 
 async def check_in(request: web.Request) -> web.Response:
-    return await _record(request, sessions.check_in)
+    return await _record(request, sessions.check_in, bodies.SelfTest)
 
 
 async def admit(request: web.Request) -> web.Response:
     room = await room_look(request, path_id(request))
-    return await _record(request, functools.partial(sessions.admit, room=room))
+    return await _record(request, functools.partial(sessions.admit, room=room), None)
 
 
 async def identity(request: web.Request) -> web.Response:
     room = await room_look(request, path_id(request))
-    return await _record(request, functools.partial(sessions.record_identity, room=room))
+    return await _record(
+        request, functools.partial(sessions.record_identity, room=room), bodies.Identity
+    )
 
 
 async def warning_ack(request: web.Request) -> web.Response:
-    return await _record(request, sessions.acknowledge_warning, party_allowed=True)
+    return await _record(request, sessions.acknowledge_warning, bodies.ForParty, party_allowed=True)
 
 
 async def consent(request: web.Request) -> web.Response:
-    return await _record(request, sessions.consent, party_allowed=True)
+    return await _record(request, sessions.consent, bodies.ForParty, party_allowed=True)
 
 
 async def answers(request: web.Request) -> web.Response:
     room = await room_look(request, path_id(request))
-    return await _record(request, functools.partial(sessions.record_answers, room=room))
+    return await _record(
+        request, functools.partial(sessions.record_answers, room=room), bodies.Answers
+    )
 
 
 async def review(request: web.Request) -> web.Response:
-    return await _record(request, sessions.record_review)
+    return await _record(request, sessions.record_review, bodies.Review)
 
 
 async def without_recording(request: web.Request) -> web.Response:
-    return await _record(request, recording_required.go_on_without)
+    return await _record(request, recording_required.go_on_without, bodies.WithoutRecording)
 
 
 async def reconvene(request: web.Request) -> web.Response:
-    return await _record(request, sessions.reconvene)
+    return await _record(request, sessions.reconvene, None)
 
 
 async def party_code(request: web.Request) -> web.Response:
     actor: Actor = require_caller(request).actor
     svc = services(request)
-    data = await read_json(request)
+    _raw, data = await read_later(request, bodies.NamedParty)
     async with svc.db.transaction() as session:
         issued = await party_codes.issue_party_code(
             session, actor, path_id(request), data, svc.clock()
@@ -233,9 +248,9 @@ async def party_code(request: web.Request) -> web.Response:
 
 async def join(request: web.Request) -> web.Response:
     svc = services(request)
-    data = await read_json(request)
+    code = (await read_body(request, bodies.Join)).code
     async with svc.db.transaction() as session:
-        joined = await party_codes.join(session, data.get("code"), svc.secret, svc.clock())
+        joined = await party_codes.join(session, code, svc.secret, svc.clock())
     return web.json_response(
         {
             "token": joined.token,
