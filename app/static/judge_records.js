@@ -54,14 +54,17 @@ export function drawQuestioned(state, { tiles, remote, caseId, T, lang }) {
 // judge never fills in a form only to be refused.
 export function closeForms(state, T) {
   const open = recordsOpen(state);
+  // Not yet open (booked, the session not opened) reads differently from over (decided).
+  const why = state.case_state === "scheduled" ? T.stepNotOpen : T.stepClosed;
   for (const form of document.querySelectorAll(".identity-form, .answers-form, #review-form")) {
     for (const control of form.elements) control.disabled = !open;
     form.classList.toggle("closed-step", !open);
     let note = form.querySelector(".step-closed-note");
     if (!open && !note) {
-      note = Object.assign(document.createElement("p"), { className: "step-closed-note", textContent: T.stepClosed });
+      note = Object.assign(document.createElement("p"), { className: "step-closed-note" });
       form.append(note);
     }
+    if (note) note.textContent = why;
     if (open && note) note.remove();
   }
 }

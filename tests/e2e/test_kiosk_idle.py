@@ -62,8 +62,8 @@ async def test_the_idle_kiosk_keeps_its_schedule_and_enters_the_opened_session(
     assert kiosk.url.endswith("/kiosk"), kiosk.url
     assert await kiosk.is_hidden("#starting")
     # ...but is offered the way back, large, and not told the session will start by itself.
+    await kiosk.wait_for_selector("#running:not(.hidden)")  # drawn by the page's refresh
     back = kiosk.get_by_role("link", name="返回正在进行的确认").first
-    await back.wait_for()
     note = await kiosk.inner_text("#idle-note")
     assert "自动进入" not in note and "返回确认室" in note, note
     # Kiosk mode: no log-out and no language link in the header; the language is chosen here.
