@@ -96,6 +96,8 @@ class Settings:
     ws_rate_burst: int = 120
     ws_rate_per_second: int = 20
     ws_flood_strikes: int = 100
+    # What every seat of the node holds for resumes, together (docs/protocol.md, Memory).
+    ws_replay_mb: int = 64
     # "uvloop" (libuv, the default) or "asyncio" (the standard library's loop).
     event_loop: str = "uvloop"
     # /readyz fails below this much free space where rulings and recordings are written.
@@ -263,6 +265,7 @@ class Settings:
             ws_rate_burst=integer("SIFA_WS_RATE_BURST", 120, 1, 100_000),
             ws_rate_per_second=integer("SIFA_WS_RATE_PER_SECOND", 20, 1, 100_000),
             ws_flood_strikes=integer("SIFA_WS_FLOOD_STRIKES", 100, 1, 1_000_000),
+            ws_replay_mb=integer("SIFA_WS_REPLAY_MB", 64, 1, 64 * 1024),
             event_loop=event_loop,
             min_free_mb=integer("SIFA_MIN_FREE_MB", 512, 0, 10**7),
             drain_seconds=integer("SIFA_DRAIN_SECONDS", 3, 0, 300),

@@ -11,6 +11,10 @@ class RoomInfo:
     case_id: int
     room_name: str
     judge_participant_id: str
+    # Seats the judge admitted earlier in the case's current session (the application keeps
+    # that record): such a seat joining again, after a server restart lost the room, comes in
+    # admitted, whether or not the judge is there to let it in again.
+    readmit: frozenset[str] = frozenset()
 
 
 class RoomAuthority(Protocol):

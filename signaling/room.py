@@ -158,6 +158,7 @@ class Room:
         *,
         resume_token: str,
         now: float,
+        readmit: bool = False,
     ) -> Outcome:
         if role not in self.capacity:
             raise RoomError("bad_role", f"role {role!r} cannot join a room")
@@ -181,10 +182,13 @@ class Room:
             role,
             display_name,
             resume_token,
-            admitted=role in ADMITTED_ON_JOIN,
+            admitted=role in ADMITTED_ON_JOIN or readmit,
         )
         self.seats[participant_id] = seat
-        out = Outcome(audit=[self._audit("join", seat, admitted=seat.admitted)])
+        # A readmitted seat says so in the audit: admitted as it joined, on the judge's earlier
+        # admission, not by the judge just now.
+        again = {"readmitted": True} if readmit and role not in ADMITTED_ON_JOIN else {}
+        out = Outcome(audit=[self._audit("join", seat, admitted=seat.admitted, **again)])
         self._broadcast(out, seat, "joined")
         return out
 

@@ -39,7 +39,16 @@ MAX_APPLICANTS = 10
 MAX_AGENTS = 10
 MAX_TERMS = 50
 MAX_TERM_CHARS = 2000
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
+TERMS_REFUSAL = (
+    f"须至少有一项协议条款，至多 {MAX_TERMS} 项。 / At least one term of the agreement is "
+    f"required, and at most {MAX_TERMS}."
+)
+APPLICANTS_REFUSAL = (
+    f"须由双方当事人共同申请（《民事诉讼法》第二百零五条），至多 {MAX_APPLICANTS} 名申请人。"
+    f" / At least two applicants must apply jointly (CPL 205), and at most {MAX_APPLICANTS}."
+)
+PHONE_PATTERN = r"^\+?[0-9][0-9 \-]{4,19}$"
+_PHONE = re.compile(PHONE_PATTERN)
 _PASSPORT_LIKE = re.compile(r"^[A-Z0-9]{5,20}$")
 _E = TypeVar("_E", IdType, Sex, PartyKind)
 
@@ -118,7 +127,7 @@ class _Reader:
     def phone(self, data: Mapping[str, Any], key: str, field: str) -> str:
         value = self.text(data, key, field, limit=20)
         if value and not _PHONE.match(value):
-            self.fail(field, "不是有效的电话号码。 / Is not a phone number.")
+            self.fail(field, refusals.PHONE)
         return value
 
     def choice(self, data: Mapping[str, Any], key: str, field: str, enum: type[_E]) -> _E | None:
@@ -192,28 +201,18 @@ def parse_application(data: Mapping[str, Any], *, today: dt.date) -> Application
     raw_terms = _list(r, data, "terms")
     for i, term in enumerate(raw_terms):
         if not isinstance(term, str) or not term.strip():
-            r.fail(f"terms[{i}]", "须为非空文本。 / Must be non-empty text.")
+            r.fail(f"terms[{i}]", refusals.TERM)
         elif len(term) > MAX_TERM_CHARS:
             r.fail(f"terms[{i}]", refusals.too_long(MAX_TERM_CHARS))
         else:
             terms.append(term.strip())
-    if not raw_terms:
-        r.fail("terms", "须至少有一项协议条款。 / At least one term of the agreement is required.")
-    elif len(raw_terms) > MAX_TERMS:
-        r.fail("terms", f"最多 {MAX_TERMS} 项条款。 / At most {MAX_TERMS} terms.")
+    if not raw_terms or len(raw_terms) > MAX_TERMS:
+        r.fail("terms", TERMS_REFUSAL)
 
     applicants: list[Party] = []
     raw_applicants = _list(r, data, "applicants")
-    if len(raw_applicants) < 2:
-        r.fail(
-            "applicants",
-            "须由双方当事人共同申请（《民事诉讼法》第二百零五条）。 / At least two applicants "
-            "must apply jointly (CPL 205).",
-        )
-    elif len(raw_applicants) > MAX_APPLICANTS:
-        r.fail(
-            "applicants", f"最多 {MAX_APPLICANTS} 名申请人。 / At most {MAX_APPLICANTS} applicants."
-        )
+    if not 2 <= len(raw_applicants) <= MAX_APPLICANTS:
+        r.fail("applicants", APPLICANTS_REFUSAL)
     for i, raw in enumerate(raw_applicants[:MAX_APPLICANTS]):
         at = f"applicants[{i}]"
         if not isinstance(raw, Mapping):

@@ -196,3 +196,18 @@ class HearingFacts:
             and bool(self.parties_attended)
             and all(self.parties_attended.values())
         )
+
+
+def readmitted(events: Iterable[RoomEvent]) -> frozenset[str]:
+    """The seats let in again as they join the room: admitted by the judge in the case's current
+    session (the events given, in order) and not removed since. The judge's admission stands
+    until the judge's removal: a server restart loses the room's seats, and a seat the judge let
+    in comes back in without waiting for the judge, whose console may not be open (leaving,
+    reloading a page or a lapsed grace do not undo it either)."""
+    admitted: set[str] = set()
+    for e in events:
+        if e.action == "admit":
+            admitted.add(e.participant)
+        elif e.action == "remove":
+            admitted.discard(e.participant)
+    return frozenset(admitted)

@@ -20,6 +20,10 @@ PROVINCES = "京津沪渝冀晋内辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼�
 # Only basic courts confirm mediation agreements, so a higher court's 粤03 is a mistake here.
 COURT_CODE = re.compile(f"^[{PROVINCES}][0-9]{{4}}$")
 NAME_MAX = 100  # the columns' width
+COURT_CODE_REFUSAL = (
+    "法院代字须为省级简称加四位数字，如 粤0311。 / A court code is a province abbreviation "
+    "and four digits, such as 粤0311."
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -92,10 +96,7 @@ def _code(value: object) -> tuple[str | None, str | None]:
     code = value.strip() if isinstance(value, str) else ""
     if COURT_CODE.fullmatch(code):
         return code, None
-    return None, (
-        "法院代字须为省级简称加四位数字，如 粤0311。 / A court code is a province abbreviation "
-        "and four digits, such as 粤0311."
-    )
+    return None, COURT_CODE_REFUSAL
 
 
 def read_draft(kind: Kind, data: Mapping[str, object], *, partial: bool) -> Draft:

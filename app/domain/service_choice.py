@@ -20,6 +20,10 @@ class Path(StrEnum):
     PAPER = "paper"  # 直接送达: a printed ruling and a 送达回证 the party signs by hand
 
 
+MAX_PAPER_NOTE = 500  # the clerk's note on a paper 送达回证
+CHOICE_REFUSAL = "须选择是否同意电子送达。 / Must be true (agree) or false (paper)."
+
+
 class ServiceRefused(Conflict):
     """The service asked for is not the one the party's answer opened (or there is none yet)."""
 
@@ -28,9 +32,7 @@ def read_choice(data: Mapping[str, Any]) -> bool:
     """`{"electronic": true}` agrees to electronic service; `false` asks for paper."""
     value = data.get("electronic")
     if not isinstance(value, bool):
-        raise ValidationError(
-            [("electronic", "须选择是否同意电子送达。 / Must be true (agree) or false (paper).")]
-        )
+        raise ValidationError([("electronic", CHOICE_REFUSAL)])
     return value
 
 

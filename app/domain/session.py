@@ -282,7 +282,7 @@ class IdentityCheck:
         try:
             result = IdResult(str(data.get("result")))
         except ValueError:
-            problems.append(("result", "须为 passed 或 failed。 / Must be passed or failed."))
+            problems.append(("result", refusals.PASSED_OR_FAILED))
         reference = data.get("reference") or ""
         if not isinstance(reference, str) or len(reference.strip()) > MAX_REFERENCE:
             problems.append(("reference", refusals.text_up_to(MAX_REFERENCE)))
@@ -346,7 +346,7 @@ def read_review(data: Mapping[str, Any]) -> dict[RejectGround, ReviewItem]:
     """`{"items": {ground: {"present": bool, "note": str}}}`: some or all six Interp 358 items."""
     items = data.get("items")
     if not isinstance(items, Mapping) or not items:
-        raise ValidationError([("items", "至少填写一项审查事项。 / At least one review item.")])
+        raise ValidationError([("items", refusals.REVIEW_ITEMS)])
     problems: list[tuple[str, str]] = []
     out: dict[RejectGround, ReviewItem] = {}
     for key, raw in items.items():

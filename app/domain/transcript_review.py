@@ -19,12 +19,15 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from app.domain import refusals
 from app.domain.errors import Conflict, ValidationError
 from app.domain.free_text import read_free_text
 from app.domain.session import Device, Event, Kind, latest_session
 
 MAX_REQUEST = 1000
 MAX_NOTE = 500
+GRANTED_REFUSAL = "须选择是否准许补正。 / Must be true or false."
+DRAFT_HASH_REFUSAL = "须提交所核对笔录的SHA-256。 / The SHA-256 of the draft read."
 
 
 class NotSigned(StrEnum):
@@ -138,7 +141,7 @@ def read_correction(data: Mapping[str, Any]) -> dict[str, Any]:
     correction made (granted) or the reason it is refused."""
     granted = data.get("granted")
     if not isinstance(granted, bool):
-        raise ValidationError([("granted", "须选择是否准许补正。 / Must be true or false.")])
+        raise ValidationError([("granted", GRANTED_REFUSAL)])
     return {
         "request": read_free_text(data, "request", MAX_REQUEST, required=True),
         "granted": granted,
@@ -150,16 +153,14 @@ def read_not_signed(data: Mapping[str, Any]) -> dict[str, Any]:
     try:
         reason = NotSigned(str(data.get("reason")))
     except ValueError:
-        raise ValidationError([("reason", f"must be one of: {', '.join(NotSigned)}")]) from None
+        raise ValidationError([("reason", refusals.one_of(NotSigned))]) from None
     return {"reason": reason.value, "note": read_free_text(data, "note", MAX_NOTE, required=False)}
 
 
 def read_draft_hash(data: Mapping[str, Any]) -> str:
     value = data.get("draft_sha256")
     if not isinstance(value, str) or len(value) != 64:
-        raise ValidationError(
-            [("draft_sha256", "须提交所核对笔录的SHA-256。 / The SHA-256 of the draft read.")]
-        )
+        raise ValidationError([("draft_sha256", DRAFT_HASH_REFUSAL)])
     return value
 
 

@@ -37,6 +37,9 @@ from app.store.models import (
 )
 
 ROOM_SLOT = dt.timedelta(minutes=30)  # one session holds a room this long
+# A booking further ahead is a typing mistake (the application itself is only 30 days old),
+# and a time near year 9999 would overflow the slot arithmetic below.
+BOOKING_HORIZON = dt.timedelta(days=366)
 
 
 def scope_of(case: Case) -> CaseScope:
@@ -320,6 +323,10 @@ async def schedule(
         raise ValidationError([("scheduled_at", refusals.NEEDS_OFFSET)])
     if at <= now:
         raise ValidationError([("scheduled_at", "须为将来的时间。 / Must be in the future.")])
+    if at - now > BOOKING_HORIZON:
+        raise ValidationError(
+            [("scheduled_at", "须在一年之内。 / Must be within a year from now.")]
+        )
     clash = await session.scalar(
         select(func.count())
         .select_from(Case)

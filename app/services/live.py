@@ -1,16 +1,25 @@
-"""The app's side of signaling: which cases have a live room, and the room's audit trail."""
+"""The app's side of signaling: which cases have a live room, whom it lets in again, and the
+room's audit trail."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.attendance import RoomEvent, readmitted
 from app.domain.cases import State
 from app.domain.live import LIVE_STATES, judge_participant
 from app.keys import Clock
 from app.services import audit
 from app.store.db import Database
-from app.store.models import Case, Room
+from app.store.models import AuditEvent, Case, Room
 from signaling.authority import RoomInfo
+
+# What says who the judge let into the room, and where the current session began: a further
+# session (另行开庭) verifies identity again, and lets nobody in on an earlier admission.
+_ADMISSIONS = ("room.admit", "room.remove", "session.opened")
 
 
 class CaseRoomAuthority:
@@ -29,7 +38,8 @@ class CaseRoomAuthority:
                 return None
             room = await session.get(Room, case.room_id)
             assert room is not None
-            return RoomInfo(case.id, room.name, judge_participant(case.judge_id))
+            readmit = await admitted_before(session, case.id)
+            return RoomInfo(case.id, room.name, judge_participant(case.judge_id), readmit)
 
     async def record(
         self,
@@ -49,3 +59,23 @@ class CaseRoomAuthority:
                 details={"role": role, **details},
                 now=now,
             )
+
+
+async def admitted_before(session: AsyncSession, case_id: int) -> frozenset[str]:
+    """Seats the judge admitted in the case's current session, from the audit log every node
+    shares, so a room that forms again after a restart lets them in as they come back (asked
+    on every join: one indexed read, and a removal takes effect at once)."""
+    rows = (
+        await session.execute(
+            select(AuditEvent.at, AuditEvent.action, AuditEvent.actor)
+            .where(AuditEvent.case_id == case_id, AuditEvent.action.in_(_ADMISSIONS))
+            .order_by(AuditEvent.seq)
+        )
+    ).all()
+    events: list[RoomEvent] = []
+    for at, action, actor in rows:
+        if action == "session.opened":
+            events.clear()
+        else:
+            events.append(RoomEvent(at, action.removeprefix("room."), actor, ""))
+    return readmitted(events)

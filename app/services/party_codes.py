@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import refusals
 from app.domain.access import Actor
 from app.domain.cases import State
 from app.domain.errors import (
@@ -162,7 +163,7 @@ async def issue_party_code(
 async def join(session: AsyncSession, code: object, secret: bytes, now: dt.datetime) -> Joined:
     """A one-time code for a party's own device → a signed party token; the code is spent."""
     if not isinstance(code, str) or len(normalise_code(code)) != CODE_LENGTH:
-        raise ValidationError([("code", "加入码为10位字母或数字。 / The code has 10 characters.")])
+        raise ValidationError([("code", refusals.JOIN_CODE)])
     row = await session.scalar(select(PartyCode).where(PartyCode.code_hash == code_hash(code)))
     if row is None:
         raise NotFound("加入码不存在。 / No such join code.", code="join_code_unknown")
@@ -178,7 +179,7 @@ async def join(session: AsyncSession, code: object, secret: bytes, now: dt.datet
         )
     case = await session.get(Case, row.case_id)
     assert case is not None
-    require_state(case, CODE_STATES, "加入 / join")
+    require_state(case, CODE_STATES, "加入 / join the session")
     row.used_at = now
     expires = now + PARTY_TOKEN_TTL
     claims = PartyPass(case.id, row.party_position, row.id, int(expires.timestamp()))

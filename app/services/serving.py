@@ -25,6 +25,7 @@ from app.domain.clock import court_date
 from app.domain.errors import Conflict, NotPermitted, ValidationError, WrongState
 from app.domain.free_text import read_free_text
 from app.domain.roles import Role
+from app.domain.state_words import wrong_state
 from app.files import issued_file
 from app.metrics import observe
 from app.ruling import model as doc
@@ -42,14 +43,10 @@ SERVICE_METHOD = "在线司法确认室当场电子送达，受送达人于终�
 OWN_DEVICE_METHOD = "通过人民法院在线服务平台向受送达人本人设备电子送达，受送达人于本人设备确认签收"
 OWN_DEVICE_PLACE = "受送达人本人设备"
 SERVABLE = frozenset({State.RULING_ISSUED, State.SERVED})
-MAX_PAPER_NOTE = 500
 
 
 def _no_ruling(case: Case) -> WrongState:
-    return WrongState(
-        f'案件状态为"{case.state}"，尚无可送达的裁定。 / '
-        f'No ruling to serve in state "{case.state}".'
-    )
+    return WrongState(wrong_state(case.state, "送达裁定书", "serve a ruling"))
 
 
 async def paper_receipt_of(
@@ -316,7 +313,7 @@ def _read_signed_on(data: Mapping[str, Any], issued: dt.date, today: dt.date) ->
     except ValueError:
         day = None
     if day is None:
-        raise ValidationError([("signed_on", "须填写签收日期（年-月-日）。 / A date, YYYY-MM-DD.")])
+        raise ValidationError([("signed_on", refusals.SIGNED_ON)])
     if not issued <= day <= today:
         raise ValidationError(
             [
@@ -343,7 +340,7 @@ async def record_paper_receipt(
     ruling = await ruling_of(session, case.id)
     assert ruling is not None
     signed_on = _read_signed_on(data, court_date(ruling.issued_at), court_date(now))
-    note = read_free_text(data, "note", MAX_PAPER_NOTE, required=False)
+    note = read_free_text(data, "note", choice.MAX_PAPER_NOTE, required=False)
     receipt = PaperReceipt(
         case_id=case.id,
         party_position=position,

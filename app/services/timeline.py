@@ -52,6 +52,11 @@ AUDIT_LABEL: dict[str, tuple[str, str]] = {
     "session.party_joined": ("当事人以本人设备加入", "Party joined on own device"),
     "room.join": ("进入视频确认室", "Joined the video room"),
     "room.admit": ("准许进入视频确认室", "Admitted to the video room"),
+    # Not an action of its own: a room.join that says readmitted (below).
+    "room.readmitted": (
+        "重新进入视频确认室（此前已获准许入室）",
+        "Back in the video room (admitted earlier in the session)",
+    ),
     "room.drop": ("视频连接中断", "Video connection lost"),
     "room.resume": ("视频连接恢复", "Video connection back"),
     "room.leave": ("离开视频确认室", "Left the video room"),
@@ -92,6 +97,7 @@ _AUDIT_KEEP = (
     "run",
     "reason",
     "after",
+    "readmitted",
 )
 
 
@@ -145,11 +151,14 @@ async def timeline(session: AsyncSession, who: Who, case_id: int) -> list[Timeli
         data = json.loads(event.details)
         party = data.get("party") if isinstance(data.get("party"), int) else None
         kept = {k: data[k] for k in _AUDIT_KEEP if k in data and k != "party"}
+        # A seat let in again after a restart, on the judge's earlier admission, is told
+        # from one the judge admits now.
+        label = "room.readmitted" if data.get("readmitted") is True else event.action
         item = TimelineItem(
             event.at,
             "audit",
             event.action,
-            *AUDIT_LABEL[event.action],
+            *AUDIT_LABEL[label],
             event.actor,
             None,
             party,

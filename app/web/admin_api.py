@@ -8,12 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from app.domain.errors import ValidationError
+from app.domain.bodies import admin as bodies
 from app.keys import Caller, services
 from app.services import accounts, admin
 from app.services.admin import AccountRow, Choices
-from app.web.api import _text
-from app.web.body import read_json
+from app.web.decode import fields_of, read_body
 from app.web.ids import path_id
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
@@ -43,7 +42,8 @@ def choices_json(offered: Choices) -> dict[str, Any]:
 
 
 def binding_of(data: Any) -> accounts.Binding:
-    """The court code, committee name or room name the role needs (empty means none)."""
+    """The court code, committee name or room name the role needs (empty means none); from
+    the API's body or the page's form."""
 
     def get(key: str) -> str | None:
         value = data.get(key)
@@ -68,19 +68,19 @@ async def list_accounts(request: web.Request) -> web.Response:
 async def create_account(request: web.Request) -> web.Response:
     who = require_admin_caller(request)
     svc = services(request)
-    data = await read_json(request)
-    display_name = _text(data, "display_name").strip()
+    body = await read_body(request, bodies.NewAccount)
+    display_name = body.display_name.strip()
     require_printable({"display_name": display_name}, svc.desk.missing_glyphs)
-    role = admin.parse_role(_text(data, "role", required=True))
+    role = admin.parse_role(body.role)
     async with svc.db.transaction() as session:
         account = await admin.create_account(
             session,
             who.actor,
-            username=_text(data, "username", required=True).strip(),
+            username=body.username,
             display_name=display_name,
             role=role,
-            password=_text(data, "password", required=True),
-            binding=binding_of(data),
+            password=body.password,
+            binding=binding_of(fields_of(body)),
             now=svc.clock(),
         )
         row = await admin.row_of(session, account)
@@ -90,9 +90,7 @@ async def create_account(request: web.Request) -> web.Response:
 async def set_active(request: web.Request) -> web.Response:
     who = require_admin_caller(request)
     svc = services(request)
-    active = (await read_json(request)).get("active")
-    if not isinstance(active, bool):
-        raise ValidationError([("active", "须为 true 或 false。 / Must be true or false.")])
+    active = (await read_body(request, bodies.SetActive)).active
     async with svc.db.transaction() as session:
         account = await admin.set_active(
             session, who.actor, account_id_of(request), active, svc.clock()
@@ -104,7 +102,7 @@ async def set_active(request: web.Request) -> web.Response:
 async def reset_password(request: web.Request) -> web.Response:
     who = require_admin_caller(request)
     svc = services(request)
-    password = _text(await read_json(request), "password", required=True)
+    password = (await read_body(request, bodies.ResetPassword)).password
     async with svc.db.transaction() as session:
         account = await admin.reset_password(
             session, who.actor, account_id_of(request), password, now=svc.clock()
@@ -113,17 +111,26 @@ async def reset_password(request: web.Request) -> web.Response:
     return web.json_response(account_json(row))
 
 
+async def log_out(request: web.Request) -> web.Response:
+    who = require_admin_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        account = await admin.log_out(session, who.actor, account_id_of(request), svc.clock())
+        row = await admin.row_of(session, account)
+    return web.json_response(account_json(row))
+
+
 async def change_own_password(request: web.Request) -> web.Response:
     who = require_caller(request)
     accounts.require_own_password_change(who.actor)
     svc = services(request)
-    data = await read_json(request)
+    body = await read_body(request, bodies.OwnPassword)
     ended = await accounts.change_own_password(
         svc.db,
         who.actor,
         who.token,
-        current=_text(data, "current_password", required=True),
-        new=_text(data, "new_password", required=True),
+        current=body.current_password,
+        new=body.new_password,
         now=svc.clock(),
     )
     return web.json_response({"ok": True, "sessions_ended": ended})
@@ -135,5 +142,6 @@ def routes() -> list[web.RouteDef]:
         web.post("/api/admin/accounts", create_account),
         web.post("/api/admin/accounts/{account_id}/active", set_active),
         web.post("/api/admin/accounts/{account_id}/password", reset_password),
+        web.post("/api/admin/accounts/{account_id}/logout", log_out),
         web.post("/api/account/password", change_own_password),
     ]

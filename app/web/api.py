@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
-from app.domain import refusals
+from app.domain.bodies import cases as bodies
+from app.domain.bodies.application import Application
 from app.domain.cases import State
 from app.domain.errors import DomainError, NotPermitted, ValidationError
 from app.domain.roles import Role
@@ -15,7 +17,8 @@ from app.keys import Caller, services
 from app.services import accounts, cases, materials
 from app.web.body import read_json
 from app.web.client_address import client_address
-from app.web.ids import body_id, body_position, path_id
+from app.web.decode import Body, fields_of, read_body
+from app.web.ids import path_id
 from app.web.middleware import SESSION_COOKIE, require_caller
 from app.web.present import case_detail, case_summary
 from app.web.printable import require_printable
@@ -29,12 +32,8 @@ def _client(request: web.Request) -> str:
 
 async def login(request: web.Request) -> web.Response:
     svc = services(request)
-    data = await read_json(request)
-    username, password = data.get("username"), data.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise ValidationError(
-            [("username", "须填写用户名和密码。 / The user name and password are required.")]
-        )
+    body = await read_body(request, bodies.Login)
+    username, password = body.username, body.password
     now = svc.clock()
     async with svc.db.transaction() as session:
         result = await accounts.login(
@@ -104,7 +103,7 @@ async def me(request: web.Request) -> web.Response:
 async def create_case(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
-    data = await read_json(request)
+    data = fields_of(await read_body(request, Application))
     require_printable(data, svc.desk.missing_glyphs)
     async with svc.db.transaction() as session:
         case = await cases.create_case(session, who.actor, data, cipher=svc.cipher, now=svc.clock())
@@ -199,38 +198,20 @@ async def download_material(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def _step(request: web.Request, run: Any) -> web.Response:
+async def _step(
+    request: web.Request, run: Any, model: type[msgspec.Struct] | None = None
+) -> web.Response:
+    """One step on a case; `run` gets the body to decode as `model` (None: a step without
+    fields, which may send no body or an empty object)."""
     who = require_caller(request)
     svc = services(request)
-    data = await read_json(request)
-    require_printable(data, svc.desk.missing_glyphs)
+    raw = await read_json(request)
+    require_printable(raw, svc.desk.missing_glyphs)
+    body = None if model is None else Body(model, raw)
     async with svc.db.transaction() as session:
-        case = await run(session, who.actor, path_id(request), data, svc.clock())
-        body = await _detail(session, case, who, svc)
-    return web.json_response(body)
-
-
-def _text(data: dict[str, Any], key: str, *, required: bool = False) -> str:
-    value = data.get(key, "")
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise ValidationError([(key, refusals.REQUIRED if required else refusals.NOT_TEXT)])
-    return value
-
-
-def parse_when(value: object, key: str = "scheduled_at") -> dt.datetime:
-    if not isinstance(value, str):
-        raise ValidationError(
-            [(key, "须填写带时区的时间（ISO 8601）。 / Is required (ISO 8601 with offset).")]
-        )
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(
-            [(key, "不是有效的日期时间（ISO 8601）。 / Is not an ISO 8601 date and time.")]
-        ) from None
-    if when.tzinfo is None:
-        raise ValidationError([(key, refusals.NEEDS_OFFSET)])
-    return when
+        case = await run(session, who.actor, path_id(request), body, svc.clock())
+        detail = await _detail(session, case, who, svc)
+    return web.json_response(detail)
 
 
 async def submit(request: web.Request) -> web.Response:
@@ -239,51 +220,47 @@ async def submit(request: web.Request) -> web.Response:
 
 async def accept(request: web.Request) -> web.Response:
     return await _step(
-        request, lambda s, a, i, d, now: cases.accept(s, a, i, body_id(d, "judge_id"), now)
+        request,
+        lambda s, a, i, b, now: cases.accept(s, a, i, b.typed().judge_id, now),
+        bodies.Accept,
     )
 
 
 async def decline(request: web.Request) -> web.Response:
     return await _step(
         request,
-        lambda s, a, i, d, now: cases.decline(
-            s, a, i, _text(d, "ground", required=True), _text(d, "note"), now
-        ),
+        lambda s, a, i, b, now: cases.decline(s, a, i, b.typed().ground.value, b.typed().note, now),
+        bodies.Decline,
     )
 
 
 async def return_case(request: web.Request) -> web.Response:
     return await _step(
         request,
-        lambda s, a, i, d, now: cases.return_for_materials(
-            s, a, i, _text(d, "note", required=True), now
-        ),
+        lambda s, a, i, b, now: cases.return_for_materials(s, a, i, b.typed().note, now),
+        bodies.ReturnForMaterials,
     )
 
 
 async def schedule(request: web.Request) -> web.Response:
     return await _step(
         request,
-        lambda s, a, i, d, now: cases.schedule(
-            s, a, i, body_id(d, "room_id"), parse_when(d.get("scheduled_at")), now
+        lambda s, a, i, b, now: cases.schedule(
+            s, a, i, b.typed().room_id, b.typed().scheduled_at, now
         ),
+        bodies.Schedule,
     )
 
 
 async def reveal_id(request: web.Request) -> web.Response:
     who = require_caller(request)
     svc = services(request)
-    data = await read_json(request)
+    body = await read_body(request, bodies.RevealId)
     async with svc.db.transaction() as session:
         number = await cases.reveal_id_number(
-            session,
-            who.actor,
-            path_id(request),
-            body_position(data, "party"),
-            svc.cipher,
-            svc.clock(),
+            session, who.actor, path_id(request), body.party, svc.cipher, svc.clock()
         )
-    return web.json_response({"party": data["party"], "id_number": number})
+    return web.json_response({"party": body.party, "id_number": number})
 
 
 async def judges(request: web.Request) -> web.Response:

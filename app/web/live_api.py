@@ -4,6 +4,7 @@ party token (`X-Party-Token`), into the case's signaling room."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,15 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.domain.access import Actor
+from app.domain.bodies.session import RoomToken
 from app.domain.cases import State
 from app.domain.errors import ValidationError, WrongState
 from app.domain.live import LIVE_STATES, PARTY_ROLE, participant_id, party_participant, room_role
 from app.domain.session import SelfTest
+from app.domain.state_words import wrong_state
 from app.keys import services
 from app.services import audit, cases, session_records
 from app.services.session_records import PartyPass
 from app.store.models import Case
-from app.web.body import read_json
+from app.web.decode import read_later
 from app.web.ids import path_id
 from app.web.session_api import caller_or_party
 from app.web.signaling_setup import ICE_KEY
@@ -46,10 +49,7 @@ class Seat:
 
 def _require_live(case: Case) -> None:
     if State(case.state) not in LIVE_STATES:
-        raise WrongState(
-            f'案件状态为"{case.state}"，确认室未开放。 / The room is not open in state '
-            f'"{case.state}".'
-        )
+        raise WrongState(wrong_state(case.state, "进入确认室", "enter the room"))
 
 
 async def _account_seat(session: AsyncSession, actor: Actor, case_id: int) -> Seat:
@@ -69,7 +69,7 @@ async def _account_seat(session: AsyncSession, actor: Actor, case_id: int) -> Se
 
 
 async def _party_seat(
-    session: AsyncSession, who: PartyPass, case_id: int, data: dict[str, Any], now: dt.datetime
+    session: AsyncSession, who: PartyPass, case_id: int, data: Mapping[str, Any], now: dt.datetime
 ) -> Seat:
     """A party's own device: only its own case, in the party's seat, under the party's name."""
     case = await session_records.case_for(session, who, case_id)
@@ -106,12 +106,13 @@ async def room_token(request: web.Request) -> web.Response:
     who = caller_or_party(request)
     svc = services(request)
     now = svc.clock()
-    data = await read_json(request)
+    _raw, data = await read_later(request, RoomToken)
     async with svc.db.transaction() as session:
         if isinstance(who, PartyPass):
             seat = await _party_seat(session, who, path_id(request), data, now)
         else:
             seat = await _account_seat(session, who, path_id(request))
+            data.typed()  # an account's seat takes nothing from the body, which must still fit
         await audit.append(
             session,
             actor=seat.actor,

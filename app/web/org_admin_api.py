@@ -11,13 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
+from app.domain.bodies.admin import UNIT_BODIES, BindKiosk
 from app.domain.errors import NotFound
-from app.domain.ids import parse_id
+from app.domain.ids import MAX_ID, parse_id
 from app.domain.organisation import (
-    COURT_CODE,
-    NAME_MAX,
     NOUN,
-    PARENT,
     Draft,
     Kind,
     fields,
@@ -29,7 +27,7 @@ from app.keys import Caller, services
 from app.services import org_view, organisation
 from app.services.organisation import Unit
 from app.store.models import Account
-from app.web.body import read_json
+from app.web.decode import fields_of, read_body
 from app.web.middleware import require_caller
 from app.web.printable import MissingGlyphs, require_printable
 
@@ -99,8 +97,8 @@ def saver(kind: Kind, edit: bool) -> Handler:
         who = require_org_admin(request)
         svc = services(request)
         unit_id = unit_id_of(request, kind) if edit else None
-        data = await read_json(request)
-        draft = checked_draft(kind, data, svc.desk.missing_glyphs, partial=edit)
+        body = await read_body(request, UNIT_BODIES[kind][edit])
+        draft = checked_draft(kind, fields_of(body), svc.desk.missing_glyphs, partial=edit)
         async with svc.db.transaction() as session:
             unit = await organisation.save(session, who.actor, kind, unit_id, draft, svc.clock())
         return web.json_response(unit_json(kind, unit), status=200 if edit else 201)
@@ -112,7 +110,7 @@ async def bind_kiosk(request: web.Request) -> web.Response:
     who = require_org_admin(request)
     svc = services(request)
     room_id = unit_id_of(request, Kind.ROOM)
-    account_id = parse_id((await read_json(request)).get("account_id"))
+    account_id = (await read_body(request, BindKiosk)).account_id
     async with svc.db.transaction() as session:
         kiosk = await organisation.bind_kiosk(session, who.actor, room_id, account_id, svc.clock())
     return web.json_response(kiosk_json(kiosk))
@@ -141,7 +139,7 @@ def routes() -> list[web.RouteDef]:
     ]
 
 
-# --- the OpenAPI paths of these routes (app/web/openapi.py) --------------------------------
+# --- the OpenAPI paths of these routes (app/web/openapi/) ---------------------------------
 
 
 _KIOSK = {
@@ -156,15 +154,11 @@ _KIOSK = {
 }
 
 
-def _unit_schema(kind: Kind, *, body: bool) -> dict[str, Any]:
-    props: dict[str, Any] = {} if body else {"id": {"type": "integer"}}
+def _unit_schema(kind: Kind) -> dict[str, Any]:
+    """A unit as answered: its id and the fields its body sets."""
+    props: dict[str, Any] = {"id": {"type": "integer"}}
     for name in fields(kind):
-        if name == "name":
-            props[name] = {"type": "string", "minLength": 1, "maxLength": NAME_MAX}
-        elif name == "code":
-            props[name] = {"type": "string", "pattern": COURT_CODE.pattern, "example": "粤0311"}
-        else:
-            props[name] = {"type": "integer", "description": f"the {NOUN[PARENT[kind]][1]}'s id"}
+        props[name] = {"type": "integer"} if name.endswith("_id") else {"type": "string"}
     return {"type": "object", "required": list(props), "properties": props}
 
 
@@ -188,19 +182,14 @@ def openapi_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
                 "login sessions end. 422 for an account that is not a kiosk, 409 room_in_session "
                 "while the kiosk's present room is in session",
                 admin,
-                {
-                    "type": "object",
-                    "required": ["account_id"],
-                    "properties": {"account_id": {"type": "integer"}},
-                },
+                BindKiosk,
                 _KIOSK,
             )
         },
     }
     for kind, plural in PLURAL.items():
         noun = NOUN[kind][1]
-        new = _unit_schema(kind, body=True)
-        change = {**new, "required": []}
+        new, change = UNIT_BODIES[kind]
         moving = (
             "; changing the code once cases are numbered is 409 court_code_in_use"
             if kind is Kind.COURT
@@ -210,19 +199,24 @@ def openapi_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
             f"Add a {noun} (audited org.{kind}_created); a name (or code) in use is 409",
             admin,
             new,
-            _unit_schema(kind, body=False),
+            _unit_schema(kind),
             "201",
         )
         paths.setdefault(f"/api/admin/{plural}/{{{kind}_id}}", {})["patch"] = op(
             f"Change a {noun}: the fields sent (audited org.{kind}_updated){moving}",
             admin,
             change,
-            _unit_schema(kind, body=False),
+            _unit_schema(kind),
         )
     for path, item in paths.items():
         if names := re.findall(r"\{(\w+)\}", path):
             item["parameters"] = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                }
                 for name in names
             ]
     return paths

@@ -12,8 +12,9 @@ import jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from app.domain import refusals
 from app.domain.application import ORGANISATION_FIELDS, PERSON_FIELDS, window_closes
-from app.domain.cases import State
+from app.domain.cases import HEARING, State
 from app.domain.clock import COURT_TZ, court_date, court_time
 from app.domain.errors import DomainError, NotPermitted, Unauthenticated, ValidationError
 from app.domain.grounds import DeclineGround, RejectGround
@@ -25,7 +26,7 @@ from app.recording.routing import RECORDING_CONTROL
 from app.services import accounts, audit, cases, materials, rulings, serving, session_records
 from app.services.presence import Look
 from app.web import labels
-from app.web.api import parse_when, set_session_cookie
+from app.web.api import set_session_cookie
 from app.web.body import read_form
 from app.web.client_address import client_address
 from app.web.i18n import COOKIE as LANG_COOKIE
@@ -224,9 +225,8 @@ async def kiosk(request: web.Request) -> web.Response:
     who = _require_role(request, Role.KIOSK)
     svc = services(request)
     async with svc.db.transaction() as session:
-        rows = await cases.list_cases(
-            session, who.actor, states=[State.SCHEDULED, State.IN_SESSION]
-        )
+        # Booked, or under way until served (app/static/kiosk_idle.js lists the same).
+        rows = await cases.list_cases(session, who.actor, states=[State.SCHEDULED, *HEARING])
     today = court_date(svc.clock())
     todays = sorted(
         (c for c in rows if c.scheduled_at and court_date(c.scheduled_at) == today),
@@ -414,7 +414,7 @@ def _local_time(value: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(value).replace(tzinfo=COURT_TZ)
     except ValueError:
-        return parse_when(value)
+        raise ValidationError([("scheduled_at", refusals.NOT_A_DATE_TIME)]) from None
 
 
 async def new_case_form(request: web.Request) -> web.Response:
@@ -481,9 +481,22 @@ async def new_case_submit(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/cases/{case.id}")
 
 
+FAVICON = Path(__file__).parents[1] / "static" / "favicon.svg"
+
+
+async def favicon(request: web.Request) -> web.Response:
+    """Browsers ask for /favicon.ico whatever the page links: the court's mark, not a 404."""
+    return web.Response(
+        body=FAVICON.read_bytes(),
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/", home),
+        web.get("/favicon.ico", favicon),
         web.get("/login", login_form),
         web.post("/login", login_submit),
         web.post("/logout", logout),

@@ -9,9 +9,11 @@ from typing import Any
 from aiohttp import web
 
 from app.domain import refusals
+from app.domain.bodies.cases import Decision
 from app.domain.errors import NotFound, ValidationError
 from app.keys import Services, services
 from app.recording.routing import RECORDING_CONTROL
+from app.ruling.marks import qr_runs
 from app.services import audit, bundle, rulings, session_records
 from app.services.session_records import PartyPass
 from app.store.models import Case, Ruling, Transcript
@@ -52,7 +54,7 @@ def ruling_json(
 
 
 async def open_session(request: web.Request) -> web.Response:
-    response = await _step(request, lambda s, a, i, d, now: rulings.open_session(s, a, i, now))
+    response = await _step(request, lambda s, a, i, b, now: rulings.open_session(s, a, i, now))
     # The court records the whole session: the hidden recorder joins the room now.
     who = require_caller(request)
     await request.app[RECORDING_CONTROL].start(path_id(request), who.actor.username)
@@ -61,7 +63,11 @@ async def open_session(request: web.Request) -> web.Response:
 
 async def decision(request: web.Request) -> web.Response:
     room = await room_look(request, path_id(request))
-    return await _step(request, lambda s, a, i, d, now: rulings.decide(s, a, i, d, now, room=room))
+    return await _step(
+        request,
+        lambda s, a, i, b, now: rulings.decide(s, a, i, b, now, room=room),
+        Decision,
+    )
 
 
 async def issue(request: web.Request) -> web.Response:
@@ -152,6 +158,13 @@ async def ruling_screen(request: web.Request) -> web.Response:
     case, ruling = await _shown_ruling(request, "ruling.displayed", screen=True)
     assert ruling.screen_text is not None
     svc = services(request)
+    blocks = json.loads(ruling.screen_text)
+    for block in blocks:
+        # The QR code the line mentions, drawn by the page: the same address (and the same
+        # modules) as the signed original's, which the ruling PDF drew from this block at issue.
+        if block["kind"] == "qr" and str(block["right"]).startswith(("http://", "https://")):
+            size, runs = qr_runs(block["right"])
+            block["qr"] = {"size": size, "runs": [list(run) for run in runs]}
     return web.json_response(
         {
             "case_number": case.case_number,
@@ -160,7 +173,7 @@ async def ruling_screen(request: web.Request) -> web.Response:
             "sha256": ruling.sha256,
             "verify_url": rulings.verification_url(svc.settings.public_url, ruling.verify_token),
             "masked": True,
-            "blocks": json.loads(ruling.screen_text),
+            "blocks": blocks,
         }
     )
 

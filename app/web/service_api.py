@@ -8,39 +8,50 @@ from typing import Any
 
 from aiohttp import web
 
+from app.domain import refusals
+from app.domain.bodies import service as bodies
+from app.domain.bodies.session import ForParty
 from app.domain.cases import State
-from app.domain.errors import NotFound
+from app.domain.errors import NotFound, ValidationError
 from app.keys import services
 from app.recording.restart import PAPER_SERVICE, SERVED
 from app.recording.routing import RECORDING_CONTROL
 from app.services import rulings, serving, session_records
 from app.services.session_records import PartyPass, Who
 from app.store.models import PaperReceipt
-from app.web.body import read_json
-from app.web.ids import body_position, path_id, path_position
+from app.web.decode import read_body, read_later
+from app.web.ids import path_id, path_position
 from app.web.middleware import require_caller
 from app.web.rulings_api import _pdf
 from app.web.session_api import _record, caller_or_party
+from signaling.server import SERVER_KEY
 
 
 async def _stop_recording_when_done(request: web.Request, who: Who, case_id: int) -> None:
-    """Served on the spot, or the rest asked for paper: the room has nothing left to do, and
-    the hearing's recording ends."""
+    """Served on the spot, or the rest asked for paper: the room has nothing left to do, the
+    hearing's recording ends and the room closes (every page hangs up: 4010)."""
     svc = services(request)
     async with svc.db.transaction() as session:
         case = await session_records.case_for(session, who, case_id)
         done = await serving.hall_done(session, case)
         served = State(case.state) is State.SERVED
     if done:
-        await request.app[RECORDING_CONTROL].stop(
-            case_id, SERVED if served else PAPER_SERVICE, who.username
-        )
+        reason = SERVED if served else PAPER_SERVICE
+        await request.app[RECORDING_CONTROL].stop(case_id, reason, who.username)
+        await request.app[SERVER_KEY].end_room_anywhere(case_id, reason)
 
 
 async def choose(request: web.Request) -> web.Response:
-    response = await _record(request, serving.choose, party_allowed=True)
+    response = await _record(request, serving.choose, bodies.ServiceChoice, party_allowed=True)
     await _stop_recording_when_done(request, caller_or_party(request), path_id(request))
     return response
+
+
+def require_party(party: int | None) -> int:
+    """The kiosk acts for the party it names: one of several in the hall."""
+    if party is None:
+        raise ValidationError([("party", refusals.POSITION)])
+    return party
 
 
 def paper_json(receipt: PaperReceipt) -> dict[str, Any]:
@@ -57,7 +68,7 @@ def paper_json(receipt: PaperReceipt) -> dict[str, Any]:
 async def add_paper_receipt(request: web.Request) -> web.Response:
     actor = require_caller(request).actor
     svc = services(request)
-    data = await read_json(request)
+    _raw, data = await read_later(request, bodies.PaperReceipt)
     async with svc.db.transaction() as session:
         receipt = await serving.record_paper_receipt(
             session, actor, path_id(request), data, svc.clock()
@@ -86,15 +97,15 @@ async def add_receipt(request: web.Request) -> web.Response:
     itself (the party may be left out; naming another is refused)."""
     who = caller_or_party(request)
     svc = services(request)
-    data = await read_json(request)
+    party = (await read_body(request, ForParty)).party
     case_id = path_id(request)
-    named = "party" in data or not isinstance(who, PartyPass)
+    named = party is not None or not isinstance(who, PartyPass)
     receipt = await serving.acknowledge(
         svc.db,
         svc.desk,
         who,
         case_id,
-        body_position(data, "party") if named else None,
+        require_party(party) if named else None,
         folder=svc.settings.rulings_dir,
         public_url=svc.settings.public_url,
         now=svc.clock(),
@@ -173,10 +184,10 @@ def routes() -> list[web.RouteDef]:
 def openapi_paths(
     op: Callable[..., dict[str, Any]],
     case_id: list[dict[str, Any]],
+    position: dict[str, Any],
     with_party: list[dict[str, list[str]]],
 ) -> dict[str, Any]:
-    """These routes in the OpenAPI document (app/web/openapi.py), beside the handlers."""
-    position = {"name": "position", "in": "path", "required": True, "schema": {"type": "integer"}}
+    """These routes in the OpenAPI document (app/web/openapi/), beside the handlers."""
     return {
         "/api/cases/{case_id}/service/choice": {
             "post": {
@@ -185,14 +196,7 @@ def openapi_paths(
                     "art 29): true agrees, false asks for paper. Asked once (409 service_chosen); "
                     "not after the party is served (409 already_acknowledged). Returns the session",
                     "the kiosk of the case's room, or a party token (itself only)",
-                    {
-                        "type": "object",
-                        "required": ["electronic"],
-                        "properties": {
-                            "party": {"type": "integer"},
-                            "electronic": {"type": "boolean"},
-                        },
-                    },
+                    bodies.ServiceChoice,
                 ),
                 "security": with_party,
             },
@@ -211,7 +215,7 @@ def openapi_paths(
                     "acknowledgement of the same party is refused (409 already_acknowledged); "
                     "the last party's completes service",
                     "the kiosk of the case's room, or a party token (itself only)",
-                    {"type": "object", "properties": {"party": {"type": "integer"}}},
+                    ForParty,
                     status="201",
                 ),
                 "security": with_party,
@@ -244,15 +248,7 @@ def openapi_paths(
                 "409 paper_service / electronic_service when the party's answer opens the other "
                 "path, already_acknowledged when served; the last party served serves the case",
                 "clerks of the court",
-                {
-                    "type": "object",
-                    "required": ["party", "signed_on"],
-                    "properties": {
-                        "party": {"type": "integer"},
-                        "signed_on": {"type": "string", "format": "date"},
-                        "note": {"type": "string", "maxLength": 500},
-                    },
-                },
+                bodies.PaperReceipt,
                 status="201",
             ),
             "parameters": case_id,

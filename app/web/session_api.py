@@ -11,17 +11,22 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import msgspec
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import session as rules
 from app.domain.access import Actor
+from app.domain.bodies import session as bodies
+from app.domain.cases import State
 from app.domain.errors import Unauthenticated
 from app.domain.grounds import REJECT_TEXT, RejectGround
+from app.domain.live import LIVE_STATES
 from app.keys import caller, services
 from app.services import (
     party_codes,
     recording_required,
+    serving,
     session_records,
     sessions,
     transcript_review,
@@ -30,6 +35,7 @@ from app.services.session_records import PartyPass, Who
 from app.services.timeline import timeline as timeline_of
 from app.store.models import Case
 from app.web.body import read_json
+from app.web.decode import Body, read_body, read_later
 from app.web.ids import path_id
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
@@ -54,7 +60,15 @@ def _at(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def view_json(case: Case, view: rules.SessionView, who: Who) -> dict[str, Any]:
+async def hearing_over(session: AsyncSession, case: Case) -> bool:
+    """Nothing is left for the video room (served, or the rest asked for paper; or the case
+    left the room's states): every page hangs up, and the kiosk goes back to its idle screen."""
+    return State(case.state) not in LIVE_STATES or await serving.hall_done(session, case)
+
+
+def view_json(
+    case: Case, view: rules.SessionView, who: Who, *, over: bool = False
+) -> dict[str, Any]:
     """The session for a screen. A party's own device sees no notes or references."""
     private = isinstance(who, PartyPass)
 
@@ -102,6 +116,7 @@ def view_json(case: Case, view: rules.SessionView, who: Who) -> dict[str, Any]:
         "session": view.number,
         "step": view.phase.value,
         "step_label": rules.PHASE_TEXT[view.phase],
+        "hearing_over": over,
         "started_at": _at(view.started_at),
         "admitted_at": _at(view.admitted_at),
         "check_in": None
@@ -152,14 +167,23 @@ Run = Callable[
 ]
 
 
-async def _record(request: web.Request, run: Run, *, party_allowed: bool = False) -> web.Response:
+async def _record(
+    request: web.Request,
+    run: Run,
+    model: type[msgspec.Struct] | None,
+    *,
+    party_allowed: bool = False,
+) -> web.Response:
+    """One session record; its body decoded as `model` (None: a record without fields)."""
     who = caller_or_party(request) if party_allowed else require_caller(request).actor
     svc = services(request)
-    data = await read_json(request)
-    require_printable(data, svc.desk.missing_glyphs)
+    raw = await read_json(request)
+    require_printable(raw, svc.desk.missing_glyphs)
+    data = raw if model is None else Body(model, raw)
     async with svc.db.transaction() as session:
         result = await run(session, who, path_id(request), data, svc.clock())
-        body = view_json(result.case, result.view, who)
+        over = await hearing_over(session, result.case)
+        body = view_json(result.case, result.view, who, over=over)
     return web.json_response(body)
 
 
@@ -168,53 +192,58 @@ async def get_session(request: web.Request) -> web.Response:
     svc = services(request)
     async with svc.db.transaction() as session:
         result = await sessions.read_state(session, who, path_id(request), svc.clock())
-        body = view_json(result.case, result.view, who)
+        over = await hearing_over(session, result.case)
+        body = view_json(result.case, result.view, who, over=over)
     return web.json_response(body)
 
 
 async def check_in(request: web.Request) -> web.Response:
-    return await _record(request, sessions.check_in)
+    return await _record(request, sessions.check_in, bodies.SelfTest)
 
 
 async def admit(request: web.Request) -> web.Response:
     room = await room_look(request, path_id(request))
-    return await _record(request, functools.partial(sessions.admit, room=room))
+    return await _record(request, functools.partial(sessions.admit, room=room), None)
 
 
 async def identity(request: web.Request) -> web.Response:
     room = await room_look(request, path_id(request))
-    return await _record(request, functools.partial(sessions.record_identity, room=room))
+    return await _record(
+        request, functools.partial(sessions.record_identity, room=room), bodies.Identity
+    )
 
 
 async def warning_ack(request: web.Request) -> web.Response:
-    return await _record(request, sessions.acknowledge_warning, party_allowed=True)
+    return await _record(request, sessions.acknowledge_warning, bodies.ForParty, party_allowed=True)
 
 
 async def consent(request: web.Request) -> web.Response:
-    return await _record(request, sessions.consent, party_allowed=True)
+    return await _record(request, sessions.consent, bodies.ForParty, party_allowed=True)
 
 
 async def answers(request: web.Request) -> web.Response:
     room = await room_look(request, path_id(request))
-    return await _record(request, functools.partial(sessions.record_answers, room=room))
+    return await _record(
+        request, functools.partial(sessions.record_answers, room=room), bodies.Answers
+    )
 
 
 async def review(request: web.Request) -> web.Response:
-    return await _record(request, sessions.record_review)
+    return await _record(request, sessions.record_review, bodies.Review)
 
 
 async def without_recording(request: web.Request) -> web.Response:
-    return await _record(request, recording_required.go_on_without)
+    return await _record(request, recording_required.go_on_without, bodies.WithoutRecording)
 
 
 async def reconvene(request: web.Request) -> web.Response:
-    return await _record(request, sessions.reconvene)
+    return await _record(request, sessions.reconvene, None)
 
 
 async def party_code(request: web.Request) -> web.Response:
     actor: Actor = require_caller(request).actor
     svc = services(request)
-    data = await read_json(request)
+    _raw, data = await read_later(request, bodies.NamedParty)
     async with svc.db.transaction() as session:
         issued = await party_codes.issue_party_code(
             session, actor, path_id(request), data, svc.clock()
@@ -233,9 +262,9 @@ async def party_code(request: web.Request) -> web.Response:
 
 async def join(request: web.Request) -> web.Response:
     svc = services(request)
-    data = await read_json(request)
+    code = (await read_body(request, bodies.Join)).code
     async with svc.db.transaction() as session:
-        joined = await party_codes.join(session, data.get("code"), svc.secret, svc.clock())
+        joined = await party_codes.join(session, code, svc.secret, svc.clock())
     return web.json_response(
         {
             "token": joined.token,

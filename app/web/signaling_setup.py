@@ -9,6 +9,7 @@ from app.keys import Services
 from app.services.live import CaseRoomAuthority
 from signaling.cluster import ClusterNode
 from signaling.ice import IceSettings
+from signaling.mailbox import ReplayLimits
 from signaling.redis_bus import BusUnavailable
 from signaling.server import SignalingConfig, SignalingServer, setup_signaling
 
@@ -34,6 +35,7 @@ def attach_signaling(app: web.Application, svc: Services) -> SignalingServer:
         rate_burst=settings.ws_rate_burst,
         rate_per_second=float(settings.ws_rate_per_second),
         flood_strikes=settings.ws_flood_strikes,
+        replay=ReplayLimits(node_chars=settings.ws_replay_mb * 1024 * 1024),
     )
     server = setup_signaling(app, config, CaseRoomAuthority(svc.db, svc.clock))
     if settings.redis_url is not None:

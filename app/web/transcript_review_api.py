@@ -9,13 +9,16 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import msgspec
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.bodies.session import ForParty
+from app.domain.bodies.transcript import ConfirmTranscript, Correction, NotSignedNote
 from app.keys import services
 from app.services import transcript_review
 from app.services.transcript_review import Draft
-from app.web.body import read_json
+from app.web.decode import read_later
 from app.web.ids import path_id
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
@@ -52,12 +55,14 @@ def draft_json(draft: Draft) -> dict[str, Any]:
 Step = Callable[..., Awaitable[Draft]]
 
 
-async def _step(request: web.Request, step: Step, *, party_side: bool) -> web.Response:
+async def _step(
+    request: web.Request, step: Step, model: type[msgspec.Struct], *, party_side: bool
+) -> web.Response:
     who = caller_or_party(request) if party_side else require_caller(request).actor
     svc = services(request)
-    data = await read_json(request)
+    raw, data = await read_later(request, model)
     await room_records_settled(request)
-    require_printable(data, svc.desk.missing_glyphs)
+    require_printable(raw, svc.desk.missing_glyphs)
     run: Callable[[AsyncSession, Any, int, Mapping[str, Any], dt.datetime], Awaitable[Draft]]
     run = functools.partial(step, desk=svc.desk)
     async with svc.db.transaction() as session:
@@ -77,19 +82,19 @@ async def get_draft(request: web.Request) -> web.Response:
 
 
 async def confirm(request: web.Request) -> web.Response:
-    return await _step(request, transcript_review.confirm, party_side=True)
+    return await _step(request, transcript_review.confirm, ConfirmTranscript, party_side=True)
 
 
 async def ask(request: web.Request) -> web.Response:
-    return await _step(request, transcript_review.ask, party_side=True)
+    return await _step(request, transcript_review.ask, ForParty, party_side=True)
 
 
 async def correct(request: web.Request) -> web.Response:
-    return await _step(request, transcript_review.correct, party_side=False)
+    return await _step(request, transcript_review.correct, Correction, party_side=False)
 
 
 async def not_signed(request: web.Request) -> web.Response:
-    return await _step(request, transcript_review.not_signed, party_side=False)
+    return await _step(request, transcript_review.not_signed, NotSignedNote, party_side=False)
 
 
 def routes() -> list[web.RouteDef]:
@@ -107,8 +112,7 @@ def openapi_paths(
     case_id: list[dict[str, Any]],
     with_party: list[dict[str, list[str]]],
 ) -> dict[str, Any]:
-    """These routes in the OpenAPI document (app/web/openapi.py), beside the handlers."""
-    party = {"party": {"type": "integer"}}
+    """These routes in the OpenAPI document (app/web/openapi/), beside the handlers."""
     return {
         "/api/cases/{case_id}/transcript/draft": {
             "get": {
@@ -130,11 +134,7 @@ def openapi_paths(
                     "draft_sha256 must be the current draft's (409 transcript_changed after a "
                     "correction)",
                     "the kiosk of the case's room, or a party token (itself only)",
-                    {
-                        "type": "object",
-                        "required": ["draft_sha256"],
-                        "properties": {**party, "draft_sha256": {"type": "string"}},
-                    },
+                    ConfirmTranscript,
                 ),
                 "security": with_party,
             },
@@ -145,7 +145,7 @@ def openapi_paths(
                 **op(
                     "A party asks for a correction of its statements; the judge decides it",
                     "the kiosk of the case's room, or a party token (itself only)",
-                    {"type": "object", "properties": party},
+                    ForParty,
                 ),
                 "security": with_party,
             },
@@ -157,16 +157,7 @@ def openapi_paths(
                 "refused with the reason (recorded in the transcript either way); the draft "
                 "changes, so parties confirm again",
                 "the assigned judge",
-                {
-                    "type": "object",
-                    "required": ["party", "request", "granted", "text"],
-                    "properties": {
-                        **party,
-                        "request": {"type": "string", "maxLength": 1000},
-                        "granted": {"type": "boolean"},
-                        "text": {"type": "string", "maxLength": 1000},
-                    },
-                },
+                Correction,
             ),
             "parameters": case_id,
         },
@@ -175,15 +166,7 @@ def openapi_paths(
                 "The judge notes that a party refused to sign the transcript or left without "
                 "reviewing it (记明情况); the archived transcript says so",
                 "the assigned judge",
-                {
-                    "type": "object",
-                    "required": ["party", "reason"],
-                    "properties": {
-                        **party,
-                        "reason": {"enum": ["refused", "left"]},
-                        "note": {"type": "string", "maxLength": 500},
-                    },
-                },
+                NotSignedNote,
             ),
             "parameters": case_id,
         },

@@ -1,27 +1,87 @@
-"""`kill -9` of a one-node installation (a real `sifa serve`, SQLite) mid-inquiry, then a
-restart: a resume is told the server holds no such room, the seats come back with fresh room
-tokens, the start-up sweep ends the killed run as interrupted, the recording starts again by
-itself when the room opens, and the records go on; the timeline names each interruption."""
+"""`kill -9` of a one-node installation (a real `sifa serve`, SQLite) mid-inquiry, with real
+aiortc participants, then a restart: a resume is told the server holds no such room; the kiosk
+comes back with a fresh room token and is let in as it joins, with no judge there (the server
+remembers the judge's admission); the judge comes back, media flows both ways again and the
+server counts it; the start-up sweep ends the killed run as interrupted and the recording
+starts again by itself when the room opens; the records go on, and the timeline names each
+interruption and the readmission."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from cluster.cluster_api import Clients
-from cluster.cluster_support import Installation, Process, free_port, get_json, sifa_command
-from cluster.test_one_node_stop import wait_for
+from cluster.one_node import one_node, restart
 
-from integration.ruling_flow import PASSED, Room, leave_all_rooms, ok, scheduled_case, seat_room
+from integration.ruling_flow import PASSED, ok, scheduled_case
+from signaling_helpers import MediaPeer
+
+SELF_TEST = {"camera": True, "microphone": True, "network": True}
 
 
-async def resume_after_restart(base: str, case_id: int, room: Room) -> dict[str, object]:
-    """The judge's old seat tries to resume on the restarted server."""
-    seat = room.judge
+class Seats:
+    """The judge's and the kiosk's aiortc peers, each joining with a fresh room token as the
+    browsers do (a new call, new connections), and closed together."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str, case_id: int) -> None:
+        self.session, self.case_id = session, case_id
+        self.ws_url = base.replace("http", "ws", 1) + "/ws"
+        self.peers: list[MediaPeer] = []
+
+    async def join(self, who: Any) -> tuple[MediaPeer, dict[str, Any]]:
+        door = await ok(await who.post(f"/api/cases/{self.case_id}/room-token", json={}))
+        peer = MediaPeer(self.session, self.ws_url, door["participant_id"])
+        self.peers.append(peer)
+        return peer, await peer.join(door["token"], self.case_id)
+
+    async def close(self) -> None:
+        for peer in self.peers:
+            with contextlib.suppress(Exception):
+                await peer.client.send({"type": "leave"})
+            await peer.close()
+
+
+@contextlib.asynccontextmanager
+async def seats(base: str, case_id: int) -> AsyncIterator[Seats]:
+    async with aiohttp.ClientSession() as session:
+        held = Seats(session, base, case_id)
+        try:
+            yield held
+        finally:
+            await held.close()
+
+
+async def flowing(a: MediaPeer, b: MediaPeer, more: int = 15, within: float = 30.0) -> None:
+    """Each peer gets `more` video frames from the other than it had."""
+    for me, other in ((a, b), (b, a)):
+        seen = me.frames[other.id]["video"]
+        await me.wait_frames(other.id, video=seen + more, audio=0, within=within)
+
+
+async def recorded(judge: Any, path: str, party: int) -> None:
+    """The judge's identity check of a party, accepted once the server sees the people it
+    concerns with media (the recorder's live segments: these peers send no stats); until then
+    it is refused as not present, and pressed again, as a judge would."""
+    body: Any = None
+    for _ in range(60):
+        response = await judge.post(f"{path}/session/identity", json={"party": party, **PASSED})
+        body = await response.json()
+        if response.status == 200:
+            return
+        assert response.status == 409 and body["code"] == "not_present", body
+        await asyncio.sleep(0.5)
+    raise AssertionError(body)
+
+
+async def resume_refused(base: str, case_id: int, peer: MediaPeer) -> dict[str, Any]:
+    """A seat of the killed server tries to resume on the restarted one."""
     async with aiohttp.ClientSession() as session:
         ws = await session.ws_connect(f"{base.replace('http', 'ws', 1)}/ws")
         await ws.send_json(
@@ -29,32 +89,21 @@ async def resume_after_restart(base: str, case_id: int, room: Room) -> dict[str,
                 "type": "resume",
                 "v": 1,
                 "case_id": case_id,
-                "participant": seat.id,
-                "resume_token": seat.resume_token,
+                "participant": peer.id,
+                "resume_token": peer.resume_token,
                 "last_seq": 0,
             }
         )
-        answer: dict[str, object] = await ws.receive_json(timeout=10)
+        answer: dict[str, Any] = await ws.receive_json(timeout=10)
         await ws.close()
     return answer
 
 
 @pytest.mark.slow
-async def test_kill_9_mid_inquiry_the_recording_starts_again(
+async def test_kill_9_mid_inquiry_everyone_back_media_counted_and_recording_again(
     tmp_path: Path, clients: Clients
 ) -> None:
-    installation = Installation.create(tmp_path / "one", f"sqlite+aiosqlite:///{tmp_path}/s.db")
-    port = free_port()
-    env = {**installation.env, "SIFA_PORT": str(port), "SIFA_NODE_NAME": "solo"}
-    node = Process("solo", [*sifa_command(), "serve"], env, installation.root, tmp_path / "n.log")
-    base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        return get_json(f"{base}/readyz")[0] == 200
-
-    node.spawn()
-    try:
-        wait_for(ready, "the node to be ready", node)
+    async with one_node(tmp_path) as (node, base):
         mediator, clerk = (
             await clients.as_user(base, "mediator"),
             await clients.as_user(base, "clerk"),
@@ -63,45 +112,57 @@ async def test_kill_9_mid_inquiry_the_recording_starts_again(
         case_id = await scheduled_case(mediator, clerk)
         path = f"/api/cases/{case_id}"
         await ok(await judge.post(f"{path}/open-session", json={}))
-        checks = {"camera": True, "microphone": True, "network": True}
-        await ok(await kiosk.post(f"{path}/session/check-in", json=checks))
-        room = await seat_room(judge, kiosk, case_id)
-        await ok(await judge.post(f"{path}/session/admit", json={}))
-        await ok(await judge.post(f"{path}/session/identity", json={"party": 0, **PASSED}))
+        await ok(await kiosk.post(f"{path}/session/check-in", json=SELF_TEST))
+        async with seats(base, case_id) as before:
+            judge_peer, _ = await before.join(judge)
+            kiosk_peer, lobby = await before.join(kiosk)
+            assert lobby["you"]["admitted"] is False  # the judge lets the kiosk in, once
+            await judge_peer.client.expect("presence", event="joined", within=10)
+            await judge_peer.client.send({"type": "admit", "participant": kiosk_peer.id})
+            await kiosk_peer.client.expect("admitted", within=10)
+            await ok(await judge.post(f"{path}/session/admit", json={}))
+            await flowing(judge_peer, kiosk_peer)
+            await recorded(judge, path, 0)
 
-        node.stop(signal.SIGKILL)
-        node.spawn()
-        wait_for(ready, "the node to be ready again", node)
+            await asyncio.to_thread(restart, node, base, signal.SIGKILL)
 
-        # The old seat's resume says what happened: this server holds no such room.
-        refused = await resume_after_restart(base, case_id, room)
-        assert refused["type"] == "error" and refused["code"] == "resume_failed", refused
-        assert "服务器可能已重新启动" in str(refused["message"])
+            # The old seat's resume says what happened: this server holds no such room.
+            refused = await resume_refused(base, case_id, judge_peer)
+            assert refused["type"] == "error" and refused["code"] == "resume_failed", refused
+            assert "服务器可能已重新启动" in str(refused["message"])
 
-        # The seats come back with fresh room tokens, as the browsers do by themselves; the
-        # room opens afresh and the recording starts again.
-        await leave_all_rooms()
-        await seat_room(judge, kiosk, case_id)
-        recording: dict[str, Any] = {}
-        for _ in range(100):
-            recording = await ok(await judge.get(f"{path}/recording"))
-            if recording["state"] == "recording" and len(recording["runs"]) == 2:
-                break
-            await asyncio.sleep(0.1)
-        runs = recording["runs"]
-        assert [(r["state"], r["end_reason"]) for r in runs] == [
-            ("failed", "interrupted"),
-            ("recording", None),
-        ], runs
-        assert recording["missing"] is False
-        await ok(await judge.post(f"{path}/session/identity", json={"party": 1, **PASSED}))
+        async with seats(base, case_id) as after:
+            # The kiosk is back first, with a fresh room token, and nobody lets it in: the
+            # server remembers that the judge admitted it in this session.
+            kiosk_peer, welcome = await after.join(kiosk)
+            assert welcome["you"]["admitted"] is True, welcome
+            judge_peer, _ = await after.join(judge)
+            await judge_peer.offer(kiosk_peer.id)  # the newcomer offers, as call.js does
+            await flowing(judge_peer, kiosk_peer)
+
+            # The recording started again by itself when the room opened afresh.
+            view: dict[str, Any] = {}
+            for _ in range(100):
+                view = await ok(await judge.get(f"{path}/recording"))
+                if view["state"] == "recording" and len(view["runs"]) == 2:
+                    break
+                await asyncio.sleep(0.1)
+            assert [(r["state"], r["end_reason"]) for r in view["runs"]] == [
+                ("failed", "interrupted"),
+                ("recording", None),
+            ], view["runs"]
+            assert view["missing"] is False
+            # The server counts the media again: the record that needs it is taken.
+            await recorded(judge, path, 1)
 
         timeline = await ok(await clerk.get(f"{path}/timeline"))
-        items = {i["kind"]: i for i in timeline["timeline"]}
-        assert {"recording.interrupted", "recording.restarted"} <= set(items)
-        assert items["recording.restarted"]["label_en"] == "Recording started again"
-        assert items["recording.restarted"]["details"]["after"] == "interrupted"
-    finally:
-        await leave_all_rooms()
-        if node.running:
-            node.stop(signal.SIGINT)
+        items = timeline["timeline"]
+        kinds = {i["kind"]: i for i in items}
+        assert {"recording.interrupted", "recording.restarted"} <= set(kinds)
+        assert kinds["recording.restarted"]["label_en"] == "Recording started again"
+        assert kinds["recording.restarted"]["details"]["after"] == "interrupted"
+        back = [i for i in items if i["kind"] == "room.join" and i["actor"] == kiosk_peer.id]
+        assert [i["details"].get("readmitted") for i in back] == [None, True], back
+        assert back[1]["label"] == "重新进入视频确认室（此前已获准许入室）"
+        # The judge admitted once: the readmission is the server's, not a second admission.
+        assert [i["kind"] for i in items].count("room.admit") == 1

@@ -6,45 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from cluster.cluster_api import Clients, ok
-from cluster.cluster_support import Installation, Process, free_port, get_json, sifa_command
+from cluster.cluster_support import Process, get_json
+from cluster.one_node import one_node, wait_for
 
 from integration.ruling_flow import scheduled_case
 
 
 @pytest.fixture
-def one_node(tmp_path: Path) -> Iterator[tuple[Process, str]]:
-    installation = Installation.create(tmp_path / "one", f"sqlite+aiosqlite:///{tmp_path}/s.db")
-    port = free_port()
-    env = {**installation.env, "SIFA_PORT": str(port), "SIFA_NODE_NAME": "solo"}
-    node = Process("solo", [*sifa_command(), "serve"], env, installation.root, tmp_path / "n.log")
-    node.spawn()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: get_json(f"{base}/readyz")[0] == 200, "the node to be ready", node)
-        yield node, base
-    finally:
-        if node.running:
-            node.stop(signal.SIGINT)
-
-
-def wait_for(condition: Any, what: str, node: Process, within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"waited {within} s for {what}\n{node.logs()[-3000:]}")
+async def solo(tmp_path: Path) -> AsyncIterator[tuple[Process, str]]:
+    async with one_node(tmp_path) as running:
+        yield running
 
 
 async def join(
@@ -57,9 +35,9 @@ async def join(
 
 @pytest.mark.slow
 async def test_sigterm_lets_the_hearing_finish_and_starts_no_new_one(
-    one_node: tuple[Process, str], clients: Clients
+    solo: tuple[Process, str], clients: Clients
 ) -> None:
-    node, base = one_node
+    node, base = solo
     mediator, clerk = await clients.as_user(base, "mediator"), await clients.as_user(base, "clerk")
     judge = await clients.as_user(base, "judge")
     under_way = await scheduled_case(mediator, clerk, room_index=0)

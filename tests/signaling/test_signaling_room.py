@@ -174,3 +174,19 @@ def test_quality_warnings_on_level_changes_only() -> None:
 
 def test_notice_is_a_value() -> None:
     assert Notice("a", {"type": "x"}) == Notice("a", {"type": "x"})
+
+
+def test_a_seat_the_judge_admitted_before_a_restart_joins_admitted_without_the_judge() -> None:
+    room = new_room()  # formed afresh after a restart: nobody in it, the judge not yet back
+    out = room.join("kiosk", "kiosk", "社区终端", resume_token="r1", now=0, readmit=True)
+    assert state(room) == {"kiosk": (True, True)}
+    assert [(e.action, dict(e.details)) for e in out.audit] == [
+        ("join", {"admitted": True, "readmitted": True})
+    ]
+    out = room.join(JUDGE, "judge", "王法官", resume_token="r0", now=1)
+    assert to(out) == [("kiosk", "presence", "joined")]
+    assert room.welcome(JUDGE)["participants"][0]["admitted"] is True
+    room.check_signal("kiosk", JUDGE)
+    # Without the application's word, a newcomer waits in the lobby as ever.
+    room.join("party", "party", "张三", resume_token="r2", now=2)
+    assert state(room)["party"] == (False, True)

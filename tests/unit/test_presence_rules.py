@@ -94,6 +94,16 @@ def test_stretches_follow_admission_drops_and_resumes() -> None:
     ]
 
 
+def test_the_judges_admission_stands_until_the_judges_removal() -> None:
+    def by(who: str, minute: int, action: str) -> att.RoomEvent:
+        return att.RoomEvent(T0 + dt.timedelta(minutes=minute), action, who, "")
+
+    events = [by("kiosk-5", 1, "admit"), by("party-9-0", 2, "admit"), by("kiosk-5", 3, "leave")]
+    assert att.readmitted(events) == {"kiosk-5", "party-9-0"}
+    assert att.readmitted([*events, by("party-9-0", 4, "remove")]) == {"kiosk-5"}
+    assert att.readmitted([by("kiosk-5", 1, "join")]) == frozenset()
+
+
 def test_time_in_the_room_without_a_segment_is_listed() -> None:
     stay = [att.Stretch(T0, T0 + dt.timedelta(minutes=10), "left")]
     segment = att.Segment("kiosk-5", 1, "closed", T0, T0 + dt.timedelta(minutes=4), "ab" * 32)

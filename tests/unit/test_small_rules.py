@@ -177,6 +177,11 @@ def test_values_are_read(tmp_path: Path) -> None:
         ("SIFA_STUN_URLS", "http://stun.example"),
         ("SIFA_NODE_NAME", "node one"),
         ("SIFA_NODE_NAME", "-" + "n" * 100),
+        ("SIFA_WS_RATE_BURST", "0"),
+        ("SIFA_WS_RATE_PER_SECOND", "fast"),
+        ("SIFA_WS_FLOOD_STRIKES", "-1"),
+        ("SIFA_WS_REPLAY_MB", "0"),
+        ("SIFA_EVENT_LOOP", "tokio"),
     ],
 )
 def test_a_wrong_value_names_its_variable(tmp_path: Path, name: str, value: str) -> None:
@@ -184,6 +189,28 @@ def test_a_wrong_value_names_its_variable(tmp_path: Path, name: str, value: str)
         Settings.from_env({name: value}, base=tmp_path)
     assert error.value.name == name
     assert str(error.value).startswith(f"{name}:")
+
+
+def test_signaling_limits_and_the_event_loop_are_settings(tmp_path: Path) -> None:
+    default = Settings.from_env({}, base=tmp_path)
+    assert (default.ws_rate_burst, default.ws_rate_per_second, default.ws_flood_strikes) == (
+        120,
+        20,
+        100,
+    )
+    assert default.ws_replay_mb == 64 and default.event_loop == "uvloop"
+    told = Settings.from_env(
+        {
+            "SIFA_WS_RATE_BURST": "300",
+            "SIFA_WS_RATE_PER_SECOND": "50",
+            "SIFA_WS_FLOOD_STRIKES": "400",
+            "SIFA_WS_REPLAY_MB": "16",
+            "SIFA_EVENT_LOOP": "asyncio",
+        },
+        base=tmp_path,
+    )
+    assert (told.ws_rate_burst, told.ws_rate_per_second, told.ws_flood_strikes) == (300, 50, 400)
+    assert told.ws_replay_mb == 16 and told.event_loop == "asyncio"
 
 
 def test_a_server_is_named_by_its_host_unless_told(tmp_path: Path) -> None:
