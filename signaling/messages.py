@@ -208,6 +208,12 @@ def parse(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> C
         raise _refusal(text, str(exc)) from None
     except (msgspec.DecodeError, RecursionError):
         raise ProtocolError("bad_json", "the message is not valid JSON") from None
+    except UnicodeEncodeError:
+        # A lone surrogate as a character, not an escape: no socket's text holds one, but a
+        # message made in the process (the recorder's) could.
+        raise ProtocolError(
+            "bad_message", "a message's text must be valid Unicode (no lone surrogates)"
+        ) from None
     if type(message) is Signal:
         if message.raw:
             raise ProtocolError("bad_message", 'signal has no field "raw"', ref="signal")
