@@ -69,15 +69,10 @@ async def review_transcript(
     return state
 
 
-async def scheduled_case(
-    mediator: TestClient,
-    clerk: TestClient,
-    *,
-    room_index: int = 0,
-    hours: int = 1,
-    application: dict[str, Any] | None = None,
-    at: dt.datetime | None = None,
-) -> int:
+async def accepted_case(
+    mediator: TestClient, clerk: TestClient, application: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """A case filed with its agreement, submitted and accepted: its id and the court's people."""
     payload = application or sample_application(dt.datetime.now(COURT_TZ).date())
     case_id = (await ok(await mediator.post("/api/cases", json=payload), 201))["id"]
     form = aiohttp.FormData()
@@ -91,6 +86,19 @@ async def scheduled_case(
             f"/api/cases/{case_id}/accept", json={"judge_id": people["judges"][0]["id"]}
         )
     )
+    return case_id, people
+
+
+async def scheduled_case(
+    mediator: TestClient,
+    clerk: TestClient,
+    *,
+    room_index: int = 0,
+    hours: int = 1,
+    application: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> int:
+    case_id, people = await accepted_case(mediator, clerk, application)
     when = at or dt.datetime.now(COURT_TZ) + dt.timedelta(hours=hours)
     await ok(
         await clerk.post(
