@@ -165,11 +165,8 @@ class Connection(asyncio.Protocol):
     def write(self, text: str) -> None:
         if self._state >= CLOSING:
             return
-        transport = self.transport
-        if transport.is_closing():
-            return
-        transport.write(frame(OP_TEXT, text.encode("utf-8")))
-        if transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
+        self._send(frame(OP_TEXT, text.encode("utf-8")))
+        if self.transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
             self.close_soon(CLOSE_SLOW, "too slow to read")
 
     def close_soon(self, code: int, reason: str) -> None:
@@ -208,7 +205,7 @@ class Connection(asyncio.Protocol):
             if not self._take(now):
                 self._rate_limited(now)
             elif opcode == OP_TEXT:
-                self._text(payload)
+                self._text(payload, now)
             else:
                 self.write(error("bad_message", "messages are JSON text frames"))
         elif state == AWAITING_JOIN:
@@ -224,7 +221,7 @@ class Connection(asyncio.Protocol):
             else:
                 waiting.append((opcode, payload))
 
-    def _text(self, payload: bytes | bytearray) -> None:
+    def _text(self, payload: bytes | bytearray, now: float) -> None:
         try:
             text = payload.decode("utf-8")
         except UnicodeDecodeError:
@@ -240,7 +237,7 @@ class Connection(asyncio.Protocol):
         except ProtocolError as exc:
             self.write(error(exc.code, exc.message, exc.ref))
             return
-        dispatch(server, self, message, self._loop.time())
+        dispatch(server, self, message, now)
 
     async def _handshake(self, opcode: int, payload: bytes | bytearray) -> None:
         server = self._server
