@@ -15,6 +15,8 @@ class RoomInfo:
     # that record): such a seat joining again, after a server restart lost the room, comes in
     # admitted, whether or not the judge is there to let it in again.
     readmit: frozenset[str] = frozenset()
+    # Seats the judge removed in that session: refused as the room they were removed from did.
+    removed: frozenset[str] = frozenset()
 
 
 class RoomAuthority(Protocol):

@@ -124,6 +124,7 @@ class SignalingServer:
                 close_code=CLOSE_TRY_AGAIN,
             )
         live = live or await self._open_room(info)
+        live.room.removed |= info.removed
         try:
             outcome = live.room.join(
                 claims.participant_id,

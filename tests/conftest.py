@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from realdeps import IN_CI, require, require_tool
 
-# Test trees whose every test drives Chromium or real server processes.
-_HEAVY_TREES = ("e2e", "cluster")
+# Tests that drive Chromium or real server processes.
+_HEAVY_TREES = ("tests/e2e/", "tests/cluster/")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser and process tests run one at a time, on one worker: two Chromium sessions at
-    once on this 2-core machine each took about three times as long as alone, so together
+def _heavy(path: str) -> bool:
+    return path.startswith(_HEAVY_TREES) or "browser" in path.rsplit("/", 1)[-1]
+
+
+class _HeavyTestsInOneStream(LoadScopeScheduling):
+    """Browser and process tests run one after another on one worker: two Chromium sessions
+    at once on this 2-core machine each took about three times as long as alone, so together
     they were slower than one after the other, and hit their timeouts. Every other module
-    stays whole on one worker (its module-scoped servers shared), as --dist loadfile did."""
-    tests = config.rootpath / "tests"
-    for item in items:
-        tree = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
-        heavy = tree in _HEAVY_TREES or item.get_closest_marker("browser") is not None
-        group = "browser" if heavy else str(item.path)
-        item.add_marker(pytest.mark.xdist_group(group))
+    stays whole on one worker (its module-scoped servers shared), as --dist loadfile does.
+    (xdist's own --dist loadgroup cannot say this under pytest 9: it rewrites test ids
+    through an attribute pytest 9 no longer reads.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        return "heavy tests" if _heavy(path) else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") != "loadscope":
+        return None
+    return _HeavyTestsInOneStream(config, log)
 
 
 __all__ = ["IN_CI", "require", "require_tool"]

@@ -211,3 +211,10 @@ def readmitted(events: Iterable[RoomEvent]) -> frozenset[str]:
         elif e.action == "remove":
             admitted.discard(e.participant)
     return frozenset(admitted)
+
+
+def removed_from_room(events: Iterable[RoomEvent]) -> frozenset[str]:
+    """The seats the judge removed in the case's current session (the events given). Removal
+    is final for the session: a room that forms again after a server restart refuses them as
+    the room they were removed from did."""
+    return frozenset(e.participant for e in events if e.action == "remove")

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.attendance import RoomEvent, readmitted
+from app.domain.attendance import RoomEvent, readmitted, removed_from_room
 from app.domain.cases import State
 from app.domain.live import LIVE_STATES, judge_participant
 from app.keys import Clock
@@ -38,8 +38,14 @@ class CaseRoomAuthority:
                 return None
             room = await session.get(Room, case.room_id)
             assert room is not None
-            readmit = await admitted_before(session, case.id)
-            return RoomInfo(case.id, room.name, judge_participant(case.judge_id), readmit)
+            earlier = await session_room_events(session, case.id)
+            return RoomInfo(
+                case.id,
+                room.name,
+                judge_participant(case.judge_id),
+                readmit=readmitted(earlier),
+                removed=removed_from_room(earlier),
+            )
 
     async def record(
         self,
@@ -61,10 +67,11 @@ class CaseRoomAuthority:
             )
 
 
-async def admitted_before(session: AsyncSession, case_id: int) -> frozenset[str]:
-    """Seats the judge admitted in the case's current session, from the audit log every node
-    shares, so a room that forms again after a restart lets them in as they come back (asked
-    on every join: one indexed read, and a removal takes effect at once)."""
+async def session_room_events(session: AsyncSession, case_id: int) -> list[RoomEvent]:
+    """The judge's admissions and removals in the case's current session, from the audit log
+    every node shares, so a room that forms again after a restart lets in whom the judge let
+    in and refuses whom the judge removed (asked on every join: one indexed read, and a
+    removal takes effect at once)."""
     rows = (
         await session.execute(
             select(AuditEvent.at, AuditEvent.action, AuditEvent.actor)
@@ -78,4 +85,4 @@ async def admitted_before(session: AsyncSession, case_id: int) -> frozenset[str]
             events.clear()
         else:
             events.append(RoomEvent(at, action.removeprefix("room."), actor, ""))
-    return readmitted(events)
+    return events

@@ -314,7 +314,7 @@ function drawLobby(waiting) {
 }
 
 // A seat this judge admitted earlier in the session (before a server restart, say) never
-// waits here again: the server lets it in as it joins (app/services/live.py, admitted_before),
+// waits here again: the server lets it in as it joins (app/services/live.py, session_room_events),
 // whether or not this console is open.
 async function admit(participantId) {
   call.admit(participantId);

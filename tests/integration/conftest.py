@@ -27,6 +27,7 @@ from app.store.db import Database
 from app.store.migrate import upgrade
 from signaling.server import SERVER_KEY
 
+from integration.demo_template import prepared, sqlite_file
 from realdeps import require
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -97,6 +98,16 @@ class Clock:
 
 
 async def prepare(settings: Settings, now: dt.datetime) -> None:
+    """The migrated database with the demo data (see demo_template for why it is copied)."""
+    database = sqlite_file(settings.database_url)
+    real = functools.partial(prepare_for_real, settings, now)
+    if database is None:
+        await real()
+    else:
+        await prepared(database, settings.certs_dir, now, real)
+
+
+async def prepare_for_real(settings: Settings, now: dt.datetime) -> None:
     db = Database(settings.database_url)
     await upgrade(db.engine)
     async with db.transaction() as session:
