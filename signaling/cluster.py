@@ -140,7 +140,10 @@ class ClusterNode:
         )
         self.edges: dict[str, Bridged] = {}
         self.remote: dict[str, RemotePeer] = {}
-        self.handlers: dict[str, Handler] = {"room.snapshot": self._room_snapshot}
+        self.handlers: dict[str, Handler] = {
+            "room.snapshot": self._room_snapshot,
+            "room.end": self._room_end,
+        }
         self._numbers = itertools.count(1)
         self._calls: dict[str, asyncio.Future[str]] = {}
         self._dirty: set[int] = set()
@@ -469,6 +472,9 @@ class ClusterNode:
 
     async def _room_snapshot(self, args: dict[str, Any]) -> dict[str, object] | None:
         return self.server.snapshot(int(args["case_id"]))
+
+    async def _room_end(self, args: dict[str, Any]) -> bool:
+        return self.server.end_room(int(args["case_id"]), str(args["reason"]))
 
     async def _serve(self, ident: str, reply_to: str, text: str) -> None:
         try:

@@ -33,6 +33,7 @@ CLOSE_REFUSED = 4001
 CLOSE_REMOVED = 4002
 CLOSE_REPLACED = 4003
 CLOSE_LEFT = 4009
+CLOSE_OVER = 4010  # the hearing is over: the room is closed for good
 
 
 class Refused(Exception):
@@ -125,6 +126,21 @@ class LiveRoom:
             peer.live = None
             peer.close_soon(code, reason)
         self.close()
+
+    def end(self, reason: str, now: float) -> list[str]:
+        """Close the room for good (the hearing is over): each seat leaves on the record, and
+        every socket is told so with 4010, after which no client resumes or joins again.
+        Returns the seats that were held."""
+        self.moving = True  # closed for good: like a room handed on, nothing may save it now
+        seated = list(self.room.seats)
+        for participant_id in seated:
+            self.apply(self.room.leave(participant_id, now), now)
+        for peer in list(self.peers.values()):
+            peer.live = None
+            peer.close_soon(CLOSE_OVER, reason)
+        self.peers.clear()
+        self.close()
+        return seated
 
     def seat(self, peer: Peer, participant_id: str) -> Mailbox:
         """Put peer on the seat's mailbox, replacing any older socket for it."""

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from signaling.authority import RoomAuthority, RoomInfo
+from signaling.cluster import RemoteError
 from signaling.hub import Hub, LocalHub
 from signaling.ice import IceSettings
 from signaling.live import CLOSE_TRY_AGAIN, NO_ROOM, NO_SEAT, LiveRoom, Peer, Refused
@@ -234,6 +236,36 @@ class SignalingServer:
         if self.rooms.get(live.case_id) is live:
             del self.rooms[live.case_id]
         live.evict(code, reason)
+
+    def end_room(self, case_id: int, reason: str) -> bool:
+        """The hearing is over: close the room here, if it lives here, and say so in its audit
+        trail. False: no such room on this node."""
+        live = self.rooms.pop(case_id, None)
+        if live is None:
+            return False
+        seated = live.end(reason, asyncio.get_running_loop().time())
+        self.record(
+            case_id, AuditEvent("closed", "server", "server", {"reason": reason, "seats": seated})
+        )
+        if self.cluster is not None:
+            self.cluster.closed(case_id)
+        return True
+
+    async def end_room_anywhere(self, case_id: int, reason: str) -> bool:
+        """Close the room on whichever node hosts it (this one with a single node). A node that
+        cannot be asked is logged, not raised: every page also hangs up by itself once its poll
+        says the hearing is over."""
+        if self.cluster is None or case_id in self.rooms:
+            return self.end_room(case_id, reason)
+        try:
+            owner = await self.cluster.bus.owner(case_id)
+            if owner is None:
+                return False
+            args = {"case_id": case_id, "reason": reason}
+            return bool(await self.cluster.call(owner, "room.end", args))
+        except (RemoteError, RedisError, OSError) as exc:
+            log.warning("room %s: not closed on its node (%s)", case_id, exc)
+            return False
 
     # -- audit -----------------------------------------------------------
 

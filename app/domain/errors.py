@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.domain.state_words import STEP_DOING, wrong_state
+
 
 class DomainError(Exception):
     """A rule of the domain refused something. `code` is stable; `message` is for people."""
@@ -33,9 +35,8 @@ class TransitionRefused(DomainError):
     def __init__(self, state: str, step: str) -> None:
         self.state = state
         self.step = step
-        super().__init__(
-            f'案件处于“{state}”状态，不能“{step}”。 / Cannot "{step}" a case in state "{state}".'
-        )
+        zh, en = STEP_DOING.get(step, (step, step))
+        super().__init__(wrong_state(state, zh, en))
 
 
 class NotPermitted(DomainError):

@@ -78,6 +78,29 @@ def iso_week(day: dt.date) -> str:
     return f"{year}-W{week:02d}"
 
 
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def week_dates(week: str, lang: str) -> str:
+    """An ISO week ("2026-W49") as the dates a clerk reads: "11月30日–12月6日", "30 Nov – 6 Dec";
+    with the years when it spans two ("2026年12月28日–2027年1月3日")."""
+    year, number = week.split("-W")
+    monday = dt.date.fromisocalendar(int(year), int(number), 1)
+    sunday = monday + dt.timedelta(days=6)
+    both = monday.year != sunday.year
+    if lang == "en":
+
+        def en(day: dt.date) -> str:
+            return f"{day.day} {_MONTHS_EN[day.month - 1]}" + (f" {day.year}" if both else "")
+
+        return f"{en(monday)} – {en(sunday)}"
+
+    def zh(day: dt.date) -> str:
+        return (f"{day.year}年" if both else "") + f"{day.month}月{day.day}日"
+
+    return f"{zh(monday)}–{zh(sunday)}"
+
+
 def median(values: Sequence[float]) -> float | None:
     if not values:
         return None

@@ -39,6 +39,8 @@ def refuse_own_account(actor: Actor, account_id: int, step: str) -> None:
                 "deactivate": "不能停用自己的账户。 / You cannot deactivate your own account.",
                 "reset": "请在“修改密码”页面修改自己的密码。 / Change your own password on the "
                 "“Change password” page.",
+                "log_out": "请用页首的“退出”退出自己的登录。 / Log yourself out with the header's "
+                "Log out.",
             }[step],
             code="own_account",
         )
@@ -205,6 +207,26 @@ async def set_active(
         action="account.reactivated" if active else "account.deactivated",
         case_id=None,
         details=details,
+        now=now,
+    )
+    return account
+
+
+async def log_out(
+    session: AsyncSession, actor: Actor, account_id: int, now: dt.datetime
+) -> Account:
+    """End every login session of an account, changing nothing else: a room's kiosk has no
+    log-out of its own on its public screen (kiosk mode), so the administrator logs it out."""
+    require_admin(actor)
+    refuse_own_account(actor, account_id, "log_out")
+    account = await _target(session, account_id)
+    ended = await accounts.end_sessions(session, account.id)
+    await audit.append(
+        session,
+        actor=actor.username,
+        action="account.logged_out",
+        case_id=None,
+        details=accounts.account_details(account, sessions_ended=ended),
         now=now,
     )
     return account

@@ -30,6 +30,7 @@ from app.domain.errors import (
 )
 from app.domain.materials import Category, may_open, safe_filename, sniff
 from app.domain.roles import Role
+from app.domain.state_words import wrong_state
 from app.files import read_verified, write_atomically
 from app.keyring import FieldCipher
 from app.services import audit
@@ -80,10 +81,7 @@ async def add_material(
     if actor.role is not Role.MEDIATOR:
         raise NotPermitted("只有调解员可以上传材料。 / Only the mediator uploads materials.")
     if State(case.state) not in UPLOAD_STATES:
-        raise WrongState(
-            f'案件状态为"{case.state}"，不能再上传材料。 / Materials cannot be added in state '
-            f'"{case.state}".'
-        )
+        raise WrongState(wrong_state(case.state, "再上传材料", "add materials"))
     try:
         kind = Category(category)
     except ValueError:

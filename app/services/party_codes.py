@@ -179,7 +179,7 @@ async def join(session: AsyncSession, code: object, secret: bytes, now: dt.datet
         )
     case = await session.get(Case, row.case_id)
     assert case is not None
-    require_state(case, CODE_STATES, "加入 / join")
+    require_state(case, CODE_STATES, "加入 / join the session")
     row.used_at = now
     expires = now + PARTY_TOKEN_TTL
     claims = PartyPass(case.id, row.party_position, row.id, int(expires.timestamp()))

@@ -25,6 +25,7 @@ from app.domain.clock import court_date
 from app.domain.errors import Conflict, NotPermitted, ValidationError, WrongState
 from app.domain.free_text import read_free_text
 from app.domain.roles import Role
+from app.domain.state_words import wrong_state
 from app.files import issued_file
 from app.metrics import observe
 from app.ruling import model as doc
@@ -45,10 +46,7 @@ SERVABLE = frozenset({State.RULING_ISSUED, State.SERVED})
 
 
 def _no_ruling(case: Case) -> WrongState:
-    return WrongState(
-        f'案件状态为"{case.state}"，尚无可送达的裁定。 / '
-        f'No ruling to serve in state "{case.state}".'
-    )
+    return WrongState(wrong_state(case.state, "送达裁定书", "serve a ruling"))
 
 
 async def paper_receipt_of(

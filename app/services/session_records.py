@@ -28,6 +28,7 @@ from app.domain.errors import (
 )
 from app.domain.live import party_participant
 from app.domain.roles import Role
+from app.domain.state_words import wrong_state
 from app.services import audit
 from app.services.cases import load_case
 from app.store.models import (
@@ -97,9 +98,7 @@ def require_state(case: Case, states: frozenset[State], what: str) -> None:
     """`what` is "中文 / English", e.g. "确认 / confirm"."""
     if State(case.state) not in states:
         zh, _, en = what.partition(" / ")
-        raise WrongState(
-            f'案件状态为"{case.state}"，不能{zh}。 / Cannot {en} in state "{case.state}".'
-        )
+        raise WrongState(wrong_state(case.state, zh, en))
 
 
 def party_position(data: Mapping[str, Any]) -> int:

@@ -67,7 +67,9 @@ async def check_in(
     session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
 ) -> Result:
     require_role(actor, Role.KIOSK, "须由确认室终端自检签到。 / The room's kiosk checks in.")
-    case, view = await prepare(session, actor, case_id, OPEN_STATES, "签到 / check in", now)
+    case, view = await prepare(
+        session, actor, case_id, OPEN_STATES, "签到 / check the kiosk in", now
+    )
     test = rules.SelfTest.read(data)
     payload = test.payload()
     await append(
@@ -94,7 +96,9 @@ async def admit(
     room: presence.Look,
 ) -> Result:
     require_role(actor, Role.JUDGE, "只有审判员可以准许入室。 / Only the judge admits.")
-    case, view = await prepare(session, actor, case_id, OPEN_STATES, "准许入室 / admit", now)
+    case, view = await prepare(
+        session, actor, case_id, OPEN_STATES, "准许入室 / admit anyone to the room", now
+    )
     if view.admitted_at is not None:
         return Result(case, view)  # the lobby may admit twice (a reconnect); the first counts
     # Admission is a record that someone was let into the video room: someone must be there.
@@ -114,7 +118,9 @@ async def record_identity(
     room: presence.Look,
 ) -> Result:
     require_role(actor, Role.JUDGE, "只有审判员可以核验身份。 / Only the judge checks identity.")
-    case, view = await prepare(session, actor, case_id, RECORD_STATES, "核验身份 / verify", now)
+    case, view = await prepare(
+        session, actor, case_id, RECORD_STATES, "核验身份 / record an identity check", now
+    )
     party = party_position(data)
     check = rules.check_identity(view, party, data)
     what = ("尚不能记录身份核验", "Cannot record the identity check")
@@ -141,7 +147,9 @@ async def acknowledge_warning(
 ) -> Result:
     if isinstance(who, Actor):
         require_role(who, Role.KIOSK, "须在确认室终端确认。 / Acknowledged at the room's kiosk.")
-    case, view = await prepare(session, who, case_id, RECORD_STATES, "确认告知 / confirm", now)
+    case, view = await prepare(
+        session, who, case_id, RECORD_STATES, "确认风险告知 / acknowledge the warning", now
+    )
     party = acting_party(who, data)
     rules.check_warning(view, party)
     await append(session, case, view, rules.Kind.WARNING_ACK, party, {}, who.username, now)
@@ -153,7 +161,9 @@ async def consent(
 ) -> Result:
     if isinstance(who, Actor):
         require_role(who, Role.KIOSK, "须由当事人在终端确认。 / Parties confirm at the kiosk.")
-    case, view = await prepare(session, who, case_id, RECORD_STATES, "确认 / confirm", now)
+    case, view = await prepare(
+        session, who, case_id, RECORD_STATES, "确认申请 / confirm the application", now
+    )
     party = acting_party(who, data)
     rules.check_consent(view, party)
     device = "own_device" if isinstance(who, PartyPass) else "kiosk"
@@ -181,7 +191,9 @@ async def record_answers(
     room: presence.Look,
 ) -> Result:
     require_role(actor, Role.JUDGE, "只有审判员可以记录询问。 / Only the judge records answers.")
-    case, view = await prepare(session, actor, case_id, RECORD_STATES, "记录询问 / record", now)
+    case, view = await prepare(
+        session, actor, case_id, RECORD_STATES, "记录询问 / record the answers", now
+    )
     party = party_position(data)
     answers = rules.check_answers(view, party, data)
     what = ("尚不能记录询问", "Cannot record the answers")
@@ -207,7 +219,9 @@ async def record_review(
     session: AsyncSession, actor: Actor, case_id: int, data: Mapping[str, Any], now: dt.datetime
 ) -> Result:
     require_role(actor, Role.JUDGE, "只有审判员可以审查。 / Only the judge reviews.")
-    case, view = await prepare(session, actor, case_id, RECORD_STATES, "记录审查 / review", now)
+    case, view = await prepare(
+        session, actor, case_id, RECORD_STATES, "记录审查 / record the review", now
+    )
     items = rules.check_review(view, data)
     await append(
         session,

@@ -21,6 +21,7 @@ from app.domain.access import Actor
 from app.domain.cases import DECIDED, State
 from app.domain.errors import NotPermitted, WrongState
 from app.domain.roles import Role
+from app.domain.state_words import wrong_state
 from app.ruling.desk import RulingDesk
 from app.ruling.screen import screen_blocks
 from app.services import session_records, sessions
@@ -172,7 +173,9 @@ async def _records(
         session_records.require_role(
             who, Role.JUDGE, "只有审判员可以记录笔录核对情况。 / Only the judge records this."
         )
-    case, view, draft = await _open(session, who, case_id, desk, now, "核对笔录 / review")
+    case, view, draft = await _open(
+        session, who, case_id, desk, now, "核对笔录 / review the transcript"
+    )
     if party_side:
         party = session_records.acting_party(who, data)
         payload = {"device": _device(who), **read(draft, party, data)}
@@ -254,10 +257,7 @@ async def read_draft(
     decision until the ruling (and the transcript with it) is issued."""
     case = await session_records.case_for(session, who, case_id)
     if State(case.state) not in DECIDED:
-        raise WrongState(
-            f'案件状态为"{case.state}"，没有待核对的笔录。 / '
-            f'No transcript awaits review in state "{case.state}".'
-        )
+        raise WrongState(wrong_state(case.state, "核对笔录", "review the transcript"))
     draft = await draft_of(session, case, desk, now)
     if draft is None:
         raise _no_transcript()

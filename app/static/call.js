@@ -25,15 +25,18 @@
 //   resumed    {replayed, complete}
 //   removed    {reason}
 //   error      {code, message, ref}
-//   ended      {reason, rejoin}        no more resuming: refused, removed, left, or the seat is
+//   ended      {reason, rejoin, over}  no more resuming: refused, removed, left, or the seat is
 //                                      gone (grace over, the server restarted); rejoin: a fresh
-//                                      join (a new room token) may bring this client back
+//                                      join (a new room token) may bring this client back;
+//                                      over: the hearing is over and the server closed the room
+//                                      (4010), so nothing may bring it back
 //   recording  {state, run, reason?}   the server's recorder: recording|stopped|failed (judge)
 
 export const PROTOCOL_VERSION = 1;
 
 // Close codes after which reconnecting cannot help (docs/protocol.md, "Close codes").
 const FINAL_CLOSE_CODES = new Set([4001, 4002, 4003, 4008, 4009]);
+const CLOSE_OVER = 4010; // the hearing is over: the server closed the room for good
 const ICE_TRANSPORT_POLICIES = new Set(["all", "relay"]);
 
 // How long a page waits before its n-th fresh join after its seat was lost (the server
@@ -41,6 +44,12 @@ const ICE_TRANSPORT_POLICIES = new Set(["all", "relay"]);
 const REJOIN_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
 export function rejoinDelay(attempt) {
   return REJOIN_DELAYS_MS[Math.min(attempt, REJOIN_DELAYS_MS.length - 1)];
+}
+
+// Stop every track of a stream: the browser gives the camera and microphone back (its camera
+// light goes off), which leaving the room alone does not do.
+export function releaseMedia(stream) {
+  if (stream) for (const track of stream.getTracks()) track.stop();
 }
 
 export class SifaCall extends EventTarget {
@@ -111,6 +120,14 @@ export class SifaCall extends EventTarget {
     this._end("left");
   }
 
+  // The hearing is over: leave the room for good and release the camera and microphone. A
+  // call hung up this way reports ended with over, which no page answers by joining again.
+  hangUp() {
+    this._send({ type: "leave" });
+    this._end("over");
+    releaseMedia(this.localStream);
+  }
+
   get waiting() {
     return [...this.participants.values()].filter((p) => !p.admitted);
   }
@@ -168,6 +185,11 @@ export class SifaCall extends EventTarget {
 
   _onClose(code) {
     if (this.state === "closed") return;
+    if (code === CLOSE_OVER) {
+      this._end("over");
+      releaseMedia(this.localStream);
+      return;
+    }
     if (FINAL_CLOSE_CODES.has(code)) {
       this._end(`closed (${code})`);
       return;
@@ -217,7 +239,8 @@ export class SifaCall extends EventTarget {
       this.ws = null;
       ws.close(1000);
     }
-    this._emit("ended", { reason, rejoin });
+    const over = reason === "over";
+    this._emit("ended", { reason, rejoin: rejoin && !over, over });
   }
 
   // -- protocol --------------------------------------------------------------

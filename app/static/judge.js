@@ -6,6 +6,8 @@ import { SifaCall, rejoinDelay } from "/static/call.js";
 import { callApi } from "/static/http.js";
 import { drawRulingText } from "/static/ruling_text.js";
 import { REVIEW_STATES, drawJudgeReview, onJudgeReviewSubmit } from "/static/transcript_review.js";
+import { releaseEverything } from "/static/hearing_end.js";
+import { closeForms, drawQuestioned } from "/static/judge_records.js";
 
 const app = document.getElementById("app");
 const lang = app.dataset.lang || "zh-CN";
@@ -64,11 +66,30 @@ function rejoinSoon() {
   rejoinAttempt += 1;
 }
 
+// The hearing is over (the server says so, or closed the room with 4010): hang up, give the
+// camera and microphone back, and offer no way into a room that is closed.
+let over = false;
+let localStream = null;
+function hearingOver() {
+  if (over) return;
+  over = true;
+  if (call) call.hangUp();
+  call = null;
+  window.sifaCall = null;
+  for (const id of [...tiles.keys()]) dropTile(id);
+  peerStates.clear();
+  releaseEverything(localStream);
+  localStream = null;
+  $("join-room").classList.add("hidden");
+  $("conn-state").textContent = T.over;
+  $("conn-state").dataset.state = "over";
+}
+
 async function joinRoom({ auto = false } = {}) {
-  if (call) return;
+  if (call || over) return;
   $("join-room").disabled = true;
   try {
-    const localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+    localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
     $("self-video").srcObject = localStream;
     const door = await api("POST", `/api/cases/${caseId}/room-token`, {});
     call = new SifaCall({ wsUrl: door.ws_url, caseId, token: door.token, iceServers: door.ice_servers, localStream });
@@ -90,6 +111,9 @@ async function joinRoom({ auto = false } = {}) {
     }
   });
   call.addEventListener("lobby", ({ detail }) => {
+    // The kiosk comes to the lobby right after its check-in: read it now, not at the next
+    // poll, so the console never says "not checked in" about a kiosk waiting at the door.
+    if (!detail.self && detail.waiting.some((p) => p.role === "kiosk")) poll();
     if (!detail.self) drawLobby(detail.waiting);
   });
   // Who is in the room: the lobby, the tiles, and where each party takes part.
@@ -113,6 +137,10 @@ async function joinRoom({ auto = false } = {}) {
     for (const id of [...tiles.keys()]) dropTile(id);
     peerStates.clear();
     drawWhere();
+    if (detail.over) {
+      hearingOver();
+      return;
+    }
     // The seat is gone (the server restarted): join again by ourselves, without a click.
     if (detail.rejoin) rejoinSoon();
   });
@@ -141,6 +169,7 @@ async function joinRoom({ auto = false } = {}) {
 // change alone would hide a broken link behind a healthy one.
 const peerStates = new Map();
 function drawConnections() {
+  if (over) return; // the line says the hearing is over
   const sep = lang === "en" ? ": " : "：";
   const parts = [...peerStates].map(([id, state]) => {
     // The recorder is hidden from presence lists, so it has no name there.
@@ -474,11 +503,13 @@ function drawWhere() {
       : ["awaited", T.checkinNone];
   line.dataset.status = status;
   line.textContent = text;
+  drawQuestioned(lastState, { tiles, remote, caseId, T, lang });
 }
 
 let rulingShown = false;
 async function draw(state) {
   window.sifaState = state;
+  if (state.hearing_over) hearingOver();
   caseState = state.case_state;
   $("case-state").textContent = pick(STATE_LABEL[caseState] || [caseState, caseState]);
   $("case-state").className = `state state-${caseState}`;
@@ -518,6 +549,7 @@ async function draw(state) {
     answers.textContent = p.answers ? `✓ ${T.recorded}` : "";
   }
   lastState = state;
+  closeForms(state, T);
   drawWhere();
   const unanswered = state.review.unanswered.length;
   $("review-status").textContent = state.review.at && !unanswered ? `✓ ${T.recorded}` : "";
@@ -596,8 +628,12 @@ async function onReviewSubmit(event) {
 }
 
 let polling = false;
+let pollAgain = false; // asked while a poll was under way: that answer may predate the news
 async function poll() {
-  if (polling) return;
+  if (polling) {
+    pollAgain = true;
+    return;
+  }
   polling = true;
   try {
     await draw(await api("GET", `/api/cases/${caseId}/session`));
@@ -608,9 +644,17 @@ async function poll() {
     say(err.message);
   } finally {
     polling = false;
+    if (pollAgain) {
+      pollAgain = false;
+      poll();
+    }
   }
 }
 
+// The judge moving into another party's record moves the highlight with them.
+document.addEventListener("focusin", (event) => {
+  if (event.target.closest(".party-card")) drawWhere();
+});
 document.addEventListener("submit", onReviewSubmit);
 document.addEventListener("submit", onSubmit);
 document.addEventListener("click", (event) => {
@@ -624,14 +668,22 @@ $("issue").addEventListener("click", issue);
 $("open-session").addEventListener("click", openSession);
 $("join-room").addEventListener("click", joinRoom);
 drawGroundChoice();
-poll();
+// Into the room once the first poll has said whether the hearing is still on.
+poll().then(() => {
+  if (LIVE.has(caseState)) joinRoom();
+});
 setInterval(poll, 2000);
-if (LIVE.has(caseState)) joinRoom();
 
 // missing: the hearing is on and nothing records it (the server says so: GET …/recording).
 let recordingMissing = false;
 function showRecording(state, missing = recordingMissing) {
   recordingMissing = state !== "recording" && missing;
+  // A recorder that stopped (normally or not) has left: its link going down is no news of its
+  // own, and would read as a red "connection failed" after a clean end.
+  if (state !== "recording") {
+    for (const id of [...peerStates.keys()]) if (id.includes("recorder")) peerStates.delete(id);
+    drawConnections();
+  }
   const problem = state === "failed" || recordingMissing;
   const indicator = $("recording");
   indicator.dataset.state = state;

@@ -15,6 +15,8 @@ import { drawRulingText } from "/static/ruling_text.js";
 import { cameraProblem } from "/static/secure_context.js";
 import { el } from "/static/dom.js";
 import { drawService, hallDone, onChoose, printForm } from "/static/service.js";
+import { offerMore } from "/static/scroll_more.js";
+import { IDLE_AFTER_SECONDS, PAPER_IDLE_AFTER_SECONDS, countdown, releaseEverything } from "/static/hearing_end.js";
 import { REVIEW_STATES, drawPartyReview, hidePartyReview, onPartyReviewTap } from "/static/transcript_review.js";
 
 const app = document.getElementById("app");
@@ -26,7 +28,8 @@ const T = (document.getElementById("texts") || { dataset: {} }).dataset;
 const $ = (id) => document.getElementById(id);
 const LIVE = new Set(["scheduled", "in_session", "confirmed", "rejected", "withdrawn", "ruling_issued"]);
 const DECIDED = new Set(["confirmed", "rejected", "withdrawn", "ruling_issued"]);
-const STEPS = ["identity", "inquiry", "review", "service"];
+// The room's steps: its own device check, then the session's (app/domain/session.py).
+const STEPS = ["selftest", "identity", "inquiry", "review", "service"];
 const POLL_MS = 2000;
 
 const tokenKey = (id) => `sifa-party-${id}`;
@@ -53,11 +56,6 @@ function api(method, path, body) {
   if (csrf) headers["X-CSRF-Token"] = csrf;
   if (partyPass) headers["X-Party-Token"] = partyPass.token;
   return callApi(method, path, body, headers, lang);
-}
-
-function clockText(seconds) {
-  const s = Math.max(0, Math.floor(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 function courtTime(iso) {
@@ -116,10 +114,12 @@ function levelMeter(stream, onLevel) {
 
 // -- the step bar and the clock ----------------------------------------------------------------
 
-let clockBase = null; // {elapsed, at, running, over}
-
-function drawSteps(step) {
-  const index = step === "closed" ? STEPS.length : STEPS.indexOf(step);
+function drawSteps(step, state) {
+  // Still on the device check: its section is up and this screen has not passed it before (a
+  // reload of a kiosk that checked in, or of a party's device that entered, goes back in).
+  const passed = (state.check_in && state.check_in.ok && mode === "kiosk") || (partyPass && partyPass.entered);
+  const testing = !passed && $("selftest") && !$("selftest").classList.contains("hidden");
+  const index = step === "closed" ? STEPS.length : STEPS.indexOf(testing ? "selftest" : step);
   document.querySelectorAll("#steps li").forEach((li, i) => {
     li.classList.toggle("done", i < index);
     li.classList.toggle("current", i === index);
@@ -127,14 +127,6 @@ function drawSteps(step) {
   });
 }
 
-function drawClock() {
-  if (!clockBase || !$("clock-value")) return;
-  const extra = clockBase.running ? (Date.now() - clockBase.at) / 1000 : 0;
-  const seconds = clockBase.elapsed + extra;
-  $("clock-value").textContent = clockText(seconds);
-  $("clock").classList.toggle("over", seconds > clockBase.target);
-}
-setInterval(drawClock, 1000);
 
 // -- the room (kiosk) --------------------------------------------------------------------------
 
@@ -217,7 +209,7 @@ async function testNetwork() {
   times.sort((a, b) => a - b);
   const rtt = times[1];
   const slow = rtt > 800;
-  mark("network", slow ? "warn" : "ok", `${Math.round(rtt)} ms`);
+  mark("network", slow ? "warn" : "ok", T.ms.replace("{n}", Math.round(rtt)));
   return { network: true, slow };
 }
 
@@ -290,7 +282,7 @@ function rejoinSoon() {
 }
 
 async function enterRoom({ auto = false } = {}) {
-  if (call || cameraProblem(window)) return;
+  if (call || over || cameraProblem(window)) return;
   $("selftest").classList.add("hidden");
   $("lobby").classList.remove("hidden");
   $("rejoin").classList.add("hidden");
@@ -359,6 +351,11 @@ async function enterRoom({ auto = false } = {}) {
     window.sifaCall = null;
     for (const id of [...others.keys()]) dropOther(id);
     redrawParties();
+    // The server closed the room (the hearing is over): never join again; the poll says why.
+    if (detail.over) {
+      hearingOver();
+      return;
+    }
     if (detail.rejoin && !removed) {
       rejoinSoon();
       return;
@@ -674,18 +671,37 @@ function printRuling() {
   frame.contentWindow.print();
 }
 
+// -- the end of the hearing --------------------------------------------------------------------
+//
+// Hang up and release the camera and microphone at once; the hall's kiosk then counts down to
+// its idle screen (longer while a party served on paper still prints the forms). A party's own
+// device keeps the ruling and voucher on screen to save.
+let over = false;
+function hearingOver(state = lastState) {
+  if (over) return;
+  over = true;
+  if (call) call.hangUp();
+  call = null;
+  window.sifaCall = null;
+  if (stopMeter) stopMeter();
+  stopMeter = null;
+  releaseEverything(localStream);
+  localStream = null;
+  for (const id of ["selftest", "lobby", "video-area", "enable-sound"]) $(id).classList.add("hidden");
+  $("over-text").textContent = T.over;
+  $("hearing-over").classList.remove("hidden");
+  if (mode !== "kiosk") return;
+  const paper = Boolean(state) && state.parties.some((p) => p.service && !p.service.electronic);
+  const seconds = paper ? PAPER_IDLE_AFTER_SECONDS : IDLE_AFTER_SECONDS;
+  const timer = countdown($("over-countdown"), T.idleIn, seconds, () => location.assign("/kiosk"));
+  $("over-stay").addEventListener("click", () => timer.more(60));
+}
+
 // -- drawing the state -----------------------------------------------------------------------
 
 function draw(state) {
   window.sifaState = state;
-  drawSteps(state.step);
-  clockBase = {
-    elapsed: state.elapsed_seconds,
-    at: Date.now(),
-    running: Boolean(state.started_at) && state.step !== "closed",
-    target: state.target_seconds,
-  };
-  drawClock();
+  drawSteps(state.step, state);
   document.body.dataset.step = state.step;
   document.body.dataset.caseState = state.case_state;
   drawParties(state);
@@ -701,6 +717,7 @@ function draw(state) {
   }
   drawTranscript(state);
   drawRuling(state);
+  if (state.hearing_over) hearingOver(state);
 }
 
 // Between the decision and the ruling, the parties check the transcript and confirm it.
@@ -761,7 +778,10 @@ async function startKiosk() {
   wireRoom();
   const state = await poll();
   setInterval(poll, POLL_MS);
-  if (state && state.check_in && state.check_in.ok && LIVE.has(state.case_state)) {
+  if (state && state.hearing_over) {
+    // Over already (a reload after the end): no self-test and no room, only the countdown.
+    hearingOver(state);
+  } else if (state && state.check_in && state.check_in.ok && LIVE.has(state.case_state)) {
     // Checked in already (a reload): straight back into the room, same step.
     await enterRoom();
   } else if (state && !LIVE.has(state.case_state)) {
@@ -840,6 +860,8 @@ function startCodes() {
     }
   });
 }
+
+if ($("more")) offerMore($("more"), { hiddenWhen: () => over });
 
 const start = { kiosk: startKiosk, party: startParty, join: startJoin, codes: startCodes }[mode];
 if (start) start();

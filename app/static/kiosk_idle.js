@@ -15,6 +15,9 @@ const STATES = JSON.parse(T.states);
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 5000;
 const enteredKey = (id) => `sifa-kiosk-entered-${id}`;
+// Under way from the opening until the ruling is served (app/domain/cases.py HEARING).
+const RUNNING = new Set(["in_session", "confirmed", "rejected", "withdrawn", "ruling_issued"]);
+const LISTED = ["scheduled", ...RUNNING].map((s) => `state=${s}`).join("&");
 
 function courtClock(date, withSeconds) {
   return date.toLocaleTimeString(lang === "en" ? "en-GB" : "zh-CN", {
@@ -34,7 +37,7 @@ function item(c) {
   const link = Object.assign(document.createElement("a"), {
     className: "button primary big-link",
     href: `/kiosk/session/${c.id}`,
-    textContent: T.start,
+    textContent: RUNNING.has(c.state) ? T.backIn : T.start,
   });
   li.append(
     span("time", courtClock(new Date(c.scheduled_at), false)),
@@ -59,6 +62,19 @@ function draw(cases) {
   $("nothing").classList.toggle("hidden", cases.length > 0);
 }
 
+// A session under way (someone tapped Back, or the page was reloaded): a large way back in, and
+// no promise that it "starts by itself" any more, since it already has.
+let idleNote = null;
+function offerWayBack(cases) {
+  const running = cases.find((c) => RUNNING.has(c.state));
+  $("running").classList.toggle("hidden", !running);
+  if (idleNote === null) idleNote = $("idle-note").textContent;
+  $("idle-note").textContent = running ? T.runningNote : idleNote;
+  if (!running) return;
+  $("back-in").href = `/kiosk/session/${running.id}`;
+  $("back-in").textContent = `${T.backIn} · ${running.case_number || ""}`;
+}
+
 function enterIfOpened(cases) {
   const open = cases.find((c) => c.state === "in_session" && !sessionStorage.getItem(enteredKey(c.id)));
   if (!open) return;
@@ -70,12 +86,13 @@ function enterIfOpened(cases) {
 
 async function refresh() {
   try {
-    const got = await callApi("GET", "/api/cases?state=scheduled&state=in_session", undefined, {}, lang);
+    const got = await callApi("GET", `/api/cases?${LISTED}`, undefined, {}, lang);
     // The court's date: scheduled_at carries the court's offset, so its date part is the day.
     const todays = got.cases
       .filter((c) => c.scheduled_at && c.scheduled_at.slice(0, 10) === today)
       .sort((a, b) => a.scheduled_at.localeCompare(b.scheduled_at));
     draw(todays);
+    offerWayBack(todays);
     enterIfOpened(todays);
   } catch (err) {
     // A logged-out kiosk (session expired) is sent to the login page by a reload.

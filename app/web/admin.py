@@ -34,6 +34,7 @@ DONE: dict[str, tuple[str, str]] = {
         "Account {name} deactivated; all its sessions have ended.",
     ),
     "reactivated": ("已启用账户 {name}。", "Account {name} reactivated."),
+    "logged_out": ("已退出 {name} 的所有登录。", "Account {name} has been logged out everywhere."),
     "password_reset": (
         "已重置 {name} 的密码，其所有登录已结束。",
         "The password of {name} was reset; all its sessions have ended.",
@@ -197,6 +198,17 @@ async def set_active(request: web.Request) -> web.Response:
     return await _apply(request, who, done, change, form=form, target=account_id)
 
 
+async def log_out(request: web.Request) -> web.Response:
+    who = require_admin_caller(request)
+    svc = services(request)
+    form, account_id = await read_form(request), account_id_of(request)
+
+    async def change(session: AsyncSession, who: Caller) -> Account:
+        return await admin.log_out(session, who.actor, account_id, svc.clock())
+
+    return await _apply(request, who, "logged_out", change, form=form, target=account_id)
+
+
 async def reset_password(request: web.Request) -> web.Response:
     who = require_admin_caller(request)
     svc = services(request)
@@ -265,6 +277,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/admin/accounts", create_account),
         web.post("/admin/accounts/{account_id}/active", set_active),
         web.post("/admin/accounts/{account_id}/password", reset_password),
+        web.post("/admin/accounts/{account_id}/logout", log_out),
         web.get("/account/password", password_page),
         web.post("/account/password", password_submit),
     ]

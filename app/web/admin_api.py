@@ -111,6 +111,15 @@ async def reset_password(request: web.Request) -> web.Response:
     return web.json_response(account_json(row))
 
 
+async def log_out(request: web.Request) -> web.Response:
+    who = require_admin_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        account = await admin.log_out(session, who.actor, account_id_of(request), svc.clock())
+        row = await admin.row_of(session, account)
+    return web.json_response(account_json(row))
+
+
 async def change_own_password(request: web.Request) -> web.Response:
     who = require_caller(request)
     accounts.require_own_password_change(who.actor)
@@ -133,5 +142,6 @@ def routes() -> list[web.RouteDef]:
         web.post("/api/admin/accounts", create_account),
         web.post("/api/admin/accounts/{account_id}/active", set_active),
         web.post("/api/admin/accounts/{account_id}/password", reset_password),
+        web.post("/api/admin/accounts/{account_id}/logout", log_out),
         web.post("/api/account/password", change_own_password),
     ]

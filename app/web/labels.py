@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from app.domain.cases import State
 from app.domain.grounds import DECLINE_TEXT, REJECT_TEXT, DeclineGround, RejectGround
 from app.domain.live import PARTY_ROLE
 from app.domain.materials import Category
 from app.domain.roles import Role
+from app.domain.state_words import STATE_LABEL
 
-STATE: dict[str, tuple[str, str]] = {
-    State.DRAFT: ("草稿", "Draft"),
-    State.SUBMITTED: ("已提交", "Submitted"),
-    State.ACCEPTED: ("已受理", "Accepted"),
-    State.NOT_ACCEPTED: ("不予受理", "Not accepted"),
-    State.SCHEDULED: ("已排期", "Scheduled"),
-    State.IN_SESSION: ("在线确认中", "In session"),
-    State.CONFIRMED: ("确认有效", "Confirmed"),
-    State.REJECTED: ("驳回申请", "Rejected"),
-    State.WITHDRAWN: ("准许撤回", "Withdrawn"),
-    State.RULING_ISSUED: ("裁定已出具", "Ruling issued"),
-    State.SERVED: ("已送达", "Served"),
-    State.ARCHIVED: ("已归档", "Archived"),
-}
+STATE: dict[str, tuple[str, str]] = STATE_LABEL
 
 # Accounts' roles, and the seats of the video room (app/domain/live.py), which share their
 # names: the one table every page and script takes role names from.

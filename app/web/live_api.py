@@ -19,6 +19,7 @@ from app.domain.cases import State
 from app.domain.errors import ValidationError, WrongState
 from app.domain.live import LIVE_STATES, PARTY_ROLE, participant_id, party_participant, room_role
 from app.domain.session import SelfTest
+from app.domain.state_words import wrong_state
 from app.keys import services
 from app.services import audit, cases, session_records
 from app.services.session_records import PartyPass
@@ -48,10 +49,7 @@ class Seat:
 
 def _require_live(case: Case) -> None:
     if State(case.state) not in LIVE_STATES:
-        raise WrongState(
-            f'案件状态为"{case.state}"，确认室未开放。 / The room is not open in state '
-            f'"{case.state}".'
-        )
+        raise WrongState(wrong_state(case.state, "进入确认室", "enter the room"))
 
 
 async def _account_seat(session: AsyncSession, actor: Actor, case_id: int) -> Seat:

@@ -14,7 +14,7 @@ from multidict import MultiDictProxy
 
 from app.domain import refusals
 from app.domain.application import ORGANISATION_FIELDS, PERSON_FIELDS, window_closes
-from app.domain.cases import State
+from app.domain.cases import HEARING, State
 from app.domain.clock import COURT_TZ, court_date, court_time
 from app.domain.errors import DomainError, NotPermitted, Unauthenticated, ValidationError
 from app.domain.grounds import DeclineGround, RejectGround
@@ -225,9 +225,8 @@ async def kiosk(request: web.Request) -> web.Response:
     who = _require_role(request, Role.KIOSK)
     svc = services(request)
     async with svc.db.transaction() as session:
-        rows = await cases.list_cases(
-            session, who.actor, states=[State.SCHEDULED, State.IN_SESSION]
-        )
+        # Booked, or under way until served (app/static/kiosk_idle.js lists the same).
+        rows = await cases.list_cases(session, who.actor, states=[State.SCHEDULED, *HEARING])
     today = court_date(svc.clock())
     todays = sorted(
         (c for c in rows if c.scheduled_at and court_date(c.scheduled_at) == today),
@@ -482,9 +481,22 @@ async def new_case_submit(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/cases/{case.id}")
 
 
+FAVICON = Path(__file__).parents[1] / "static" / "favicon.svg"
+
+
+async def favicon(request: web.Request) -> web.Response:
+    """Browsers ask for /favicon.ico whatever the page links: the court's mark, not a 404."""
+    return web.Response(
+        body=FAVICON.read_bytes(),
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/", home),
+        web.get("/favicon.ico", favicon),
         web.get("/login", login_form),
         web.post("/login", login_submit),
         web.post("/logout", logout),

@@ -20,6 +20,7 @@ from app.domain.clock import court_time
 from app.domain.errors import NotFound, NotPermitted, WrongState
 from app.domain.live import LIVE_STATES
 from app.domain.roles import Role
+from app.domain.state_words import wrong_state
 from app.keys import services
 from app.recording import timeline
 from app.recording.restart import HEARING_OVER
@@ -201,10 +202,7 @@ async def _control(request: web.Request, verb: str) -> web.Response:
         case = await _case_for_recordings(session, who.actor, path_id(request))
         _judge_only(who.actor)
         if verb != "stop" and State(case.state) not in LIVE_STATES:
-            raise WrongState(
-                f'案件状态为"{case.state}"，确认室未开放，无法录像。 / No live room in state '
-                f'"{case.state}".'
-            )
+            raise WrongState(wrong_state(case.state, "在确认室录像", "record in the room"))
         case_id = case.id
     if verb == "start":
         await control.start(case_id, who.actor.username)

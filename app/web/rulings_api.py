@@ -13,6 +13,7 @@ from app.domain.bodies.cases import Decision
 from app.domain.errors import NotFound, ValidationError
 from app.keys import Services, services
 from app.recording.routing import RECORDING_CONTROL
+from app.ruling.marks import qr_runs
 from app.services import audit, bundle, rulings, session_records
 from app.services.session_records import PartyPass
 from app.store.models import Case, Ruling, Transcript
@@ -157,6 +158,13 @@ async def ruling_screen(request: web.Request) -> web.Response:
     case, ruling = await _shown_ruling(request, "ruling.displayed", screen=True)
     assert ruling.screen_text is not None
     svc = services(request)
+    blocks = json.loads(ruling.screen_text)
+    for block in blocks:
+        # The QR code the line mentions, drawn by the page: the same address (and the same
+        # modules) as the signed original's, which the ruling PDF drew from this block at issue.
+        if block["kind"] == "qr" and str(block["right"]).startswith(("http://", "https://")):
+            size, runs = qr_runs(block["right"])
+            block["qr"] = {"size": size, "runs": [list(run) for run in runs]}
     return web.json_response(
         {
             "case_number": case.case_number,
@@ -165,7 +173,7 @@ async def ruling_screen(request: web.Request) -> web.Response:
             "sha256": ruling.sha256,
             "verify_url": rulings.verification_url(svc.settings.public_url, ruling.verify_token),
             "masked": True,
-            "blocks": json.loads(ruling.screen_text),
+            "blocks": blocks,
         }
     )
 

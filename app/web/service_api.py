@@ -24,20 +24,21 @@ from app.web.ids import path_id, path_position
 from app.web.middleware import require_caller
 from app.web.rulings_api import _pdf
 from app.web.session_api import _record, caller_or_party
+from signaling.server import SERVER_KEY
 
 
 async def _stop_recording_when_done(request: web.Request, who: Who, case_id: int) -> None:
-    """Served on the spot, or the rest asked for paper: the room has nothing left to do, and
-    the hearing's recording ends."""
+    """Served on the spot, or the rest asked for paper: the room has nothing left to do, the
+    hearing's recording ends and the room closes (every page hangs up: 4010)."""
     svc = services(request)
     async with svc.db.transaction() as session:
         case = await session_records.case_for(session, who, case_id)
         done = await serving.hall_done(session, case)
         served = State(case.state) is State.SERVED
     if done:
-        await request.app[RECORDING_CONTROL].stop(
-            case_id, SERVED if served else PAPER_SERVICE, who.username
-        )
+        reason = SERVED if served else PAPER_SERVICE
+        await request.app[RECORDING_CONTROL].stop(case_id, reason, who.username)
+        await request.app[SERVER_KEY].end_room_anywhere(case_id, reason)
 
 
 async def choose(request: web.Request) -> web.Response:

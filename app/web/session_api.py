@@ -18,12 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import session as rules
 from app.domain.access import Actor
 from app.domain.bodies import session as bodies
+from app.domain.cases import State
 from app.domain.errors import Unauthenticated
 from app.domain.grounds import REJECT_TEXT, RejectGround
+from app.domain.live import LIVE_STATES
 from app.keys import caller, services
 from app.services import (
     party_codes,
     recording_required,
+    serving,
     session_records,
     sessions,
     transcript_review,
@@ -57,7 +60,15 @@ def _at(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def view_json(case: Case, view: rules.SessionView, who: Who) -> dict[str, Any]:
+async def hearing_over(session: AsyncSession, case: Case) -> bool:
+    """Nothing is left for the video room (served, or the rest asked for paper; or the case
+    left the room's states): every page hangs up, and the kiosk goes back to its idle screen."""
+    return State(case.state) not in LIVE_STATES or await serving.hall_done(session, case)
+
+
+def view_json(
+    case: Case, view: rules.SessionView, who: Who, *, over: bool = False
+) -> dict[str, Any]:
     """The session for a screen. A party's own device sees no notes or references."""
     private = isinstance(who, PartyPass)
 
@@ -105,6 +116,7 @@ def view_json(case: Case, view: rules.SessionView, who: Who) -> dict[str, Any]:
         "session": view.number,
         "step": view.phase.value,
         "step_label": rules.PHASE_TEXT[view.phase],
+        "hearing_over": over,
         "started_at": _at(view.started_at),
         "admitted_at": _at(view.admitted_at),
         "check_in": None
@@ -170,7 +182,8 @@ async def _record(
     data = raw if model is None else Body(model, raw)
     async with svc.db.transaction() as session:
         result = await run(session, who, path_id(request), data, svc.clock())
-        body = view_json(result.case, result.view, who)
+        over = await hearing_over(session, result.case)
+        body = view_json(result.case, result.view, who, over=over)
     return web.json_response(body)
 
 
@@ -179,7 +192,8 @@ async def get_session(request: web.Request) -> web.Response:
     svc = services(request)
     async with svc.db.transaction() as session:
         result = await sessions.read_state(session, who, path_id(request), svc.clock())
-        body = view_json(result.case, result.view, who)
+        over = await hearing_over(session, result.case)
+        body = view_json(result.case, result.view, who, over=over)
     return web.json_response(body)
 
 

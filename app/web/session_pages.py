@@ -110,6 +110,13 @@ def _steps(lang: str) -> list[dict[str, str]]:
     return [{"key": p.value, "label": pick(lang, PHASE_TEXT[p], STEP_EN[p.value])} for p in PHASES]
 
 
+def _room_steps(lang: str) -> list[dict[str, str]]:
+    """The kiosk's and a party's device's steps: their own device check first, so the people in
+    the room count one series of steps from the start (not a "step 1" twice)."""
+    check = {"key": "selftest", "label": pick(lang, "设备自检", "Device check")}
+    return [check, *_steps(lang)]
+
+
 async def _case_context(request: web.Request, who: Caller) -> dict[str, Any]:
     svc = services(request)
     async with svc.db.transaction() as session:
@@ -127,7 +134,7 @@ async def kiosk_session(request: web.Request) -> web.Response:
     return render(
         request,
         "kiosk_session.html",
-        {**context, "steps": _steps(lang), "mode": "kiosk", "party": None},
+        {**context, "steps": _room_steps(lang), "mode": "kiosk", "party": None},
     )
 
 
@@ -165,7 +172,7 @@ async def party_session(request: web.Request) -> web.Response:
         {
             "case": {"id": path_id(request), "case_number": "", "parties": [], "terms": []},
             "has_ruling": False,
-            "steps": _steps(lang),
+            "steps": _room_steps(lang),
             "mode": "party",
         },
         headers={"Content-Security-Policy": csp_for(request, blob_frames=True)},
@@ -327,8 +334,8 @@ async def board_page(request: web.Request) -> web.Response:
 
 
 def _week_charts(rows: list[fig.WeekRow], lang: str) -> dict[str, Markup]:
-    received = [fig.Bar(r.week, r.counts.received) for r in rows]
-    resolved = [fig.Bar(r.week, r.counts.resolved) for r in rows]
+    received = [fig.Bar(fig.week_dates(r.week, lang), r.counts.received) for r in rows]
+    resolved = [fig.Bar(fig.week_dates(r.week, lang), r.counts.resolved) for r in rows]
     return {
         "received": Markup(
             fig.bar_chart_svg(received, title=pick(lang, "每周收案数", "Applications per week"))
@@ -371,6 +378,7 @@ async def figures_page(request: web.Request) -> web.Response:
         "figures.html",
         {
             "weeks": weeks,
+            "week_dates": lambda week: fig.week_dates(week, lang),
             "halls": halls,
             "steps": _steps(lang),
             "minutes": fig.minutes,

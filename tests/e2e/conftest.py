@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from app.main import create_app
 
+from e2e.accessibility import Auditor
 from integration.conftest import Clock, make_settings, prepare, seats_left_after_each_test
 from realdeps import CHROMIUM, CHROMIUM_ARGS, require
 
@@ -21,6 +22,10 @@ __all__ = ["seats_left_after_each_test"]  # autouse here too: e2e tests seat API
 def chromium_present() -> bool:
     return os.path.exists(CHROMIUM)
 
+
+# SIFA_AXE=1: axe-core audits every page the browser tests open (tests/e2e/accessibility.py).
+# Opt-in until every page of the suite passes; see the issue-14 report for where it stands.
+AXE_ON = os.environ.get("SIFA_AXE") == "1"
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
@@ -34,8 +39,19 @@ async def browser() -> AsyncIterator[Any]:
         instance = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
+        auditor = Auditor()
+        if AXE_ON:
+            new_context = instance.new_context
+
+            async def audited_context(*args: Any, **kwargs: Any) -> Any:
+                context = await new_context(*args, **kwargs)
+                await auditor.watch(context)
+                return context
+
+            instance.new_context = audited_context
         yield instance
         await instance.close()
+        assert not auditor.problems, "axe-core found:\n" + "\n".join(auditor.problems)
 
 
 @pytest.fixture

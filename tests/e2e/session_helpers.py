@@ -127,8 +127,10 @@ async def kiosk_consents(kiosk: Any, parties: int = 2) -> None:
         await kiosk.wait_for_selector(f".party-box[data-party='{p}'] .consented")
 
 
-async def record_answers(judge: Any, parties: int = 2, *, refuse: int | None = None) -> None:
-    for p in range(parties):
+async def record_answers(
+    judge: Any, parties: int = 2, *, refuse: int | None = None, first: int = 0
+) -> None:
+    for p in range(first, parties):
         form = f".answers-form[data-party='{p}']"
         if refuse == p:
             await judge.check(f"{form} input[name=agreed_freely][value=no]")

@@ -48,6 +48,7 @@ class Words:
     identity_step: str
     missing: str  # party 0's identity not yet checked
     missing_review: str
+    checkin_ok: str
 
 
 WORDS = {
@@ -59,6 +60,7 @@ WORDS = {
         identity_step="身份核验",
         missing="申请人张三尚未核验身份",
         missing_review="审查事项“违背公序良俗”尚未审查",
+        checkin_ok="终端自检通过",
     ),
     "en": Words(
         bad="Bad connection",
@@ -68,6 +70,7 @@ WORDS = {
         identity_step="Identity",
         missing="Applicant 张三: identity not yet checked",
         missing_review="Review item “Against public order” not yet reviewed",
+        checkin_ok="Kiosk self-test passed",
     ),
 }
 
@@ -124,6 +127,9 @@ async def test_quality_warnings_clock_and_missing_in_the_page_language(
     kiosk, kiosk_name = await kiosk_in_lobby(http, base, case_id)
     try:
         await judge.wait_for_selector("button.admit", timeout=15_000)
+        # The kiosk checked in just before it came to the lobby: the console says so at once,
+        # not "not checked in" until its next poll.
+        await text_has(judge, "#checkin-status", words.checkin_ok, within_ms=1_000)
         await judge.click("button.admit")
         await kiosk.expect("admitted", within=10)
         await at_step(judge, "identity")

@@ -61,7 +61,24 @@ async def test_the_idle_kiosk_keeps_its_schedule_and_enters_the_opened_session(
     await kiosk.wait_for_timeout(6_000)  # longer than one refresh
     assert kiosk.url.endswith("/kiosk"), kiosk.url
     assert await kiosk.is_hidden("#starting")
-    await kiosk.screenshot(path=screenshot_path("kiosk-idle-3-in-session"), full_page=True)
+    # ...but is offered the way back, large, and not told the session will start by itself.
+    await kiosk.wait_for_selector("#running:not(.hidden)")  # drawn by the page's refresh
+    back = kiosk.get_by_role("link", name="返回正在进行的确认").first
+    note = await kiosk.inner_text("#idle-note")
+    assert "自动进入" not in note and "返回确认室" in note, note
+    # Kiosk mode: no log-out and no language link in the header; the language is chosen here.
+    header = kiosk.locator("header.top")
+    assert await header.get_by_role("button", name="退出").count() == 0
+    assert await header.get_by_role("link", name="English").count() == 0
+    languages = kiosk.get_by_role("navigation", name="语言")
+    await languages.get_by_role("link", name="English").wait_for()
+    for width, height in ((1920, 1080), (1280, 800)):
+        await kiosk.set_viewport_size({"width": width, "height": height})
+        box = await kiosk.locator("#back-in").bounding_box()
+        assert box and box["width"] > width * 0.8 and box["height"] >= 80, box
+        await kiosk.screenshot(path=screenshot_path(f"kiosk-idle-3-in-session-{width}x{height}"))
+    await back.click()
+    await kiosk.wait_for_url(f"**/kiosk/session/{case_id}")
     assert not kiosk.errors, kiosk.errors
 
 

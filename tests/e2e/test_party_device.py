@@ -21,6 +21,7 @@ from app.keys import SERVICES
 from app.services import audit
 from app.store.models import ServiceReceipt
 
+from e2e.screen_fit import PHONE, way_forward
 from e2e.session_helpers import (
     api_headers,
     assert_ruling_masked_on_screen,
@@ -110,6 +111,8 @@ async def test_a_remote_party_joins_by_video_and_confirms(
         assert await phone.get_attribute(f"#check-{check}", "data-state") in ("ok", "warn")
     assert "赵六" in await phone.inner_text("#party-who")
     await phone.screenshot(path=screenshot_path("remote-party-2-selftest"), full_page=True)
+    # On a 390x844 phone the way forward is on screen, or the large 继续 brings it there.
+    await way_forward(phone, "#checkin", "remote-party-2-selftest", PHONE)
     await phone.click("#checkin")
     await phone.wait_for_selector("#lobby[data-state='lobby']", state="attached", timeout=15_000)
     await text_has(phone, "#lobby-text", "等待审判员")

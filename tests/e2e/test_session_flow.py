@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from app.ruling.pki import read_certificates
 from app.ruling.verify import verify_pdf
 
 from e2e.intake_flow import file_and_book
+from e2e.media_watch import tracks_all_stopped, watch_tracks
+from e2e.screen_fit import KIOSK_SIZES, smallest_text, way_forward
 from e2e.session_helpers import (
     api_headers,
     assert_ruling_masked_on_screen,
@@ -35,6 +38,7 @@ from e2e.session_helpers import (
     verify_identities,
 )
 from e2e.test_ruling_pages import booked_case
+from realdeps import require_tool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["session_server"]
@@ -89,6 +93,15 @@ async def issue_and_serve(
     await assert_ruling_masked_on_screen(kiosk, parties)
     verify = await kiosk.get_attribute("#ruling-text .rt-qr a", "href")
     assert verify and "/verify/" in verify, verify
+    # The QR code the caption asks to scan is drawn, and scans to the same verify address.
+    code = kiosk.get_by_role("img", name="扫描二维码核验裁定书真伪")
+    png = screenshot_path(f"{shot}-kiosk-4-qr")
+    await code.screenshot(path=png)
+    zbarimg = await asyncio.create_subprocess_exec(
+        require_tool("zbarimg"), "--raw", "-q", png, stdout=asyncio.subprocess.PIPE
+    )
+    decoded, _ = await zbarimg.communicate()
+    assert decoded.decode().split() == [verify]
     # The signed original waits, out of sight, for the print button.
     assert (await kiosk.get_attribute("#print-frame", "src") or "").endswith("/ruling.pdf")
     await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-4-ruling"), full_page=True)
@@ -97,6 +110,58 @@ async def issue_and_serve(
     await kiosk.wait_for_selector("#all-served:not(.hidden)")
     await at_step(kiosk, "closed")
     await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-5-served"), full_page=True)
+
+
+IN_VIEW = """(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+  return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; }"""
+
+
+async def judge_watches(judge: Any, party: int, shot: str) -> None:
+    """At 1366x768, with the party's answers form scrolled to, the kiosk's picture is still on
+    screen, and both the party's card and that picture say who is being questioned."""
+    form = judge.locator(f".answers-form[data-party='{party}']")
+    await form.scroll_into_view_if_needed()
+    await form.locator("input[name=note]").focus()
+    tile = "#tiles figure[data-role=kiosk]"
+    assert await judge.evaluate(IN_VIEW, f"{tile} video")
+    assert await judge.evaluate(IN_VIEW, f".answers-form[data-party='{party}'] button")
+    await judge.wait_for_selector(f".party-card.questioned[data-party='{party}']")
+    await judge.wait_for_selector(f"{tile}.questioned")
+    name = await judge.inner_text(f".party-card[data-party='{party}'] h2")
+    asking = await judge.inner_text(f"{tile} .asking")
+    assert asking.startswith("正在询问") and asking.split("：")[1] in name, (asking, name)
+    assert await judge.locator(".party-card.questioned").count() == 1
+    await judge.screenshot(path=screenshot_path(f"{shot}-judge-2-questioning-{party}-1366x768"))
+
+
+async def kiosk_screens_fit(kiosk: Any, target: str, shot: str) -> None:
+    """At the kiosk's two sizes: the way forward on screen (or 继续), no text under 20 px."""
+    for size in KIOSK_SIZES:
+        await way_forward(kiosk, target, shot, size)
+        smallest = await smallest_text(kiosk)
+        assert smallest[0] >= 20, (size, smallest)
+    await kiosk.set_viewport_size({"width": 1366, "height": 900})
+
+
+async def hearing_ends(judge: Any, kiosk: Any, shot: str) -> None:
+    """Served: both pages hang up by themselves and every track they held is stopped (the
+    camera light goes off); the kiosk says so and counts down to its idle screen, the judge's
+    console raises no alarm about a recorder that stopped as it should."""
+    for page in (kiosk, judge):
+        await tracks_all_stopped(page)
+        assert await page.evaluate("window.sifaCall") is None
+    over = kiosk.get_by_role("status").filter(has_text="本次司法确认已结束")
+    await over.wait_for()
+    await text_has(kiosk, "#over-countdown", "秒后返回待机画面")
+    await kiosk.get_by_role("link", name="立即返回待机画面").wait_for()
+    for width, height in ((1280, 800), (1920, 1080)):
+        await kiosk.set_viewport_size({"width": width, "height": height})
+        await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-6-over-{width}x{height}"))
+    await text_has(judge, "#conn-state", "庭审已结束")
+    assert "连接失败" not in await judge.inner_text("body")
+    assert await judge.is_hidden("#join-room")
+    await judge.set_viewport_size({"width": 1366, "height": 768})
+    await judge.screenshot(path=screenshot_path(f"{shot}-judge-6-over-1366x768"))
 
 
 async def clerk_ruling_validates(server: Any, base: str, case_id: int, clerk: Any) -> None:
@@ -110,6 +175,12 @@ async def clerk_ruling_validates(server: Any, base: str, case_id: int, clerk: An
     roots = read_certificates([server.certs_dir / "dev-root-ca.pem"])
     result = await asyncio.to_thread(verify_pdf, pdf, roots)
     assert result.ok, result.problems
+    # 下载 downloads: the list stays in its tab.
+    async with clerk.expect_download() as saved:
+        await link.click()
+    assert (await saved.value).suggested_filename == f"ruling-{case_id}.pdf"
+    assert clerk.url.endswith("/rulings")
+    assert (await clerk.request.get(f"{base}/favicon.ico")).status == 200
     bundle = clerk.locator(f"a[href='/api/cases/{case_id}/bundle.zip']")
     archive = await clerk.request.get(base + str(await bundle.get_attribute("href")))
     names = zipfile.ZipFile(io.BytesIO(await archive.body())).namelist()
@@ -125,7 +196,17 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any, tmp_pa
     case_id = await file_and_book(mediator, clerk, base, tmp_path)
     kiosk = await login(browser, base, "kiosk1")
     judge = await login(browser, base, "judge")
-    await kiosk_into_lobby(kiosk, base, case_id, "confirm")
+    await watch_tracks(kiosk)
+    await watch_tracks(judge)
+    await kiosk.goto(f"{base}/kiosk/session/{case_id}")
+    await kiosk.wait_for_selector("#checkin:not([disabled])", timeout=15_000)
+    await kiosk_screens_fit(kiosk, "#checkin", "confirm-kiosk-1-selftest")
+    # One series of steps: the device check is the first, and the current one.
+    assert await kiosk.get_attribute("#steps li.current", "data-step") == "selftest"
+    assert "毫秒" in await kiosk.inner_text("#check-network")
+    assert await kiosk.locator("#clock").count() == 0  # no judge's target clock for parties
+    await kiosk.click("#checkin")
+    await kiosk.wait_for_selector("#lobby:not(.hidden)")
     await kiosk.screenshot(path=screenshot_path("confirm-kiosk-2-lobby"), full_page=True)
     await judge_admits(judge, base, case_id, "confirm")
 
@@ -136,10 +217,22 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any, tmp_pa
     await verify_identities(judge)
     await kiosk.wait_for_selector(".party-box[data-party='1'] .status.ok")
     await kiosk.screenshot(path=screenshot_path("confirm-kiosk-3-warning"), full_page=True)
+    await kiosk_screens_fit(
+        kiosk, ".party-box[data-party='1'] button.ack", "confirm-kiosk-3-warning"
+    )
+    warning = await kiosk.evaluate(
+        "() => [parseFloat(getComputedStyle(document.querySelector('.warning-text p')).fontSize),"
+        " parseFloat(getComputedStyle(document.body).fontSize)]"
+    )
+    assert warning[0] >= max(20, warning[1]), warning
     await kiosk_consents(kiosk)
     await at_step(kiosk, "inquiry")
     await kiosk.screenshot(path=screenshot_path("confirm-kiosk-3-consented"), full_page=True)
-    await record_answers(judge)
+    await judge.set_viewport_size({"width": 1366, "height": 768})
+    await judge_watches(judge, 0, "confirm")
+    await record_answers(judge, parties=1)
+    await judge_watches(judge, 1, "confirm")
+    await record_answers(judge, first=1)
     await at_step(judge, "review")
     await judge.screenshot(path=screenshot_path("confirm-judge-2-before-review"), full_page=True)
     assert await judge.is_visible("#missing")  # the review is still missing
@@ -150,7 +243,12 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any, tmp_pa
     await issue_and_serve(judge, kiosk, "confirm", ("调解协议有效", "第二百零六条"))
     await text_has(judge, "#receipt-status", "赵六")
     await judge.screenshot(path=screenshot_path("confirm-judge-5-issued"), full_page=True)
+    # The records' step is over: their forms are closed, and say so, rather than be refused.
+    for form in (".identity-form[data-party='0']", ".answers-form[data-party='1']", "#review-form"):
+        assert await judge.locator(f"{form} button[type=submit]").is_disabled()
+        assert "本环节已结束" in await judge.inner_text(form)
     assert await kiosk.evaluate("window.sifaBeeps || 0") >= 1  # the judge's arrival was heard
+    await hearing_ends(judge, kiosk, "confirm")
     await clerk_ruling_validates(session_server, base, case_id, clerk)
 
     await clerk.goto(f"{base}/board")
@@ -158,10 +256,16 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any, tmp_pa
     await clerk.screenshot(path=screenshot_path("clerk-board"), full_page=True)
     await clerk.goto(f"{base}/figures")
     assert "svg" in await clerk.inner_html("#halls + .charts")
+    # Weeks read as dates, not ISO week codes.
+    week = await clerk.inner_text("#weeks tbody tr td:first-child")
+    assert re.fullmatch(r"\d+月\d+日–\d+月\d+日", week), week
+    assert "-W" not in await clerk.inner_text("main")
     await clerk.screenshot(path=screenshot_path("clerk-figures"), full_page=True)
     await clerk.goto(f"{base}/cases/{case_id}/timeline")
     assert "当事人确认" in await clerk.inner_text("#timeline")
     await clerk.screenshot(path=screenshot_path("clerk-timeline"), full_page=True)
+    # Meanwhile the kiosk's countdown ran out: it is back on its idle screen.
+    await kiosk.wait_for_url(f"{base}/kiosk", timeout=25_000)
     for page in (mediator, kiosk, judge, clerk):
         assert not page.errors, page.errors
 

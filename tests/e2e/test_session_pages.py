@@ -86,7 +86,7 @@ async def test_english_pages(browser: Any, session_server: Any) -> None:
     await kiosk.goto(f"{base}/kiosk/session/{case_id}")
     await kiosk.wait_for_selector("#checkin:not([disabled])", timeout=15_000)
     text = await kiosk.inner_text("main")
-    assert "First: check the camera" in text and "Identity" in text and "设备自检" not in text
+    assert "Device check: the camera" in text and "Identity" in text and "设备自检" not in text
     await kiosk.screenshot(path=screenshot_path("en-kiosk-selftest"), full_page=True)
     await kiosk.click("#checkin")
     judge = await login(browser, base, "judge", locale="en-US")
@@ -100,7 +100,7 @@ async def test_english_pages(browser: Any, session_server: Any) -> None:
     await clerk.wait_for_selector("#board tr[data-room]")
     assert "Confirmation rooms today" in await clerk.inner_text("h1")
     await clerk.goto(f"{base}/figures")
-    assert "By ISO week" in await clerk.inner_text("main")
+    assert "By week (Monday to Sunday)" in await clerk.inner_text("main")
     await clerk.screenshot(path=screenshot_path("en-clerk-figures"), full_page=True)
 
 

@@ -328,3 +328,21 @@ async def test_heartbeat_notices_a_silent_socket(
     assert dropped["participant"]["id"] == "kiosk-1"
     await stack.signaling.audit_flushed()
     assert ("drop", "kiosk-1") in stack.authority.actions(CASE)
+
+
+async def test_the_hearing_over_closes_the_room_for_good(
+    stack: Stack, session: aiohttp.ClientSession
+) -> None:
+    """Served: the server closes the room. Every socket gets 4010 (no client resumes after it),
+    each seat leaves on the record and the room is gone."""
+    judge, kiosk = await room_of_two(stack, session)
+    assert stack.signaling.end_room(CASE, "served")
+    for client in (judge, kiosk):
+        await asyncio.wait_for(client.closed.wait(), 3)
+        assert client.close_code == 4010
+    assert stack.signaling.snapshot(CASE) is None
+    assert not stack.signaling.end_room(CASE, "served")  # once
+    await stack.signaling.audit_flushed()
+    actions = stack.authority.actions(CASE)
+    assert ("leave", JUDGE_ID) in actions and ("leave", "kiosk-1") in actions
+    assert actions[-1] == ("closed", "server")

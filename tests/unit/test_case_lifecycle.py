@@ -15,6 +15,7 @@ import pytest
 from app.domain.cases import TERMINAL, State, Step, advance, steps_from, transition_for
 from app.domain.errors import NotPermitted, TransitionRefused
 from app.domain.roles import Role
+from app.domain.state_words import STEP_DOING, standing
 
 S, T, R = State, Step, Role
 
@@ -51,7 +52,8 @@ def test_every_state_step_and_role_against_the_hand_written_table(state: State, 
             with pytest.raises(TransitionRefused) as refused:
                 advance(state, step, role)
             message = str(refused.value)
-            assert state.value in message and step.value in message, message
+            # In words, not codes: the state where the case stands and the step refused.
+            assert standing(state)[0] in message and STEP_DOING[step][0] in message, message
             assert (refused.value.state, refused.value.step) == (state.value, step.value)
             assert refused.value.code == "transition_refused"
         elif role in expected[1]:

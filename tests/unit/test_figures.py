@@ -125,3 +125,12 @@ def test_bar_chart_edge_cases() -> None:
     assert zero.find("{http://www.w3.org/2000/svg}rect").get("width") == "0.0"  # type: ignore[union-attr]
     with pytest.raises(ValueError):
         bar_chart_svg([Bar("a", -1)], title="bad")
+
+
+def test_weeks_read_as_dates() -> None:
+    from app.domain.figures import week_dates
+
+    assert week_dates("2026-W49", "zh-CN") == "11月30日–12月6日"
+    assert week_dates("2026-W49", "en") == "30 Nov – 6 Dec"
+    assert week_dates("2026-W53", "zh-CN") == "2026年12月28日–2027年1月3日"
+    assert week_dates("2026-W53", "en") == "28 Dec 2026 – 3 Jan 2027"

@@ -57,6 +57,17 @@ def admin_paths() -> dict[str, Any]:
             ),
             "parameters": account_id,
         },
+        "/api/admin/accounts/{account_id}/logout": {
+            "post": op(
+                "End every login session of the account, changing nothing else (audited "
+                "account.logged_out): how a room's kiosk, which offers no log-out on its public "
+                "screen, is logged out. Not one's own (403 own_account)",
+                admin,
+                None,
+                ACCOUNT,
+            ),
+            "parameters": account_id,
+        },
         "/api/admin/accounts/{account_id}/password": {
             "post": op(
                 "Reset a password (audited account.password_reset); the account's sessions "
