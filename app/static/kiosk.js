@@ -440,23 +440,22 @@ function partyBox(p) {
       ? el("p", { class: "status bad", text: T.identityFailed })
       : el("p", { class: "status", text: T.waitIdentity });
   box.append(identity);
-  if (!p.warning_acknowledged_at) {
-    box.append(document.getElementById("t-warning").content.cloneNode(true));
-    box.append(el("button", { class: "big ack", type: "button", "data-party": String(p.position), text: T.ack }));
+  // The warning and the consent are read together and given in one tap, which records both:
+  // the button says both, and stays off until the judge has verified who is tapping.
+  if (p.warning_acknowledged_at) box.append(el("p", { class: "status ok", text: `✓ ${T.acked}` }));
+  else box.append(document.getElementById("t-warning").content.cloneNode(true));
+  if (p.consented_at) {
+    box.append(el("p", { class: "status ok consented", text: `✓ ${T.consented} ${courtTime(p.consented_at)}` }));
   } else {
-    box.append(el("p", { class: "status ok", text: `✓ ${T.acked}` }));
-    if (p.consented_at) {
-      box.append(el("p", { class: "status ok consented", text: `✓ ${T.consented} ${courtTime(p.consented_at)}` }));
-    } else {
-      const button = el("button", {
-        class: "big primary consent",
-        type: "button",
-        "data-party": String(p.position),
-        text: T.consent,
-      });
-      button.disabled = !p.identity_passed;
-      box.append(button);
-    }
+    const button = el("button", {
+      class: "big primary consent",
+      type: "button",
+      "data-party": String(p.position),
+      "data-acknowledged": p.warning_acknowledged_at ? "yes" : "no",
+      text: p.warning_acknowledged_at ? T.consent : T.ackConsent,
+    });
+    button.disabled = !p.identity_passed;
+    box.append(button);
   }
   return box;
 }
@@ -505,11 +504,15 @@ async function onPartyTap(event) {
   const button = event.target.closest("button[data-party]");
   if (!button || button.disabled) return;
   const party = Number(button.dataset.party);
-  const kind = button.classList.contains("ack") ? "warning-ack" : button.classList.contains("consent") ? "consent" : null;
-  if (!kind) return;
+  if (!button.classList.contains("consent")) return;
   button.disabled = true;
   try {
-    const state = await api("POST", `/api/cases/${caseId}/session/${kind}`, { party });
+    const path = `/api/cases/${caseId}/session`;
+    if (button.dataset.acknowledged === "no") {
+      await api("POST", `${path}/warning-ack`, { party });
+      button.dataset.acknowledged = "yes"; // a refused consent is tapped again, not the warning
+    }
+    const state = await api("POST", `${path}/consent`, { party });
     say("");
     draw(state);
   } catch (err) {

@@ -23,10 +23,6 @@ def chromium_present() -> bool:
     return os.path.exists(CHROMIUM)
 
 
-# SIFA_AXE=1: axe-core audits every page the browser tests open (tests/e2e/accessibility.py).
-# Opt-in until every page of the suite passes; see the issue-14 report for where it stands.
-AXE_ON = os.environ.get("SIFA_AXE") == "1"
-
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -39,16 +35,16 @@ async def browser() -> AsyncIterator[Any]:
         instance = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
+        # axe-core audits every page the browser tests open (tests/e2e/accessibility.py).
         auditor = Auditor()
-        if AXE_ON:
-            new_context = instance.new_context
+        new_context = instance.new_context
 
-            async def audited_context(*args: Any, **kwargs: Any) -> Any:
-                context = await new_context(*args, **kwargs)
-                await auditor.watch(context)
-                return context
+        async def audited_context(*args: Any, **kwargs: Any) -> Any:
+            context = await new_context(*args, **kwargs)
+            await auditor.watch(context)
+            return context
 
-            instance.new_context = audited_context
+        instance.new_context = audited_context
         yield instance
         await instance.close()
         assert not auditor.problems, "axe-core found:\n" + "\n".join(auditor.problems)

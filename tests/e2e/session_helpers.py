@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,12 +87,20 @@ async def kiosk_into_lobby(kiosk: Any, base: str, case_id: int, shot: str) -> No
     await kiosk.wait_for_selector("#lobby:not(.hidden)")
 
 
-async def judge_admits(judge: Any, base: str, case_id: int, shot: str) -> None:
+async def judge_admits(
+    judge: Any,
+    base: str,
+    case_id: int,
+    shot: str,
+    before_admitting: Callable[[Any], Awaitable[None]] | None = None,
+) -> None:
     await judge.goto(f"{base}/judge/session/{case_id}")
     await judge.click("#open-session")
     await judge.wait_for_selector("#open-session.hidden", state="attached")
     await judge.wait_for_selector("button.admit", timeout=15_000)
     await judge.screenshot(path=screenshot_path(f"{shot}-judge-1-lobby"), full_page=True)
+    if before_admitting is not None:
+        await before_admitting(judge)
     await judge.click("button.admit")
     await at_step(judge, "identity")
     # The whole session is recorded from its opening, and the judge sees that it is.
@@ -118,8 +126,8 @@ async def verify_identities(judge: Any, parties: int = 2) -> None:
 
 
 async def kiosk_consents(kiosk: Any, parties: int = 2) -> None:
+    """Each party's one tap: the warning read and the application made, once identity passed."""
     for p in range(parties):
-        await kiosk.click(f".party-box[data-party='{p}'] button.ack")
         await kiosk.wait_for_selector(
             f".party-box[data-party='{p}'] button.consent:not([disabled])", timeout=10_000
         )

@@ -1,6 +1,7 @@
 """The judge console in Chromium, in zh-CN and English: connection-quality warnings from the
 signaling server, the session clock against its 20-minute target with the time per step, and
-the list of what is still missing before a confirmation, each in the page's language.
+the list of what is still missing before a confirmation, each in the page's language. Every
+control of the console and of the clerk's pages is reached with the Tab key.
 
 The room's kiosk is a plain WebSocket client here: it joins with a room token from the API,
 waits to be admitted by the judge in the browser, then reports the packet loss it chooses.
@@ -16,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from e2e.keyboard import unreachable_by_tab
 from e2e.session_helpers import (
     LOCALE,
     api_headers,
@@ -181,6 +183,8 @@ async def test_quality_warnings_clock_and_missing_in_the_page_language(
         assert re.search(r"\d+:\d\d", row) and "…" not in row, row
         done = screenshot_path(f"console-{lang}-identity-done")
         await judge.screenshot(path=done, full_page=True)
+        # Every control of the live console can be reached without a mouse.
+        assert await unreachable_by_tab(judge) == []
         assert not judge.errors, judge.errors
     finally:
         await kiosk.close()
@@ -194,8 +198,10 @@ async def clerk_pages_in(browser: Any, base: str, case_id: int, lang: str) -> No
     await clerk.goto(f"{base}/board")
     await clerk.wait_for_selector("#board tr[data-room] a")
     await clerk.screenshot(path=screenshot_path(f"console-{lang}-clerk-board"), full_page=True)
+    assert await unreachable_by_tab(clerk) == []
     await clerk.goto(f"{base}/figures")
     await clerk.screenshot(path=screenshot_path(f"console-{lang}-clerk-figures"), full_page=True)
+    assert await unreachable_by_tab(clerk) == []
     await clerk.goto(f"{base}/cases/{case_id}/timeline")
     timeline = await clerk.inner_text("#timeline")
     await clerk.screenshot(path=screenshot_path(f"console-{lang}-clerk-timeline"), full_page=True)
@@ -204,8 +210,12 @@ async def clerk_pages_in(browser: Any, base: str, case_id: int, lang: str) -> No
         assert "身份核验" not in timeline
     else:
         assert "身份核验" in timeline and "（第1次庭审）" in timeline
+    for path in ("/rulings", f"/cases/{case_id}"):
+        await clerk.goto(f"{base}{path}")
+        assert await unreachable_by_tab(clerk) == [], path
     judge = await login(browser, base, "judge", locale=LOCALE[lang])
     await judge.goto(f"{base}/docket")
     await judge.screenshot(path=screenshot_path(f"console-{lang}-judge-docket"), full_page=True)
+    assert await unreachable_by_tab(judge) == []
     for page in (clerk, judge):
         assert not page.errors, page.errors

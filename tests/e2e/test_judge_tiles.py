@@ -141,8 +141,6 @@ async def test_kiosk_and_remote_party_each_get_a_tile(
     # the kiosk.
     await verify_identities(judge)
     await text_has(judge, "#missing", words.missing_own)
-    await phone.wait_for_selector(".party-box[data-party='1'] button.ack", timeout=10_000)
-    await phone.click(".party-box[data-party='1'] button.ack")
     await phone.wait_for_selector(
         ".party-box[data-party='1'] button.consent:not([disabled])", timeout=10_000
     )

@@ -145,7 +145,6 @@ async def test_a_remote_party_joins_by_video_and_confirms(
     assert await phone.locator(".party-box").count() == 1  # only this party's buttons
 
     # The party confirms on their own device.
-    await phone.click(".party-box[data-party='1'] button.ack")
     await phone.wait_for_selector(
         ".party-box[data-party='1'] button.consent:not([disabled])", timeout=10_000
     )
@@ -328,7 +327,7 @@ async def test_hall_and_remote_party_see_each_other(browser: Any, session_server
     # The hall's kiosk no longer taps for the party who takes part from their own device.
     await kiosk.wait_for_selector(".party-box[data-party='1'] .status.remote")
     assert await kiosk.locator(".party-box[data-party='1'] button").count() == 0
-    assert await kiosk.locator(".party-box[data-party='0'] button.ack").count() == 1
+    assert await kiosk.locator(".party-box[data-party='0'] button.consent").count() == 1
     for page in (kiosk, phone):
         sounds = await page.evaluate(
             "[...document.querySelectorAll('#remote-audio, #others audio')]"
@@ -345,7 +344,8 @@ async def test_hall_and_remote_party_see_each_other(browser: Any, session_server
     await phone.wait_for_selector("#lobby[data-state='closed']", state="attached")
     await text_has(phone, "#lobby-text", "审判员已结束")
     assert await phone.is_hidden("#rejoin")
-    await kiosk.wait_for_selector(".party-box[data-party='1'] button.ack")  # the hall takes over
+    # The hall takes over.
+    await kiosk.wait_for_selector(".party-box[data-party='1'] button.consent")
     for page in (kiosk, phone, judge):
         assert not page.errors, page.errors
 

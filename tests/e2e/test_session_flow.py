@@ -37,6 +37,7 @@ from e2e.session_helpers import (
     text_has,
     verify_identities,
 )
+from e2e.taps import count_taps, taps
 from e2e.test_ruling_pages import booked_case
 from realdeps import require_tool
 
@@ -208,7 +209,7 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any, tmp_pa
     await kiosk.click("#checkin")
     await kiosk.wait_for_selector("#lobby:not(.hidden)")
     await kiosk.screenshot(path=screenshot_path("confirm-kiosk-2-lobby"), full_page=True)
-    await judge_admits(judge, base, case_id, "confirm")
+    await judge_admits(judge, base, case_id, "confirm", before_admitting=count_taps)
 
     await assert_video_plays(judge, "#tiles figure[data-role=kiosk] video")
     await assert_video_plays(kiosk, "#remote-video")
@@ -218,13 +219,14 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any, tmp_pa
     await kiosk.wait_for_selector(".party-box[data-party='1'] .status.ok")
     await kiosk.screenshot(path=screenshot_path("confirm-kiosk-3-warning"), full_page=True)
     await kiosk_screens_fit(
-        kiosk, ".party-box[data-party='1'] button.ack", "confirm-kiosk-3-warning"
+        kiosk, ".party-box[data-party='1'] button.consent", "confirm-kiosk-3-warning"
     )
     warning = await kiosk.evaluate(
         "() => [parseFloat(getComputedStyle(document.querySelector('.warning-text p')).fontSize),"
         " parseFloat(getComputedStyle(document.body).fontSize)]"
     )
     assert warning[0] >= max(20, warning[1]), warning
+    await count_taps(kiosk)  # the parties' taps from here (the screen checks above tap 继续)
     await kiosk_consents(kiosk)
     await at_step(kiosk, "inquiry")
     await kiosk.screenshot(path=screenshot_path("confirm-kiosk-3-consented"), full_page=True)
@@ -241,6 +243,11 @@ async def test_confirmation_end_to_end(browser: Any, session_server: Any, tmp_pa
     await judge.screenshot(path=screenshot_path("confirm-judge-3-ready"), full_page=True)
     await judge.click("#decide")
     await issue_and_serve(judge, kiosk, "confirm", ("调解协议有效", "第二百零六条"))
+    # From admission to the issued ruling the judge clicked at most 8 times; each party
+    # tapped at most 3 times at the kiosk, and once more for electronic service.
+    (judge_clicks, judge_log), (kiosk_taps, kiosk_log) = await taps(judge), await taps(kiosk)
+    assert judge_clicks.total() <= 8, judge_log
+    assert kiosk_taps["0"] <= 4 and kiosk_taps["1"] <= 4 and not kiosk_taps["-"], kiosk_log
     await text_has(judge, "#receipt-status", "赵六")
     await judge.screenshot(path=screenshot_path("confirm-judge-5-issued"), full_page=True)
     # The records' step is over: their forms are closed, and say so, rather than be refused.
@@ -281,10 +288,9 @@ async def test_rejection_path(browser: Any, session_server: Any) -> None:
     # media to reach the server (presence), as the video playing shows.
     await assert_video_plays(judge, "#tiles figure[data-role=kiosk] video")
     await verify_identities(judge)
-    # Party 0 confirms at the kiosk; party 1 acknowledges the warning, then tells the judge
-    # the agreement was not voluntary.
+    # Party 0 confirms at the kiosk; party 1 does not, and tells the judge the agreement was
+    # not voluntary.
     await kiosk_consents(kiosk, parties=1)
-    await kiosk.click(".party-box[data-party='1'] button.ack")
     await record_answers(judge, refuse=1)
     form = "#review-form tr[data-ground='not_voluntary']"
     await judge.check(f"{form} input[value=yes]")
@@ -333,7 +339,6 @@ async def test_kiosk_reload_continues_from_the_same_step(browser: Any, session_s
 
 
 async def kiosk_consents_rest(kiosk: Any) -> None:
-    await kiosk.click(".party-box[data-party='1'] button.ack")
     await kiosk.wait_for_selector(".party-box[data-party='1'] button.consent:not([disabled])")
     await kiosk.click(".party-box[data-party='1'] button.consent")
     await kiosk.wait_for_selector(".party-box[data-party='1'] .consented")

@@ -130,10 +130,9 @@ async def test_party_confirms_on_own_device(browser: Any, session_server: Any) -
     # The device tests its camera and microphone and enters the room's lobby first.
     await phone.wait_for_selector("#checkin:not([disabled])", timeout=15_000)
     await phone.click("#checkin")
-    await phone.wait_for_selector(".party-box[data-party='1'] button.ack")
+    await phone.wait_for_selector(".party-box[data-party='1'] button.consent")
     assert await phone.locator(".party-box").count() == 1  # only this party
     await phone.screenshot(path=screenshot_path("party-own-device"), full_page=True)
-    await phone.click(".party-box[data-party='1'] button.ack")
     await phone.click(".party-box[data-party='1'] button.consent")
     await phone.wait_for_selector(".party-box[data-party='1'] .consented")
     await phone.screenshot(path=screenshot_path("party-own-device-confirmed"), full_page=True)
