@@ -2,7 +2,8 @@
 the same data and port, with the judge's console and the kiosk open in real Chromium: both say
 they are reconnecting and come back by themselves, no click anywhere (the server lets the kiosk
 back in on the judge's earlier admission); the recording starts again by itself (a new run,
-audited recording.restarted). Later in the same hearing the recording stops: the judge's console
+audited recording.restarted). Then `kill -9`, and the same again: back without a click, a third
+run recording. Later in the same hearing the recording stops: the judge's console
 raises its alert, the judge's records are refused until the judge decides, with reasons, to go
 on without it; the hearing completes to a served ruling, and the archived transcript (pdftotext)
 says when the recording stopped and resumed, and why the hearing went on without it."""
@@ -48,18 +49,36 @@ async def as_judge(base: str, method: str, path: str) -> Any:
             return await r.json()
 
 
-async def recording_after_restart(base: str, case_id: int) -> dict[str, Any]:
-    """The recording's view once the restarted server records again (a second run)."""
+async def recording_after_restart(base: str, case_id: int, runs: int) -> list[Any]:
+    """The recording's runs, as (state, end reason), once the restarted server records again
+    (the `runs`-th run)."""
     view: dict[str, Any] = {}
     for _ in range(150):
         view = await as_judge(base, "GET", f"/api/cases/{case_id}/recording")
-        if view["state"] == "recording" and len(view["runs"]) == 2:
+        if view["state"] == "recording" and len(view["runs"]) == runs:
             break
         await asyncio.sleep(0.2)
-    return view
+    return [(r["state"], r["end_reason"]) for r in view["runs"]]
 
 
-async def test_sigterm_mid_inquiry_everyone_back_and_recording_on_or_reasoned_without(
+async def restarted_and_back(node: Any, base: str, kiosk: Any, judge: Any, sig: int) -> None:
+    """The node stopped by `sig`: both pages say they are reconnecting; started again, both
+    are back in the room with video flowing, and nobody pressed anything."""
+    await asyncio.to_thread(node.stop, sig)
+    await kiosk.wait_for_selector("#lobby[data-state='reconnecting']", state="attached")
+    assert "正在重新连接" in await kiosk.inner_text("#lobby-text")
+    await judge.wait_for_selector("#conn-state[data-state='reconnecting']", state="attached")
+    assert "正在重连" in await judge.inner_text("#conn-state")
+    await kiosk.screenshot(path=screenshot_path(f"restart-kiosk-reconnecting-{sig}"))
+    await asyncio.to_thread(node.spawn)
+    await asyncio.to_thread(wait_ready, node, base)
+    await kiosk.wait_for_selector("#lobby[data-state='admitted']", state="attached", timeout=60_000)
+    await assert_video_plays(judge, "#tiles figure[data-role=kiosk] video")
+    await assert_video_plays(kiosk, "#remote-video")
+    assert await kiosk.is_hidden("#rejoin") and await judge.is_hidden("#join-room")
+
+
+async def test_sigterm_and_kill_9_mid_inquiry_everyone_back_recording_on_or_reasoned_without(
     browser: Any, tmp_path: Path
 ) -> None:
     # One second for the hearings under way after SIGTERM, then the node stops (the default
@@ -73,30 +92,20 @@ async def test_sigterm_mid_inquiry_everyone_back_and_recording_on_or_reasoned_wi
         await assert_video_plays(kiosk, "#remote-video")
         await verify_identities(judge)
 
-        # SIGTERM mid-inquiry: the node stops; both pages say they are reconnecting.
-        await asyncio.to_thread(node.stop, signal.SIGTERM)
-        await kiosk.wait_for_selector("#lobby[data-state='reconnecting']", state="attached")
-        assert "正在重新连接" in await kiosk.inner_text("#lobby-text")
-        await judge.wait_for_selector("#conn-state[data-state='reconnecting']", state="attached")
-        assert "正在重连" in await judge.inner_text("#conn-state")
-        await kiosk.screenshot(path=screenshot_path("restart-kiosk-reconnecting"), full_page=False)
-        await asyncio.to_thread(node.spawn)
-        await asyncio.to_thread(wait_ready, node, base)
-
-        # Nobody presses anything: both are back in the room, and the video flows again.
-        await kiosk.wait_for_selector(
-            "#lobby[data-state='admitted']", state="attached", timeout=60_000
-        )
-        await assert_video_plays(judge, "#tiles figure[data-role=kiosk] video")
-        await assert_video_plays(kiosk, "#remote-video")
-        assert await kiosk.is_hidden("#rejoin") and await judge.is_hidden("#join-room")
-
-        # The recording started again by itself: a new run after the one the stop ended.
-        view = await recording_after_restart(base, case_id)
-        assert [(r["state"], r["end_reason"]) for r in view["runs"]] == [
+        # SIGTERM mid-inquiry; nobody presses anything, and the recording starts again by
+        # itself: a new run after the one the stop ended.
+        await restarted_and_back(node, base, kiosk, judge, signal.SIGTERM)
+        assert await recording_after_restart(base, case_id, 2) == [
             ("stopped", "shutdown"),
             ("recording", None),
-        ], view["runs"]
+        ]
+        # Then kill -9: the same, and the start-up sweep ends the killed run as interrupted.
+        await restarted_and_back(node, base, kiosk, judge, signal.SIGKILL)
+        assert await recording_after_restart(base, case_id, 3) == [
+            ("stopped", "shutdown"),
+            ("failed", "interrupted"),
+            ("recording", None),
+        ]
         await kiosk_consents(kiosk)
 
         # The recording stops (the API's stop here; a recorder fault reads the same): the
@@ -123,9 +132,16 @@ async def test_sigterm_mid_inquiry_everyone_back_and_recording_on_or_reasoned_wi
             clerk = await api_headers(s, base, "clerk")
             async with s.get(f"{base}/api/cases/{case_id}/timeline", headers=clerk) as r:
                 items = (await r.json())["timeline"]
-    assert "因服务器停止运行而中断，于" in text and "重新开始录像，其间没有录像。" in text, text
+    for cause in ("服务器停止运行", "服务器意外中止"):  # SIGTERM, then kill -9
+        assert f"因{cause}而中断，于" in text, text
+    assert "重新开始录像，其间没有录像。" in text, text
     assert f"决定在无录像的情况下继续，理由：{REASON}。" in text, text
     restarted = [i for i in items if i["kind"] == "recording.restarted"]
-    assert [i["details"]["after"] for i in restarted] == ["shutdown"], restarted
+    assert [i["details"]["after"] for i in restarted] == ["shutdown", "interrupted"], restarted
     kinds = {i["kind"] for i in items}
-    assert {"recording.stopped", "without_recording", "case.serve"} <= kinds, kinds
+    assert {
+        "recording.stopped",
+        "recording.interrupted",
+        "without_recording",
+        "case.serve",
+    } <= kinds, kinds
