@@ -29,6 +29,7 @@ from app.web import (
     headers,
     health,
     live_api,
+    mediation_api,
     middleware,
     openapi,
     org_admin,
@@ -105,6 +106,7 @@ def create_app(
     app.router.add_routes(recording_api.routes())
     app.router.add_routes(admin_api.routes())
     app.router.add_routes(org_admin_api.routes())
+    app.router.add_routes(mediation_api.routes())
     app.router.add_routes(verify_pages.routes())
     app.router.add_routes(openapi.routes())
     app.router.add_routes(pages.routes())

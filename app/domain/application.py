@@ -83,7 +83,7 @@ def check_window(agreement_date: dt.date, today: dt.date) -> None:
         )
 
 
-class _Reader:
+class Reader:
     """Collects problems while reading fields, so one response lists them all."""
 
     def __init__(self) -> None:
@@ -139,7 +139,7 @@ class _Reader:
             return None
 
 
-def _read_person(r: _Reader, d: Mapping[str, Any], at: str, today: dt.date) -> Person | None:
+def _read_person(r: Reader, d: Mapping[str, Any], at: str, today: dt.date) -> Person | None:
     name = r.text(d, "name", f"{at}.name", limit=50)
     sex = r.choice(d, "sex", f"{at}.sex", Sex)
     birth = r.date(d, "birth_date", f"{at}.birth_date")
@@ -168,7 +168,7 @@ def _read_person(r: _Reader, d: Mapping[str, Any], at: str, today: dt.date) -> P
     return Person(name, sex, birth, ethnicity, address, phone, id_type, id_number)
 
 
-def _read_organisation(r: _Reader, d: Mapping[str, Any], at: str) -> Organisation:
+def _read_organisation(r: Reader, d: Mapping[str, Any], at: str) -> Organisation:
     name = r.text(d, "name", f"{at}.name", limit=100)
     code = r.text(d, "credit_code", f"{at}.credit_code", limit=18).upper()
     if code:
@@ -181,7 +181,7 @@ def _read_organisation(r: _Reader, d: Mapping[str, Any], at: str) -> Organisatio
     return Organisation(name, code, representative, address, phone)
 
 
-def _list(r: _Reader, data: Mapping[str, Any], key: str) -> Sequence[Any]:
+def read_list(r: Reader, data: Mapping[str, Any], key: str) -> Sequence[Any]:
     value = data.get(key, [])
     if not isinstance(value, list):
         r.fail(key, refusals.NOT_LIST)
@@ -189,16 +189,39 @@ def _list(r: _Reader, data: Mapping[str, Any], key: str) -> Sequence[Any]:
     return value
 
 
+def read_parties(
+    r: Reader, raw: Sequence[Any], key: str, refusal: str, today: dt.date
+) -> list[Party]:
+    """Two to MAX_APPLICANTS parties, each a person or an organisation (an application's
+    applicants, a mediation's parties): problems go to `r` under `key[i].field`."""
+    parties: list[Party] = []
+    if not 2 <= len(raw) <= MAX_APPLICANTS:
+        r.fail(key, refusal)
+    for i, item in enumerate(raw[:MAX_APPLICANTS]):
+        at = f"{key}[{i}]"
+        if not isinstance(item, Mapping):
+            r.fail(at, refusals.NOT_OBJECT)
+            continue
+        kind = r.choice(item, "kind", f"{at}.kind", PartyKind)
+        if kind is PartyKind.PERSON:
+            person = _read_person(r, item, at, today)
+            if person is not None:
+                parties.append(person)
+        elif kind is PartyKind.ORGANISATION:
+            parties.append(_read_organisation(r, item, at))
+    return parties
+
+
 def parse_application(data: Mapping[str, Any], *, today: dt.date) -> Application:
     """Read and check an application; every problem found is reported at once."""
-    r = _Reader()
+    r = Reader()
     dispute_type = r.text(data, "dispute_type", "dispute_type", limit=50)
     agreement_date = r.date(data, "agreement_date", "agreement_date")
     if agreement_date is not None and agreement_date > today:
         r.fail("agreement_date", "不能晚于今天。 / Is in the future.")
 
     terms: list[str] = []
-    raw_terms = _list(r, data, "terms")
+    raw_terms = read_list(r, data, "terms")
     for i, term in enumerate(raw_terms):
         if not isinstance(term, str) or not term.strip():
             r.fail(f"terms[{i}]", refusals.TERM)
@@ -209,25 +232,11 @@ def parse_application(data: Mapping[str, Any], *, today: dt.date) -> Application
     if not raw_terms or len(raw_terms) > MAX_TERMS:
         r.fail("terms", TERMS_REFUSAL)
 
-    applicants: list[Party] = []
-    raw_applicants = _list(r, data, "applicants")
-    if not 2 <= len(raw_applicants) <= MAX_APPLICANTS:
-        r.fail("applicants", APPLICANTS_REFUSAL)
-    for i, raw in enumerate(raw_applicants[:MAX_APPLICANTS]):
-        at = f"applicants[{i}]"
-        if not isinstance(raw, Mapping):
-            r.fail(at, refusals.NOT_OBJECT)
-            continue
-        kind = r.choice(raw, "kind", f"{at}.kind", PartyKind)
-        if kind is PartyKind.PERSON:
-            person = _read_person(r, raw, at, today)
-            if person is not None:
-                applicants.append(person)
-        elif kind is PartyKind.ORGANISATION:
-            applicants.append(_read_organisation(r, raw, at))
+    raw_applicants = read_list(r, data, "applicants")
+    applicants = read_parties(r, raw_applicants, "applicants", APPLICANTS_REFUSAL, today)
 
     agents: list[Agent] = []
-    raw_agents = _list(r, data, "agents")
+    raw_agents = read_list(r, data, "agents")
     if len(raw_agents) > MAX_AGENTS:
         r.fail("agents", f"最多 {MAX_AGENTS} 名代理人。 / At most {MAX_AGENTS} agents.")
     for i, raw in enumerate(raw_agents[:MAX_AGENTS]):

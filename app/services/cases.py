@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +32,7 @@ from app.store.models import (
     Court,
     Hall,
     Party,
+    PartyDetails,
     Room,
     Term,
 )
@@ -115,36 +116,40 @@ async def _take_step(
     )
 
 
+_Row = TypeVar("_Row", bound=PartyDetails)
+
+
+def party_row(
+    row_type: Callable[..., _Row], position: int, party: Person | Organisation, cipher: FieldCipher
+) -> _Row:
+    """A party's row (of a confirmation case or of a mediation), the ID number encrypted."""
+    if isinstance(party, Person):
+        return row_type(
+            position=position,
+            kind="person",
+            name=party.name,
+            sex=party.sex.value,
+            birth_date=party.birth_date,
+            ethnicity=party.ethnicity,
+            address=party.address,
+            phone=party.phone,
+            id_type=party.id_type.value,
+            id_number_enc=cipher.encrypt(party.id_number, purpose="party.id_number"),
+        )
+    return row_type(
+        position=position,
+        kind="organisation",
+        name=party.name,
+        address=party.address,
+        phone=party.phone,
+        credit_code=party.credit_code,
+        legal_representative=party.legal_representative,
+    )
+
+
 def _add_parties(case: Case, application: Application, cipher: FieldCipher) -> None:
     for position, party in enumerate(application.applicants):
-        if isinstance(party, Person):
-            case.parties.append(
-                Party(
-                    position=position,
-                    kind="person",
-                    name=party.name,
-                    sex=party.sex.value,
-                    birth_date=party.birth_date,
-                    ethnicity=party.ethnicity,
-                    address=party.address,
-                    phone=party.phone,
-                    id_type=party.id_type.value,
-                    id_number_enc=cipher.encrypt(party.id_number, purpose="party.id_number"),
-                )
-            )
-        else:
-            assert isinstance(party, Organisation)
-            case.parties.append(
-                Party(
-                    position=position,
-                    kind="organisation",
-                    name=party.name,
-                    address=party.address,
-                    phone=party.phone,
-                    credit_code=party.credit_code,
-                    legal_representative=party.legal_representative,
-                )
-            )
+        case.parties.append(party_row(Party, position, party, cipher))
     for position, agent in enumerate(application.agents):
         case.agents.append(
             AgentRow(

@@ -154,10 +154,10 @@ class Case(Base):
     materials: Mapped[list[Material]] = relationship(order_by="Material.id", lazy="selectin")
 
 
-class Party(Base):
-    __tablename__ = "parties"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+class PartyDetails:
+    """A party's details, as a mediation and a confirmation application both hold them (the
+    body both are read from is app/domain/bodies/application.py's Person | Organisation)."""
+
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(100))
@@ -171,6 +171,12 @@ class Party(Base):
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     credit_code: Mapped[str | None] = mapped_column(String(18))
     legal_representative: Mapped[str | None] = mapped_column(String(50))
+
+
+class Party(PartyDetails, Base):
+    __tablename__ = "parties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
 
 
 class AgentRow(Base):
@@ -406,3 +412,35 @@ class RecordingSegment(Base):
     video_frames: Mapped[int] = mapped_column(Integer, default=0)
     failure: Mapped[str | None] = mapped_column(Text)
     purged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class MediationCase(Base):
+    """A dispute before the people's mediation committee (app/domain/mediation.py)."""
+
+    __tablename__ = "mediation_cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"), index=True)
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    mediator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    dispute_type: Mapped[str] = mapped_column(String(50))
+    facts: Mapped[str] = mapped_column(Text)
+    claims: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    end_note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    parties: Mapped[list[MediationParty]] = relationship(
+        order_by="MediationParty.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class MediationParty(PartyDetails, Base):
+    __tablename__ = "mediation_parties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediation_id: Mapped[int] = mapped_column(ForeignKey("mediation_cases.id"), index=True)

@@ -12,16 +12,16 @@ from app.domain.materials import may_open
 from app.domain.people import mask_id
 from app.keyring import FieldCipher
 from app.services.cases import Names
-from app.store.models import Case, Party
+from app.store.models import Case, PartyDetails
 
 
-def masked_id(party: Party, cipher: FieldCipher) -> str | None:
+def masked_id(party: PartyDetails, cipher: FieldCipher) -> str | None:
     if party.id_number_enc is None:
         return None
     return mask_id(cipher.decrypt(party.id_number_enc, purpose="party.id_number"))
 
 
-def party_json(party: Party, cipher: FieldCipher) -> dict[str, Any]:
+def party_json(party: PartyDetails, cipher: FieldCipher) -> dict[str, Any]:
     if party.kind == "organisation":
         return {
             "position": party.position,

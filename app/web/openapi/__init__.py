@@ -14,6 +14,7 @@ from app.web.openapi.admin_paths import admin_paths
 from app.web.openapi.bodies import components
 from app.web.openapi.case_paths import account_paths, case_paths, ruling_paths
 from app.web.openapi.common import CASE_ID, POSITION, WITH_PARTY, op
+from app.web.openapi.mediation_paths import mediation_paths
 from app.web.openapi.session_paths import recording_paths, session_paths
 from app.web.org_admin_api import openapi_paths as org_admin_paths
 from app.web.service_api import openapi_paths as service_paths
@@ -41,6 +42,7 @@ def document() -> dict[str, Any]:
         **recording_paths(),
         **admin_paths(),
         **org_admin_paths(op),
+        **mediation_paths(),
     }
     return {
         "openapi": "3.1.0",

@@ -7,7 +7,15 @@ from typing import Any
 
 import msgspec
 
-from app.domain.bodies import admin, application, cases, service, session, transcript
+from app.domain.bodies import (
+    admin,
+    application,
+    cases,
+    mediation,
+    service,
+    session,
+    transcript,
+)
 
 MODELS: tuple[type[msgspec.Struct], ...] = (
     cases.Login,
@@ -37,6 +45,11 @@ MODELS: tuple[type[msgspec.Struct], ...] = (
     admin.ResetPassword,
     admin.OwnPassword,
     admin.BindKiosk,
+    mediation.NewMediation,
+    mediation.AcceptMediation,
+    mediation.ScheduleMediation,
+    mediation.EndMediation,
+    mediation.PartyEnds,
     *(model for pair in admin.UNIT_BODIES.values() for model in pair),
 )
 REF = "#/components/schemas/{name}"

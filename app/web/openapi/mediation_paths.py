@@ -1,0 +1,68 @@
+"""The mediation cases (app/web/mediation_api.py) in the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from app.domain.bodies import mediation as bodies
+from app.domain.mediation import MediationState, MediationStep, Urgency
+from app.web.openapi.common import obj, op, path_ids
+
+MEDIATION = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "state": {"enum": [s.value for s in MediationState]},
+        "time_limit": obj(
+            due_at={"type": ["string", "null"], "format": "date-time"},
+            days_left={"type": ["integer", "null"]},
+            urgency={"enum": [u.value for u in Urgency]},
+        ),
+        "steps": {"type": "array", "items": {"enum": [s.value for s in MediationStep]}},
+        "notice": {
+            "type": ["array", "null"],
+            "description": "a failed mediation's notice to the parties (art 26), zh and en",
+        },
+    },
+}
+MEDIATORS = "a mediator of the committee (once one is assigned, that mediator)"
+
+
+def mediation_paths() -> dict[str, Any]:
+    one = "/api/mediations/{mediation_id}"
+    mediation_id = path_ids("mediation_id")
+
+    def step(summary: str, body: type[msgspec.Struct] | None = None) -> dict[str, Any]:
+        return {"post": op(summary, MEDIATORS, body, MEDIATION), "parameters": mediation_id}
+
+    return {
+        "/api/mediations": {
+            "get": op(
+                "The committee's mediations, open ones first, each with its time limit",
+                "a mediator",
+                ok=obj(mediations={"type": "array", "items": MEDIATION}),
+            ),
+            "post": op(
+                "File a dispute for mediation (audited mediation.filed)",
+                "a mediator",
+                bodies.NewMediation,
+                MEDIATION,
+                "201",
+            ),
+        },
+        one: {"get": op("One mediation", MEDIATORS, ok=MEDIATION), "parameters": mediation_id},
+        f"{one}/accept": step(
+            "The committee accepts the dispute and assigns a mediator; the 30-day limit starts",
+            bodies.AcceptMediation,
+        ),
+        f"{one}/schedule": step("Set or move the session's time", bodies.ScheduleMediation),
+        f"{one}/start": step("Open the mediation session"),
+        f"{one}/agree": step("The parties reached an agreement"),
+        f"{one}/fail": step(
+            "End it without agreement, with the termination record (art 26)", bodies.EndMediation
+        ),
+        f"{one}/withdraw": step("A party asks to end the mediation (art 23)", bodies.PartyEnds),
+        f"{one}/refuse": step("A party refuses mediation: it ends (art 17)", bodies.PartyEnds),
+    }
