@@ -34,7 +34,34 @@ _FOCUSED = """() => { const e = document.activeElement;
 
 async def unreachable_by_tab(page: Any) -> list[str]:
     """The controls on screen that pressing Tab from the top of the page never focuses,
-    each described by its tag, id, class and text."""
+    each described by its tag, id, class and text. A live page (the judge's console) redraws
+    parts of itself as the hearing moves: a control replaced while being counted is counted
+    again on a fresh pass, up to three."""
+    missing: list[str] = []
+    for _ in range(3):
+        missing = await _one_pass(page)
+        gone = await page.evaluate(
+            '(keys) => keys.filter((k) => !document.querySelector(`[data-kb="${k}"]`))',
+            missing,
+        )
+        if not gone:
+            break
+    if not missing:
+        return []
+    return list(
+        await page.evaluate(
+            """(keys) => keys.map((k) => {
+                 const e = document.querySelector(`[data-kb="${k}"]`);
+                 if (!e) return `${k} (redrawn)`;
+                 const words = e.innerText || e.value || e.getAttribute("aria-label") || "";
+                 return `${e.tagName.toLowerCase()}#${e.id}.${e.className} "${words.slice(0, 30)}"`;
+               })""",
+            missing,
+        )
+    )
+
+
+async def _one_pass(page: Any) -> list[str]:
     wanted = set(await page.evaluate(_CONTROLS))
     await page.evaluate("() => { document.activeElement && document.activeElement.blur(); }")
     await page.evaluate("() => window.scrollTo(0, 0)")
@@ -46,12 +73,4 @@ async def unreachable_by_tab(page: Any) -> list[str]:
             reached.add(key)
         if wanted <= reached:
             return []
-    missing = sorted(wanted - reached)
-    return await page.evaluate(
-        """(keys) => keys.map((k) => {
-             const e = document.querySelector(`[data-kb="${k}"]`);
-             const words = e.innerText || e.value || e.getAttribute("aria-label") || "";
-             return `${e.tagName.toLowerCase()}#${e.id}.${e.className} "${words.slice(0, 30)}"`;
-           })""",
-        missing,
-    )
+    return sorted(wanted - reached)

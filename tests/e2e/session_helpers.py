@@ -192,7 +192,17 @@ async def kiosk_confirms_transcript(kiosk: Any, parties: int = 2, shot: str | No
     await kiosk.wait_for_selector("#transcript-box:not(.hidden) .transcript-text .rt-title")
     if shot:
         await kiosk.screenshot(path=screenshot_path(f"{shot}-kiosk-4-transcript"), full_page=True)
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
     for p in range(parties):
         box = kiosk.locator(f"#transcript-box .transcript-party[data-party='{p}']")
-        await box.get_by_role("button", name="笔录无误，确认签名").click()
-        await box.locator(".transcript-confirmed").wait_for()
+        # A tap the server turns down (the draft changed as it was read) leaves the button
+        # there to tap again, as a party would.
+        for attempt in range(3):
+            await box.get_by_role("button", name="笔录无误，确认签名").click()
+            try:
+                await box.locator(".transcript-confirmed").wait_for(timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
