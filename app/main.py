@@ -30,6 +30,7 @@ from app.web import (
     health,
     live_api,
     mediation_api,
+    mediation_pages,
     middleware,
     openapi,
     org_admin,
@@ -107,6 +108,7 @@ def create_app(
     app.router.add_routes(admin_api.routes())
     app.router.add_routes(org_admin_api.routes())
     app.router.add_routes(mediation_api.routes())
+    app.router.add_routes(mediation_pages.routes())
     app.router.add_routes(verify_pages.routes())
     app.router.add_routes(openapi.routes())
     app.router.add_routes(pages.routes())

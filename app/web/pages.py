@@ -422,19 +422,30 @@ async def new_case_form(request: web.Request) -> web.Response:
     return render(request, "new_case.html", {"form": {}, "problems": []})
 
 
+def form_parties(form: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The flat party fields (templates/pages/_party_fields.html: a0_name, a1_kind, …) as the
+    API's party objects; the third slot is optional."""
+
+    def get(key: str) -> str:
+        return str(form.get(key, "")).strip()
+
+    parties = []
+    for i in range(3):
+        kind = get(f"a{i}_kind")
+        if i == 2 and not get(f"a{i}_name"):
+            continue
+        fields = ORGANISATION_FIELDS if kind == "organisation" else PERSON_FIELDS
+        parties.append({"kind": kind, **{f: get(f"a{i}_{f}") for f in fields}})
+    return parties
+
+
 def form_to_application(form: Mapping[str, Any]) -> dict[str, Any]:
     """The flat form (a0_name, a1_kind, …) as the API's application object."""
 
     def get(key: str) -> str:
         return str(form.get(key, "")).strip()
 
-    applicants = []
-    for i in range(3):
-        kind = get(f"a{i}_kind")
-        if i == 2 and not get(f"a{i}_name"):
-            continue  # the third slot is optional
-        fields = ORGANISATION_FIELDS if kind == "organisation" else PERSON_FIELDS
-        applicants.append({"kind": kind, **{f: get(f"a{i}_{f}") for f in fields}})
+    applicants = form_parties(form)
     agents = []
     if get("g_name"):
         represents = get("g_represents")

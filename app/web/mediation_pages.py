@@ -1,0 +1,205 @@
+"""The mediator's pages for mediation cases: the committee's list with each one's time limit,
+filing a dispute, and one mediation with the steps open to it. Forms post here and come back
+to the page (post/redirect/get); the rules are app/services/mediations.py's, as for the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from app.domain.clock import COURT_TZ, court_time
+from app.domain.errors import DomainError, ValidationError
+from app.domain.mediation import MediationStep
+from app.domain.roles import Role
+from app.keys import services
+from app.services import mediations
+from app.store.models import Account
+from app.web.body import read_form
+from app.web.i18n import language, split_bilingual
+from app.web.ids import path_id
+from app.web.mediation_view import mediation_json
+from app.web.middleware import require_caller, status_for
+from app.web.pages import form_parties, render
+from app.web.printable import require_printable
+
+_PLAIN_STEPS = {"start": MediationStep.START, "agree": MediationStep.AGREE}
+_PARTY_STEPS = {"withdraw": MediationStep.WITHDRAW, "refuse": MediationStep.REFUSE}
+
+
+async def mediation_list(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    now = svc.clock()
+    async with svc.db.transaction() as session:
+        found = await mediations.list_mediations(session, who.actor)
+        rows = [
+            _for_page(
+                mediation_json(m, await mediations.mediator_names(session, m), svc.cipher, now)
+            )
+            for m in found
+        ]
+    return render(request, "mediations.html", {"mediations": rows})
+
+
+async def new_mediation_form(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    mediations.require_mediator(who.actor)
+    return render(request, "new_mediation.html", {"form": {}, "problems": []})
+
+
+async def new_mediation_submit(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    mediations.require_mediator(who.actor)
+    svc = services(request)
+    form = await read_form(request)
+    payload = {
+        "dispute_type": str(form.get("dispute_type", "")).strip(),
+        "facts": str(form.get("facts", "")).strip(),
+        "claims": str(form.get("claims", "")).strip(),
+        "parties": form_parties(form),
+    }
+    try:
+        require_printable(payload, svc.desk.missing_glyphs)
+        async with svc.db.transaction() as session:
+            mediation = await mediations.file_mediation(
+                session, who.actor, payload, cipher=svc.cipher, now=svc.clock()
+            )
+    except ValidationError as error:
+        lang = language(request)
+        problems = [(f, split_bilingual(p, lang)) for f, p in error.problems]
+        context = {"form": form, "problems": problems}
+        return render(request, "new_mediation.html", context, status=422)
+    raise web.HTTPSeeOther(f"/mediations/{mediation.id}")
+
+
+async def mediation_page(request: web.Request) -> web.Response:
+    return await _render_one(request, path_id(request, "mediation_id"))
+
+
+async def _render_one(
+    request: web.Request,
+    mediation_id: int,
+    *,
+    status: int = 200,
+    problems: list[tuple[str, str]] | None = None,
+    message: str = "",
+) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    now = svc.clock()
+    async with svc.db.transaction() as session:
+        mediation = await mediations.load_mediation(session, who.actor, mediation_id)
+        shown = _for_page(
+            mediation_json(
+                mediation, await mediations.mediator_names(session, mediation), svc.cipher, now
+            )
+        )
+        colleagues = await session.execute(
+            select(Account.id, Account.display_name).where(
+                Account.committee_id == mediation.committee_id,
+                Account.role == Role.MEDIATOR.value,
+                Account.active.is_(True),
+            )
+        )
+        context = {
+            "m": shown,
+            "mediators": [{"id": i, "name": n} for i, n in colleagues],
+            "me": who.actor.account_id,
+            "soon": (now + dt.timedelta(days=1)).astimezone(COURT_TZ).strftime("%Y-%m-%dT%H:%M"),
+            "problems": problems or [],
+            "message": message,
+        }
+    return render(request, "mediation.html", context, status=status)
+
+
+async def mediation_action(request: web.Request) -> web.Response:
+    """One form per step; on success back to the mediation's page."""
+    who = require_caller(request)
+    svc = services(request)
+    mediation_id, action = path_id(request, "mediation_id"), request.match_info["action"]
+    form = await read_form(request)
+    try:
+        require_printable(
+            {k: v for k, v in form.items() if isinstance(v, str)}, svc.desk.missing_glyphs
+        )
+        async with svc.db.transaction() as session:
+            await mediations.load_mediation(session, who.actor, mediation_id)
+            await _run(session, who.actor, mediation_id, action, form, svc.clock())
+    except ValidationError as error:
+        lang = language(request)
+        problems = [(f, split_bilingual(p, lang)) for f, p in error.problems]
+        return await _render_one(request, mediation_id, status=422, problems=problems)
+    except DomainError as error:
+        message = split_bilingual(error.message, language(request))
+        return await _render_one(request, mediation_id, status=status_for(error), message=message)
+    raise web.HTTPSeeOther(f"/mediations/{mediation_id}")
+
+
+def _for_page(shown: dict[str, Any]) -> dict[str, Any]:
+    """The API's view with its times as the court reads them (local, to the minute)."""
+
+    def local(value: str | None) -> str:
+        if value is None:
+            return ""
+        return court_time(dt.datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+
+    times = {k: local(shown[k]) for k in ("filed_at", "accepted_at", "scheduled_at", "ended_at")}
+    return {**shown, "local": {**times, "due_at": local(shown["time_limit"]["due_at"])}}
+
+
+def _number(form: Mapping[str, Any], field: str) -> int:
+    raw = str(form.get(field, "")).strip()
+    if not raw.isdigit() or len(raw) > 9:
+        raise ValidationError([(field, "请选择。 / Please choose one.")])
+    return int(raw)
+
+
+def _local_time(form: Mapping[str, Any], field: str) -> dt.datetime:
+    """A datetime-local field, read as the court's time."""
+    try:
+        value = dt.datetime.fromisoformat(str(form.get(field, "")))
+    except ValueError:
+        raise ValidationError([(field, "请填写日期和时间。 / Give a date and a time.")]) from None
+    return value.replace(tzinfo=COURT_TZ) if value.tzinfo is None else value
+
+
+async def _run(
+    session: Any,
+    actor: Any,
+    mediation_id: int,
+    action: str,
+    form: Mapping[str, Any],
+    now: dt.datetime,
+) -> None:
+    note = str(form.get("note", "")).strip()
+    if action == "accept":
+        await mediations.accept(session, actor, mediation_id, _number(form, "mediator_id"), now)
+    elif action == "schedule":
+        at = _local_time(form, "scheduled_at")
+        await mediations.schedule(session, actor, mediation_id, at, now)
+    elif action in _PLAIN_STEPS:
+        await mediations.take_step(session, actor, mediation_id, _PLAIN_STEPS[action], now)
+    elif action == "fail":
+        if not note:
+            raise ValidationError([("note", "请写明终止调解的情况。 / Say why it ended.")])
+        await mediations.take_step(session, actor, mediation_id, MediationStep.FAIL, now, note=note)
+    elif action in _PARTY_STEPS:
+        step = _PARTY_STEPS[action]
+        party = _number(form, "party")
+        await mediations.take_step(session, actor, mediation_id, step, now, note=note, party=party)
+    else:
+        raise web.HTTPNotFound()
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/mediations", mediation_list),
+        web.get("/mediations/new", new_mediation_form),
+        web.post("/mediations/new", new_mediation_submit),
+        web.get("/mediations/{mediation_id}", mediation_page),
+        web.post("/mediations/{mediation_id}/{action}", mediation_action),
+    ]
