@@ -85,6 +85,14 @@ def normalise_id(number: str) -> str:
     return number.strip().upper()
 
 
+def mask_phone(number: str) -> str:
+    """138****0001: enough for a person to recognise their own number, for logs and screens."""
+    digits = number.replace(" ", "").replace("-", "")
+    if len(digits) < 7:
+        return "*" * max(len(digits) - 2, 0) + digits[-2:]
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
 def mask_id(number: str) -> str:
     """Keep the first and last four characters: 4403**********1234."""
     if len(number) <= 8:

@@ -14,12 +14,13 @@ from app.domain.access import Actor
 from app.domain.clock import court_date
 from app.domain.errors import NotFound, NotPermitted, ValidationError
 from app.domain.mediation import ENDED, MediationState, MediationStep, advance
-from app.domain.mediation_filing import parse_filing
+from app.domain.mediation_filing import MediationFiling, parse_filing
+from app.domain.people import mask_phone
 from app.domain.roles import Role
 from app.keyring import FieldCipher
 from app.services import audit
 from app.services.cases import BOOKING_HORIZON, party_row
-from app.store.models import Account, MediationCase, MediationParty
+from app.store.models import Account, Committee, MediationCase, MediationParty
 
 _ONLY_MEDIATORS = (
     "只有人民调解员可以办理调解案件。 / Only a people's mediator works on mediation cases."
@@ -47,9 +48,65 @@ async def file_mediation(
 ) -> MediationCase:
     committee_id = require_mediator(actor)
     filing = parse_filing(payload, today=court_date(now))
-    mediation = MediationCase(
+    mediation = _new_mediation(committee_id, filing, cipher, now, filed_by_id=actor.account_id)
+    session.add(mediation)
+    await session.flush()
+    counted = {"parties": len(filing.parties)}
+    await _record(session, actor.username, mediation, "mediation.filed", counted, now)
+    return mediation
+
+
+async def file_by_party(
+    session: AsyncSession,
+    committee_id: int,
+    phone: str,
+    payload: Mapping[str, Any],
+    *,
+    cipher: FieldCipher,
+    now: dt.datetime,
+) -> MediationCase:
+    """A party's own filing from the public page, once a one-time code proved the phone,
+    which must be one of the parties' own (the one who files is a party)."""
+    if await session.get(Committee, committee_id) is None:
+        raise ValidationError(
+            [("committee_id", "没有这个人民调解委员会。 / There is no such mediation committee.")]
+        )
+    filing = parse_filing(payload, today=court_date(now))
+    if _digits(phone) not in {_digits(p.phone) for p in filing.parties if p.phone}:
+        raise ValidationError(
+            [
+                (
+                    "phone",
+                    "须为当事人之一的联系电话：申请人应为纠纷的一方当事人。"
+                    " / Must be one of the parties' phone numbers: the one who files is a party.",
+                )
+            ]
+        )
+    mediation = _new_mediation(committee_id, filing, cipher, now, filed_by_phone=_digits(phone))
+    session.add(mediation)
+    await session.flush()
+    counted = {"parties": len(filing.parties), "by": "party"}
+    await _record(session, f"party:{mask_phone(phone)}", mediation, "mediation.filed", counted, now)
+    return mediation
+
+
+def _digits(phone: str) -> str:
+    return phone.replace(" ", "").replace("-", "")
+
+
+def _new_mediation(
+    committee_id: int,
+    filing: MediationFiling,
+    cipher: FieldCipher,
+    now: dt.datetime,
+    *,
+    filed_by_id: int | None = None,
+    filed_by_phone: str | None = None,
+) -> MediationCase:
+    return MediationCase(
         committee_id=committee_id,
-        filed_by_id=actor.account_id,
+        filed_by_id=filed_by_id,
+        filed_by_phone=filed_by_phone,
         state=MediationState.FILED.value,
         dispute_type=filing.dispute_type,
         facts=filing.facts,
@@ -61,11 +118,6 @@ async def file_mediation(
             for position, party in enumerate(filing.parties)
         ],
     )
-    session.add(mediation)
-    await session.flush()
-    counted = {"parties": len(filing.parties)}
-    await _record(session, actor, mediation, "mediation.filed", counted, now)
-    return mediation
 
 
 async def list_mediations(session: AsyncSession, actor: Actor) -> list[MediationCase]:
@@ -188,12 +240,12 @@ async def _step(
     mediation.state = after.value
     mediation.updated_at = now
     change = {"from": before.value, "to": after.value, **details}
-    await _record(session, actor, mediation, f"mediation.{step.value}", change, now)
+    await _record(session, actor.username, mediation, f"mediation.{step.value}", change, now)
 
 
 async def _record(
     session: AsyncSession,
-    actor: Actor,
+    actor: str,
     mediation: MediationCase,
     action: str,
     details: Mapping[str, Any],
@@ -201,7 +253,7 @@ async def _record(
 ) -> None:
     await audit.append(
         session,
-        actor=actor.username,
+        actor=actor,
         action=action,
         case_id=None,
         details={"mediation": mediation.id, **details},

@@ -421,6 +421,8 @@ class MediationCase(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"), index=True)
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # A party who filed on the public page, by the phone a one-time code proved (migration 0015).
+    filed_by_phone: Mapped[str | None] = mapped_column(String(20))
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     state: Mapped[str] = mapped_column(String(20), index=True)
     dispute_type: Mapped[str] = mapped_column(String(50))
@@ -444,3 +446,27 @@ class MediationParty(PartyDetails, Base):
     __tablename__ = "mediation_parties"
     id: Mapped[int] = mapped_column(primary_key=True)
     mediation_id: Mapped[int] = mapped_column(ForeignKey("mediation_cases.id"), index=True)
+
+
+class OneTimeCode(Base):
+    """A code sent by SMS (app/domain/one_time_code.py): only its keyed hash is kept."""
+
+    __tablename__ = "one_time_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class SmsOutbox(Base):
+    """Texts waiting for the installation's SMS gateway, which sends and then deletes them."""
+
+    __tablename__ = "sms_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

@@ -9,14 +9,18 @@ from aiohttp import web
 
 from app.domain.bodies import mediation as bodies
 from app.domain.mediation import MediationStep
+from app.domain.one_time_code import CodeRefused
+from app.domain.people import mask_phone
 from app.keys import services
-from app.services import mediations
+from app.services import mediations, one_time_codes
 from app.web.body import read_json
 from app.web.decode import Body, fields_of, read_body
 from app.web.ids import path_id
 from app.web.mediation_view import mediation_json
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
+
+FILING = "mediation_filing"  # what a party's one-time code is for
 
 
 async def file_mediation(request: web.Request) -> web.Response:
@@ -118,9 +122,69 @@ async def fail(request: web.Request) -> web.Response:
     )
 
 
+async def request_code(request: web.Request) -> web.Response:
+    """Public: a one-time code by SMS to the phone of the party about to file."""
+    svc = services(request)
+    body = await read_body(request, bodies.CodeRequest)
+    async with svc.db.transaction() as session:
+        expires = await one_time_codes.send(
+            session, body.phone, FILING, secret=svc.secret, now=svc.clock()
+        )
+    sent = {"sent_to": mask_phone(body.phone), "expires_at": expires.isoformat()}
+    return web.json_response(sent, status=202)
+
+
+async def file_as_party(request: web.Request) -> web.Response:
+    """Public: a party files a dispute, the code proving the phone (one of the parties')."""
+    svc = services(request)
+    body = await read_body(request, bodies.PartyFiling)
+    filing = fields_of(body)
+    for key in ("committee_id", "phone", "code"):
+        filing.pop(key)
+    require_printable(filing, svc.desk.missing_glyphs)
+    mediation = await filed_by_party(svc, body.committee_id, body.phone, body.code, filing)
+    return web.json_response(
+        {
+            "id": mediation.id,
+            "state": mediation.state,
+            "filed_at": mediation.filed_at.isoformat(),
+            "message": " / ".join(RECEIVED),
+        },
+        status=201,
+    )
+
+
+# What a party who filed is told: what happens next, and the time limit that will run.
+RECEIVED = (
+    "您的调解申请已提交。人民调解委员会受理后将与您联系，受理后三十日内调解终结。",
+    "Your application for mediation is filed. The committee will contact you once it accepts "
+    "it; mediation ends within 30 days of acceptance.",
+)
+
+
+async def filed_by_party(
+    svc: Any, committee_id: int, phone: str, code: str, filing: dict[str, Any]
+) -> Any:
+    """The code spent and the dispute filed in one transaction; a wrong code is counted in a
+    transaction of its own (the refusal rolls the first back)."""
+    now = svc.clock()
+    try:
+        async with svc.db.transaction() as session:
+            await one_time_codes.use(session, phone, FILING, code, secret=svc.secret, now=now)
+            return await mediations.file_by_party(
+                session, committee_id, phone, filing, cipher=svc.cipher, now=now
+            )
+    except CodeRefused:
+        async with svc.db.transaction() as session:
+            await one_time_codes.count_wrong_try(session, phone, FILING)
+        raise
+
+
 def routes() -> list[web.RouteDef]:
     one = "/api/mediations/{mediation_id}"
     return [
+        web.post("/api/mediation-requests/code", request_code),
+        web.post("/api/mediation-requests", file_as_party),
         web.get("/api/mediations", list_mediations),
         web.post("/api/mediations", file_mediation),
         web.get(one, get_mediation),

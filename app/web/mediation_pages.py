@@ -5,22 +5,28 @@ to the page (post/redirect/get); the rules are app/services/mediations.py's, as 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
 
+from app.domain import refusals
+from app.domain.application import PHONE_PATTERN
+from app.domain.bodies.mediation import CODE_REFUSAL
 from app.domain.clock import COURT_TZ, court_time
 from app.domain.errors import DomainError, ValidationError
 from app.domain.mediation import MediationStep
+from app.domain.people import mask_phone
 from app.domain.roles import Role
 from app.keys import services
-from app.services import mediations
-from app.store.models import Account
+from app.services import mediations, one_time_codes
+from app.store.models import Account, Committee
 from app.web.body import read_form
 from app.web.i18n import language, split_bilingual
 from app.web.ids import path_id
+from app.web.mediation_api import FILING, filed_by_party
 from app.web.mediation_view import mediation_json
 from app.web.middleware import require_caller, status_for
 from app.web.pages import form_parties, render
@@ -195,8 +201,87 @@ async def _run(
         raise web.HTTPNotFound()
 
 
+async def _committees(request: web.Request) -> list[dict[str, Any]]:
+    async with services(request).db.transaction() as session:
+        rows = await session.execute(select(Committee.id, Committee.name).order_by(Committee.id))
+        return [{"id": i, "name": n} for i, n in rows]
+
+
+async def _apply_page(request: web.Request, **context: Any) -> web.Response:
+    status = context.pop("status", 200)
+    base = {"form": {}, "problems": [], "sent_to": "", "filed": 0}
+    page = {**base, **context, "committees": await _committees(request)}
+    return render(request, "mediation_apply.html", page, status=status)
+
+
+async def apply_form(request: web.Request) -> web.Response:
+    """Public: a party applies for mediation on their own, proving their phone by SMS."""
+    return await _apply_page(request)
+
+
+def _filing_of(form: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "dispute_type": str(form.get("dispute_type", "")).strip(),
+        "facts": str(form.get("facts", "")).strip(),
+        "claims": str(form.get("claims", "")).strip(),
+        "parties": form_parties(form),
+    }
+
+
+def _phone(form: Mapping[str, Any]) -> str:
+    """The filer's phone, checked as the API's body checks it."""
+    phone = str(form.get("phone", "")).strip()
+    if not re.fullmatch(PHONE_PATTERN, phone):
+        raise ValidationError([("phone", refusals.PHONE)])
+    return phone
+
+
+async def apply_code(request: web.Request) -> web.Response:
+    svc = services(request)
+    form = await read_form(request)
+    phone = str(form.get("phone", "")).strip()
+    try:
+        _phone(form)
+        async with svc.db.transaction() as session:
+            await one_time_codes.send(session, phone, FILING, secret=svc.secret, now=svc.clock())
+    except DomainError as error:
+        return await _refused(request, form, error)
+    return await _apply_page(request, form=form, sent_to=mask_phone(phone))
+
+
+async def apply_submit(request: web.Request) -> web.Response:
+    svc = services(request)
+    form = await read_form(request)
+    filing = _filing_of(form)
+    try:
+        committee = _number(form, "committee_id")
+        code = str(form.get("code", "")).strip()
+        if not code.isdigit() or len(code) != 6:
+            raise ValidationError([("code", CODE_REFUSAL)])
+        require_printable(filing, svc.desk.missing_glyphs)
+        phone = _phone(form)
+        mediation = await filed_by_party(svc, committee, phone, code, filing)
+    except DomainError as error:
+        return await _refused(request, form, error)
+    return await _apply_page(request, filed=mediation.id, status=201)
+
+
+async def _refused(
+    request: web.Request, form: Mapping[str, Any], error: DomainError
+) -> web.Response:
+    lang = language(request)
+    if isinstance(error, ValidationError):
+        problems = [(f, split_bilingual(p, lang)) for f, p in error.problems]
+    else:
+        problems = [(error.code, split_bilingual(error.message, lang))]
+    return await _apply_page(request, form=form, problems=problems, status=status_for(error))
+
+
 def routes() -> list[web.RouteDef]:
     return [
+        web.get("/mediation/apply", apply_form),
+        web.post("/mediation/apply/code", apply_code),
+        web.post("/mediation/apply", apply_submit),
         web.get("/mediations", mediation_list),
         web.get("/mediations/new", new_mediation_form),
         web.post("/mediations/new", new_mediation_submit),

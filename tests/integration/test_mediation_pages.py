@@ -91,3 +91,26 @@ async def test_only_the_committees_mediators_see_the_pages(sifa: Sifa) -> None:
     _, csrf = await page_csrf(mediator, where)
     status, _, _ = await post(mediator, f"{where}/archive", {"csrf_token": csrf})
     assert status == 404
+
+
+async def test_a_party_applies_on_the_public_page(sifa: Sifa) -> None:
+    from integration.test_mediation_filing import texted_code
+
+    party: TestClient = await sifa.make_client(sifa.app)
+    page = await (await party.get("/mediation/apply")).text()
+    assert "光明街道人民调解委员会" in page and "获取短信验证码" in page
+    form = filing_form(sifa.clock.now.date(), "")
+    form.pop("csrf_token")
+    form.update({"committee_id": "1", "phone": "13800000001", "code": ""})
+    status, _, page = await post(party, "/mediation/apply/code", form)
+    assert status == 200 and "验证码已发送至 138****0001" in page
+    assert "楼上住户装修漏水" in page  # what was typed stays
+    status, _, page = await post(party, "/mediation/apply", {**form, "code": "000000"})
+    if status != 400:  # 000000 may, once in a million, be the code itself
+        assert status == 201
+    else:
+        assert "验证码不正确或已失效" in page
+        code = await texted_code(sifa)
+        status, _, page = await post(party, "/mediation/apply", {**form, "code": code})
+        assert status == 201
+    assert "申请已提交（调解第" in page

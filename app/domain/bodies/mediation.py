@@ -8,7 +8,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from app.domain.application import MAX_APPLICANTS
-from app.domain.bodies.application import Organisation, Person
+from app.domain.bodies.application import Organisation, Person, Phone
 from app.domain.bodies.fields import Id, Party, at_most, required
 from app.domain.mediation_filing import MAX_CLAIMS_CHARS, MAX_FACTS_CHARS, PARTIES_REFUSAL
 
@@ -44,3 +44,20 @@ class PartyEnds(Struct):
 
     party: Party
     note: Annotated[str, at_most(NOTE_MAX)] = ""
+
+
+CODE_REFUSAL = "须为短信收到的 6 位数字。 / Must be the 6 digits the text message gave."
+
+
+class CodeRequest(Struct):
+    """A one-time code by SMS to the phone of the party who files."""
+
+    phone: Phone
+
+
+class PartyFiling(NewMediation):
+    """A party's own filing from the public page (POST /api/mediation-requests)."""
+
+    committee_id: Id
+    phone: Phone  # one of the parties' own, proved by the code
+    code: Annotated[str, Meta(pattern=r"^[0-9]{6}$", extra={"refusal": CODE_REFUSAL})]

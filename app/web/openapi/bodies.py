@@ -50,6 +50,8 @@ MODELS: tuple[type[msgspec.Struct], ...] = (
     mediation.ScheduleMediation,
     mediation.EndMediation,
     mediation.PartyEnds,
+    mediation.CodeRequest,
+    mediation.PartyFiling,
     *(model for pair in admin.UNIT_BODIES.values() for model in pair),
 )
 REF = "#/components/schemas/{name}"

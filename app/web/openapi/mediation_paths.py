@@ -37,7 +37,33 @@ def mediation_paths() -> dict[str, Any]:
     def step(summary: str, body: type[msgspec.Struct] | None = None) -> dict[str, Any]:
         return {"post": op(summary, MEDIATORS, body, MEDIATION), "parameters": mediation_id}
 
+    public = "anyone (no login): a party of the dispute"
+    code_op = op(
+        "Send a one-time code by SMS to the phone of the party about to file (202); a new one "
+        "for the same phone at most once a minute (else 429 with Retry-After)",
+        public,
+        bodies.CodeRequest,
+        obj(sent_to={"type": "string"}, expires_at={"type": "string", "format": "date-time"}),
+        "202",
+    )
+    filing_op = op(
+        "A party files a dispute for mediation: the code proves the phone, which must be one "
+        "of the parties' own; a wrong or spent code is 400 code_refused, five wrong tries end it",
+        public,
+        bodies.PartyFiling,
+        obj(
+            id={"type": "integer"},
+            state={"enum": [MediationState.FILED.value]},
+            filed_at={"type": "string", "format": "date-time"},
+            message={"type": "string"},
+        ),
+        "201",
+    )
+    for operation in (code_op, filing_op):
+        operation["security"] = []
     return {
+        "/api/mediation-requests/code": {"post": code_op},
+        "/api/mediation-requests": {"post": filing_op},
         "/api/mediations": {
             "get": op(
                 "The committee's mediations, open ones first, each with its time limit",
