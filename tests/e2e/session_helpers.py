@@ -62,7 +62,10 @@ PLAYING = """(sel) => { const v = document.querySelector(sel);
 
 
 async def assert_video_plays(page: Any, selector: str) -> None:
-    await page.wait_for_function(PLAYING, arg=selector, timeout=20_000)
+    # Generous: the server under test records every stream in this very process, and on a
+    # loaded 2-core machine (the suite's other worker busy) a picture took over 20 s to play,
+    # as a party's own device took over 15 s to reach the lobby.
+    await page.wait_for_function(PLAYING, arg=selector, timeout=40_000)
     first = await page.evaluate(f"document.querySelector('{selector}').currentTime")
     await asyncio.sleep(0.8)
     later = await page.evaluate(f"document.querySelector('{selector}').currentTime")

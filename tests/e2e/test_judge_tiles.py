@@ -78,9 +78,9 @@ async def phone_in_lobby(browser: Any, base: str, case_id: int, party: int) -> A
     await phone.goto(f"{base}/join")
     await phone.fill("#code", code)
     await phone.click("#join-form button")
-    await phone.wait_for_selector("#checkin:not([disabled])", timeout=15_000)
+    await phone.wait_for_selector("#checkin:not([disabled])", timeout=45_000)
     await phone.click("#checkin")
-    await phone.wait_for_selector("#lobby[data-state='lobby']", state="attached", timeout=15_000)
+    await phone.wait_for_selector("#lobby[data-state='lobby']", state="attached", timeout=45_000)
     return phone
 
 
@@ -108,7 +108,7 @@ async def test_kiosk_and_remote_party_each_get_a_tile(
     # The party waits in the lobby under their name and their role, in the page's language.
     phone = await phone_in_lobby(browser, base, case_id, 1)
     waiting = f"#lobby li[data-participant='{pid}']"
-    await judge.wait_for_selector(waiting, timeout=15_000)
+    await judge.wait_for_selector(waiting, timeout=45_000)
     line = await judge.inner_text(waiting)
     assert "赵六" in line and words.party in line and words.waiting in line, line
     assert "(party)" not in line and "（party）" not in line, line
@@ -118,11 +118,11 @@ async def test_kiosk_and_remote_party_each_get_a_tile(
     await phone.wait_for_selector("#lobby[data-state='admitted']", state="attached")
 
     # Two tiles, both playing, each with its own sound: nobody replaces anybody.
-    await judge.wait_for_selector(PARTY_TILE, timeout=15_000)
+    await judge.wait_for_selector(PARTY_TILE, timeout=45_000)
     assert await judge.locator("#tiles figure.tile").count() == 2
     await assert_video_plays(judge, f"{KIOSK_TILE} video")
     await assert_video_plays(judge, f"{PARTY_TILE} video")
-    await judge.wait_for_function(f"() => ({LIVE_SOUND})() === 2", timeout=15_000)
+    await judge.wait_for_function(f"() => ({LIVE_SOUND})() === 2", timeout=45_000)
     assert await judge.locator("#tiles audio").count() == 2
     # The hall's kiosk first and largest.
     first = await judge.get_attribute("#tiles figure.tile:first-child", "data-role")
@@ -189,7 +189,7 @@ async def test_no_kiosk_is_awaited_when_every_party_is_on_their_own_device(
     first = await phone_in_lobby(browser, base, case_id, 1)
     await judge.wait_for_selector(f"button.admit[data-participant='party-{case_id}-1']")
     await judge.click(f"button.admit[data-participant='party-{case_id}-1']")
-    await judge.wait_for_selector(PARTY_TILE, timeout=15_000)
+    await judge.wait_for_selector(PARTY_TILE, timeout=45_000)
     await judge.wait_for_selector("#checkin-status[data-status='awaited']", state="attached")
     assert "终端尚未自检签到" in await judge.inner_text("#checkin-status")
 
@@ -199,7 +199,7 @@ async def test_no_kiosk_is_awaited_when_every_party_is_on_their_own_device(
     await judge.click(f"button.admit[data-participant='party-{case_id}-0']")
     await judge.wait_for_function(
         "() => document.querySelectorAll('#tiles figure.tile[data-role=party]').length === 2",
-        timeout=15_000,
+        timeout=45_000,
     )
     line = await judge.inner_text("#checkin-status")
     assert "无需确认室终端" in line and "尚未自检" not in line, line
@@ -209,7 +209,7 @@ async def test_no_kiosk_is_awaited_when_every_party_is_on_their_own_device(
     )
     await assert_video_plays(judge, "#tiles figure.tile:first-child video")
     await assert_video_plays(judge, "#tiles figure.tile:nth-child(2) video")
-    await judge.wait_for_function(f"() => ({LIVE_SOUND})() === 2", timeout=15_000)
+    await judge.wait_for_function(f"() => ({LIVE_SOUND})() === 2", timeout=45_000)
     await judge.screenshot(path=screenshot_path("tiles-zh-CN-5-remote-only"), full_page=True)
     for page in (judge, first, second):
         assert not page.errors, page.errors

@@ -84,7 +84,7 @@ async def test_english_pages(browser: Any, session_server: Any) -> None:
     case_id = await booked_case(base)
     kiosk = await login(browser, base, "kiosk1", locale="en-US")
     await kiosk.goto(f"{base}/kiosk/session/{case_id}")
-    await kiosk.wait_for_selector("#checkin:not([disabled])", timeout=15_000)
+    await kiosk.wait_for_selector("#checkin:not([disabled])", timeout=45_000)
     text = await kiosk.inner_text("main")
     assert "Device check: the camera" in text and "Identity" in text and "设备自检" not in text
     await kiosk.screenshot(path=screenshot_path("en-kiosk-selftest"), full_page=True)
@@ -93,7 +93,7 @@ async def test_english_pages(browser: Any, session_server: Any) -> None:
     await judge.goto(f"{base}/judge/session/{case_id}")
     text = await judge.inner_text("main")
     assert "Identity check" in text and "Review (Interp 358)" in text
-    await judge.wait_for_selector("button.admit", timeout=15_000)
+    await judge.wait_for_selector("button.admit", timeout=45_000)
     await judge.screenshot(path=screenshot_path("en-judge-lobby"), full_page=True)
     clerk = await login(browser, base, "clerk", locale="en-US")
     await clerk.goto(f"{base}/board")
@@ -128,9 +128,9 @@ async def test_party_confirms_on_own_device(browser: Any, session_server: Any) -
     await phone.click("#join-form button")
     await phone.wait_for_url(f"**/party/session/{case_id}")
     # The device tests its camera and microphone and enters the room's lobby first.
-    await phone.wait_for_selector("#checkin:not([disabled])", timeout=15_000)
+    await phone.wait_for_selector("#checkin:not([disabled])", timeout=45_000)
     await phone.click("#checkin")
-    await phone.wait_for_selector(".party-box[data-party='1'] button.consent")
+    await phone.wait_for_selector(".party-box[data-party='1'] button.consent", timeout=60_000)
     assert await phone.locator(".party-box").count() == 1  # only this party
     await phone.screenshot(path=screenshot_path("party-own-device"), full_page=True)
     await phone.click(".party-box[data-party='1'] button.consent")
