@@ -26,6 +26,16 @@ async def api_login(session: aiohttp.ClientSession, base: str, username: str) ->
     return {"Authorization": f"Bearer {token}"}
 
 
+def _within_the_court_day() -> dt.datetime:
+    """An hour from now, or just before midnight if that is sooner: the kiosk's schedule and
+    the clerk's board show the court's day, and a run after 23:00 in Shenzhen booked into the
+    next one."""
+    now = dt.datetime.now(COURT_TZ)
+    last = now.replace(hour=23, minute=59, second=0, microsecond=0)
+    soon = now + dt.timedelta(hours=1)
+    return last if now + dt.timedelta(minutes=2) < last < soon else soon
+
+
 async def booked_case(base: str, at: dt.datetime | None = None) -> int:
     """Filed, accepted and scheduled through the API (in an hour, unless `at` says when): the
     browser part starts at the session."""
@@ -46,7 +56,7 @@ async def booked_case(base: str, at: dt.datetime | None = None) -> int:
         await s.post(
             f"{base}/api/cases/{case_id}/accept", json={"judge_id": judge_id}, headers=clerk
         )
-        when = (at or dt.datetime.now(COURT_TZ) + dt.timedelta(hours=1)).isoformat()
+        when = (at or _within_the_court_day()).isoformat()
         async with s.post(
             f"{base}/api/cases/{case_id}/schedule",
             json={"room_id": people["rooms"][0]["id"], "scheduled_at": when},

@@ -169,7 +169,12 @@ async def test_a_kiosk_that_drops_during_the_inquiry(live: Sifa, tmp_path: Path)
     assert details is not None
     assert json.loads(details)["presence"]["judge"]["media"]["segment"] == judge_segment
     assert segment is not None and segment.sha256
-    admitted, dropped, resumed = (court_time(e.at).strftime("%H:%M:%S") for e in room[:3])
+    # The transcript covers the session from its first record: an admission a moment before
+    # it is shown from the session's start (a second later, when the two straddle a second).
+    view = await ok(await clerk.get(f"/api/cases/{case_id}/session"))
+    begun = dt.datetime.fromisoformat(view["started_at"])
+    moments = [max(room[0].at, begun), room[1].at, room[2].at]
+    admitted, dropped, resumed = (court_time(at).strftime("%H:%M:%S") for at in moments)
     assert [e.action for e in room[:3]] == ["room.admit", "room.drop", "room.resume"]
 
     response = await clerk.get(f"/api/cases/{case_id}/transcript.pdf")
