@@ -85,9 +85,14 @@ def normalise_id(number: str) -> str:
     return number.strip().upper()
 
 
+def phone_digits(number: str) -> str:
+    """A phone number without the spaces and dashes people type into it."""
+    return number.replace(" ", "").replace("-", "")
+
+
 def mask_phone(number: str) -> str:
     """138****0001: enough for a person to recognise their own number, for logs and screens."""
-    digits = number.replace(" ", "").replace("-", "")
+    digits = phone_digits(number)
     if len(digits) < 7:
         return "*" * max(len(digits) - 2, 0) + digits[-2:]
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

@@ -15,7 +15,7 @@ from app.domain.clock import court_date
 from app.domain.errors import NotFound, NotPermitted, ValidationError
 from app.domain.mediation import ENDED, MediationState, MediationStep, advance
 from app.domain.mediation_filing import MediationFiling, parse_filing
-from app.domain.people import mask_phone
+from app.domain.people import mask_phone, phone_digits
 from app.domain.roles import Role
 from app.keyring import FieldCipher
 from app.services import audit
@@ -72,7 +72,7 @@ async def file_by_party(
             [("committee_id", "没有这个人民调解委员会。 / There is no such mediation committee.")]
         )
     filing = parse_filing(payload, today=court_date(now))
-    if _digits(phone) not in {_digits(p.phone) for p in filing.parties if p.phone}:
+    if phone_digits(phone) not in {phone_digits(p.phone) for p in filing.parties if p.phone}:
         raise ValidationError(
             [
                 (
@@ -82,16 +82,13 @@ async def file_by_party(
                 )
             ]
         )
-    mediation = _new_mediation(committee_id, filing, cipher, now, filed_by_phone=_digits(phone))
+    filer = phone_digits(phone)
+    mediation = _new_mediation(committee_id, filing, cipher, now, filed_by_phone=filer)
     session.add(mediation)
     await session.flush()
     counted = {"parties": len(filing.parties), "by": "party"}
     await _record(session, f"party:{mask_phone(phone)}", mediation, "mediation.filed", counted, now)
     return mediation
-
-
-def _digits(phone: str) -> str:
-    return phone.replace(" ", "").replace("-", "")
 
 
 def _new_mediation(
@@ -130,6 +127,11 @@ async def list_mediations(session: AsyncSession, actor: Actor) -> list[Mediation
     )
     found = list(rows)
     return sorted(found, key=lambda m: MediationState(m.state) in ENDED)
+
+
+async def listed(session: AsyncSession, actor: Actor) -> list[tuple[MediationCase, dict[int, str]]]:
+    """The committee's mediations as list_mediations orders them, each with its people's names."""
+    return [(m, await mediator_names(session, m)) for m in await list_mediations(session, actor)]
 
 
 async def load_mediation(session: AsyncSession, actor: Actor, mediation_id: int) -> MediationCase:

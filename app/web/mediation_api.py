@@ -44,12 +44,9 @@ async def list_mediations(request: web.Request) -> web.Response:
     svc = services(request)
     now = svc.clock()
     async with svc.db.transaction() as session:
-        found = await mediations.list_mediations(session, who.actor)
-        listed = []
-        for mediation in found:
-            names = await mediations.mediator_names(session, mediation)
-            listed.append(mediation_json(mediation, names, svc.cipher, now))
-    return web.json_response({"mediations": listed})
+        found = await mediations.listed(session, who.actor)
+        shown = [mediation_json(m, names, svc.cipher, now) for m, names in found]
+    return web.json_response({"mediations": shown})
 
 
 async def get_mediation(request: web.Request) -> web.Response:

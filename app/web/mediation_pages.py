@@ -41,13 +41,8 @@ async def mediation_list(request: web.Request) -> web.Response:
     svc = services(request)
     now = svc.clock()
     async with svc.db.transaction() as session:
-        found = await mediations.list_mediations(session, who.actor)
-        rows = [
-            _for_page(
-                mediation_json(m, await mediations.mediator_names(session, m), svc.cipher, now)
-            )
-            for m in found
-        ]
+        found = await mediations.listed(session, who.actor)
+        rows = [_for_page(mediation_json(m, names, svc.cipher, now)) for m, names in found]
     return render(request, "mediations.html", {"mediations": rows})
 
 
@@ -62,12 +57,7 @@ async def new_mediation_submit(request: web.Request) -> web.Response:
     mediations.require_mediator(who.actor)
     svc = services(request)
     form = await read_form(request)
-    payload = {
-        "dispute_type": str(form.get("dispute_type", "")).strip(),
-        "facts": str(form.get("facts", "")).strip(),
-        "claims": str(form.get("claims", "")).strip(),
-        "parties": form_parties(form),
-    }
+    payload = _filing_of(form)
     try:
         require_printable(payload, svc.desk.missing_glyphs)
         async with svc.db.transaction() as session:
