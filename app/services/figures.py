@@ -54,14 +54,15 @@ async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[B
     start = dt.datetime.combine(today, dt.time(), COURT_TZ)
     end = start + dt.timedelta(days=1)
     # A session that is on now belongs on the board whatever day it was booked for (one
-    # opened early for a booking after midnight, or one running past it).
+    # opened early for a booking after midnight, or one running past it), and so does a ruling
+    # still being served: a paper receipt awaited since yesterday is the clerk's work today.
     result = await session.execute(
         select(Case)
         .where(
             Case.court_id == court,
             or_(
                 and_(Case.scheduled_at >= start, Case.scheduled_at < end),
-                Case.state == "in_session",
+                Case.state.in_(("in_session", "ruling_issued")),
             ),
         )
         .order_by(Case.scheduled_at)
@@ -94,7 +95,7 @@ async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[B
             continue
         current = picked[0]
         view = await session_records.view_of(session, current, now)
-        paper_pending = tuple(p.name for p in await paper_awaited(session, current, view))
+        paper_pending = await _paper_awaited_in(session, booked, now)
         rows.append(
             BoardRow(
                 room.id,
@@ -114,6 +115,18 @@ async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[B
             )
         )
     return rows
+
+
+async def _paper_awaited_in(
+    session: AsyncSession, cases: list[Case], now: dt.datetime
+) -> tuple[str, ...]:
+    """Who, among the room's rulings still being served, has a signed 送达回证 to bring."""
+    names: list[str] = []
+    for case in cases:
+        if case.state == "ruling_issued":
+            view = await session_records.view_of(session, case, now)
+            names += (p.name for p in await paper_awaited(session, case, view))
+    return tuple(names)
 
 
 async def case_facts(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[fig.CaseFact]:

@@ -49,12 +49,19 @@ async def login(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors
+    await sign_in(page, base, username, password)
+    return page
+
+
+async def sign_in(page: Any, base: str, username: str, password: str = "demo") -> None:
     await page.goto(f"{base}/login")
     await page.fill("input[name=username]", username)
     await page.fill("input[name=password]", password)
-    await page.click("button.primary")
+    # Wait for the form's own navigation: a goto issued while the login's redirect is still
+    # on its way is aborted by it (net::ERR_ABORTED).
+    async with page.expect_navigation():
+        await page.click("button.primary")
     await page.wait_for_load_state()
-    return page
 
 
 PLAYING = """(sel) => { const v = document.querySelector(sel);

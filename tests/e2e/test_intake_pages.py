@@ -12,17 +12,14 @@ from app.domain.clock import COURT_TZ
 
 from e2e.conftest import screenshot_path
 from e2e.intake_flow import PEOPLE, accept_and_schedule, fill_application, save_upload_submit
+from e2e.session_helpers import sign_in
 
 pytestmark = [pytest.mark.browser]
 
 
 async def login(context: Any, base: str, username: str) -> Any:
     page = await context.new_page()
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", "demo")
-    await page.click("button.primary")
-    await page.wait_for_load_state()
+    await sign_in(page, base, username)
     return page
 
 

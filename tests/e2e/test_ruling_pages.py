@@ -13,6 +13,7 @@ from app.domain.clock import COURT_TZ
 from app.services.demo import sample_application
 
 from e2e.conftest import screenshot_path
+from e2e.session_helpers import login
 from integration.ruling_flow import record_session, review_transcript, small_pdf
 
 pytestmark = [pytest.mark.browser]
@@ -95,16 +96,6 @@ async def record_in_session(base: str, case_id: int) -> aiohttp.ClientSession:
     kiosk = Api(s, base, await api_login(s, base, "kiosk1"))
     await record_session(judge, kiosk, case_id)  # type: ignore[arg-type]
     return s
-
-
-async def login(browser: Any, base: str, username: str) -> Any:
-    page = await (await browser.new_context(locale="zh-CN")).new_page()
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", "demo")
-    await page.click("button.primary")
-    await page.wait_for_load_state()
-    return page
 
 
 async def test_issue_find_and_verify_in_the_browser(
