@@ -20,12 +20,14 @@ from app.config import ConfigError, Settings
 from app.domain.errors import ValidationError
 from app.domain.roles import Role
 from app.keyring import FieldCipher, app_secret
+from app.ruling.committee_keys import Committee, ensure_committee_certificate
 from app.ruling.court_keys import Court, ensure_court_certificate
 from app.ruling.pki import ensure_dev_pki
 from app.ruling.verify import run_verify_command
 from app.services import accounts, audit, demo
 from app.store.db import Database
 from app.store.migrate import upgrade
+from app.store.models import Committee as CommitteeRow
 from app.store.models import Court as CourtRow
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ async def _init(settings: Settings) -> None:
         async with db.transaction() as session:
             sealed_at, new = await audit.seal(session, key, _now())
         if development:
-            await _court_certificates(db, settings)
+            await _court_certificates(db, settings, committees=settings.committee_p12_dir is None)
     finally:
         await db.close()
     print(f"database ready: {_safe_url(settings.database_url)}")
@@ -64,15 +66,20 @@ async def _init(settings: Settings) -> None:
     print(f"keys ready under {settings.certs_dir}")
 
 
-async def _court_certificates(db: Database, settings: Settings) -> None:
-    """Every other court's development certificate too: each court signs its own documents
-    (a court added later gets its certificate when it first signs)."""
+async def _court_certificates(db: Database, settings: Settings, *, committees: bool) -> None:
+    """Every other court's development certificate too, and every mediation committee's: each
+    signs its own documents (one added later gets its certificate when it first signs)."""
     async with db.transaction() as session:
         courts = [Court(c.code, c.name) for c in await session.scalars(select(CourtRow))]
+        rows = await session.scalars(select(CommitteeRow)) if committees else ()
+        sealing = [Committee(c.id, c.name) for c in rows]
     for court in courts:
         if court.code != settings.court_code:
             paths = ensure_court_certificate(settings.certs_dir, court)
             print(f"development signing certificate of {court.name}: {paths.signing_cert}")
+    for committee in sealing:
+        paths = ensure_committee_certificate(settings.certs_dir, committee)
+        print(f"development seal certificate of {committee.name}: {paths.signing_cert}")
 
 
 def _safe_url(url: str) -> str:

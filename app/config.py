@@ -52,6 +52,10 @@ class Settings:
     # Other courts' production keys: {court code}.p12, opened with signing_p12_password.
     signing_p12_dir: Path | None = None
     signing_p12_password: str = ""
+    # Mediation committees' production sealing keys, {committee id}.p12; None: development
+    # certificates (app/ruling/committee_keys.py).
+    committee_p12_dir: Path | None = None
+    committee_p12_password: str = ""
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
@@ -218,6 +222,15 @@ class Settings:
                 raise ConfigError(name, f"must be an existing file, got {str(found)!r}")
             return found
 
+        def existing_folder(name: str) -> Path | None:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return None
+            found = path(name, raw)
+            if not found.is_dir():
+                raise ConfigError(name, f"must be an existing folder, got {str(found)!r}")
+            return found
+
         tls_cert, tls_key = existing_file("SIFA_TLS_CERT"), existing_file("SIFA_TLS_KEY")
         if (tls_cert is None) != (tls_key is None):
             raise ConfigError("SIFA_TLS_KEY", "SIFA_TLS_CERT and SIFA_TLS_KEY go together")
@@ -236,12 +249,6 @@ class Settings:
         if event_loop not in ("uvloop", "asyncio"):
             raise ConfigError("SIFA_EVENT_LOOP", f"must be uvloop or asyncio, got {event_loop!r}")
         p12 = env.get("SIFA_SIGNING_P12", "").strip()
-        p12_dir = env.get("SIFA_SIGNING_P12_DIR", "").strip()
-        signing_p12_dir = path("SIFA_SIGNING_P12_DIR", p12_dir) if p12_dir else None
-        if signing_p12_dir is not None and not signing_p12_dir.is_dir():
-            raise ConfigError(
-                "SIFA_SIGNING_P12_DIR", f"must be an existing folder, got {str(signing_p12_dir)!r}"
-            )
         seal = env.get("SIFA_SEAL_IMAGE", "").strip()
         return cls(
             database_url=database_url,
@@ -282,8 +289,10 @@ class Settings:
             seal_image=path("SIFA_SEAL_IMAGE", seal) if seal else None,
             tsa_url=tsa_url,
             signing_p12=path("SIFA_SIGNING_P12", p12) if p12 else None,
-            signing_p12_dir=signing_p12_dir,
+            signing_p12_dir=existing_folder("SIFA_SIGNING_P12_DIR"),
             signing_p12_password=env.get("SIFA_SIGNING_P12_PASSWORD", ""),
+            committee_p12_dir=existing_folder("SIFA_COMMITTEE_P12_DIR"),
+            committee_p12_password=env.get("SIFA_COMMITTEE_P12_PASSWORD", ""),
             stun_urls=url_list("SIFA_STUN_URLS", ("stun", "stuns")),
             turn_urls=turn_urls,
             turn_secret=env.get("SIFA_TURN_SECRET", ""),

@@ -12,6 +12,7 @@ from aiohttp import web
 from app.config import Settings
 from app.domain.access import Actor
 from app.keyring import FieldCipher
+from app.ruling.agreement_desk import AgreementDesk
 from app.ruling.desk import RulingDesk
 from app.store.db import Database
 
@@ -26,6 +27,7 @@ class Services:
     secret: bytes
     clock: Clock
     desk: RulingDesk
+    agreements: AgreementDesk  # the mediation committees' documents
 
 
 SERVICES = web.AppKey("services", Services)

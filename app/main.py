@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,12 +20,16 @@ from app.recording.routing import RECORDING_CONTROL, RecordingControl
 from app.recording.run import WriterFactory
 from app.recording.service import setup_recording
 from app.recording.settings import recording_config
+from app.ruling.agreement_desk import AgreementDesk
+from app.ruling.committee_keys import CommitteeKeys
 from app.ruling.desk import DeskConfig, RulingDesk
+from app.ruling.sign import SignOptions
 from app.store.db import Database
 from app.store.migrate import is_current
 from app.web import (
     admin,
     admin_api,
+    agreement_api,
     api,
     headers,
     health,
@@ -75,13 +80,17 @@ def create_app(
     settings.certs_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     audit_key.attach(db.engine, audit_key.ensure(settings.certs_dir))
+    desk = RulingDesk(desk_config(settings))
     app[SERVICES] = Services(
         settings=settings,
         db=db,
         cipher=FieldCipher.from_certs(settings.certs_dir),
         secret=app_secret(settings.certs_dir, settings.secret_key),
         clock=clock,
-        desk=RulingDesk(desk_config(settings)),
+        desk=desk,
+        agreements=AgreementDesk(
+            desk.renderer, functools.partial(committee_keys, settings), settings.rulings_dir
+        ),
     )
     app[PAGES] = pages.environment()
     attach_signaling(app, app[SERVICES])
@@ -108,6 +117,7 @@ def create_app(
     app.router.add_routes(admin_api.routes())
     app.router.add_routes(org_admin_api.routes())
     app.router.add_routes(mediation_api.routes())
+    app.router.add_routes(agreement_api.routes())
     app.router.add_routes(mediation_pages.routes())
     app.router.add_routes(verify_pages.routes())
     app.router.add_routes(openapi.routes())
@@ -117,6 +127,16 @@ def create_app(
     app.router.add_routes(org_admin.routes())
     app.router.add_static("/static/", STATIC, name="static")
     return app
+
+
+def committee_keys(settings: Settings) -> CommitteeKeys:
+    options = SignOptions(timestamp_url=settings.tsa_url)
+    return CommitteeKeys(
+        settings.certs_dir,
+        options,
+        p12_dir=settings.committee_p12_dir,
+        p12_password=settings.committee_p12_password,
+    )
 
 
 def desk_config(settings: Settings) -> DeskConfig:

@@ -33,10 +33,12 @@ def code_hash(secret: bytes, phone: str, purpose: str, code: str) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-def sms_text(code: str) -> str:
+def sms_text(code: str, doing: str = "申请人民调解") -> str:
+    """The text message; `doing` says what the code is for (申请人民调解, 签署人民调解协议), so
+    a code asked for by someone else is recognised as such."""
     minutes = LIFETIME // dt.timedelta(minutes=1)
     return (
-        f"【在线司法确认平台】您申请人民调解的验证码为{code}，{minutes}分钟内有效。"
+        f"【在线司法确认平台】您{doing}的验证码为{code}，{minutes}分钟内有效。"
         "如非本人操作，请忽略本短信。"
     )
 

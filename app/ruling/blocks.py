@@ -12,6 +12,8 @@ Blank lines and lines starting with `#` are ignored. Kinds:
   plain      body paragraph without indent
   field      a table row `label|value` (the voucher)
   sign       signature line `role|name` (审判员|张三)
+  autograph  handwritten signature `label|key` (甲方（签名）|party-1): the label, then the
+             signature image supplied at render time under key (ASCII letters, digits, . _ -)
   date       the signature date; the court seal is drawn over it
   note       a boxed remark (本件与原本核对无异)
   qr         `caption|url`: vector QR code of url, with the caption and the url beside it
@@ -21,6 +23,7 @@ Blank lines and lines starting with `#` are ignored. Kinds:
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from typing import Literal, cast
@@ -35,6 +38,7 @@ BlockKind = Literal[
     "plain",
     "field",
     "sign",
+    "autograph",
     "date",
     "note",
     "qr",
@@ -42,7 +46,16 @@ BlockKind = Literal[
     "footer",
 ]
 KINDS: frozenset[str] = frozenset(BlockKind.__args__)  # type: ignore[attr-defined]
-_SPLIT_KINDS = {"field": "label|value", "sign": "role|name", "qr": "caption|url"}
+_SPLIT_KINDS = {
+    "field": "label|value",
+    "sign": "role|name",
+    "autograph": "label|key",
+    "qr": "caption|url",
+}
+# An image key is looked up in a mapping the caller builds. A key holding CJK text, spaces or
+# a second | is a continuation line or a stray separator run into it: caught at parse time
+# rather than reported as a missing image at render time.
+_IMAGE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _EMPTY_KINDS = {"gap"}
 
 
@@ -53,7 +66,7 @@ class Block:
     line: int  # where the block starts in the rendered template, for error messages
 
     def parts(self) -> tuple[str, str]:
-        """The two halves of a field, sign or qr block."""
+        """The two halves of a field, sign, autograph or qr block."""
         left, _, right = self.text.partition("|")
         return left.strip(), right.strip()
 
@@ -97,6 +110,10 @@ def parse_blocks(text: str, template: str) -> Document:
             left, sep, right = body.partition("|")
             if not sep or not left.strip() or not right.strip():
                 raise TemplateError(template, f"@{kind} must be {_SPLIT_KINDS[kind]}", lineno)
+            key = right.strip()
+            if kind == "autograph" and not _IMAGE_KEY.fullmatch(key):
+                reason = f"@autograph key must be 1-64 ASCII letters, digits, . _ -: {key!r}"
+                raise TemplateError(template, reason, lineno)
         if kind == "footer":
             _check_footer(body, template, lineno)
             footer = body

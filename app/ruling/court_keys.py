@@ -9,12 +9,9 @@ neither is refused (NoSigningKey).
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +21,7 @@ from cryptography import x509
 from app.domain.case_number import CaseNumber
 from app.domain.errors import NoSigningKey
 from app.ruling.errors import PkiError, SigningError
+from app.ruling.file_lock import exclusive
 from app.ruling.pki import (
     PkiPaths,
     SigningIdentity,
@@ -32,6 +30,7 @@ from app.ruling.pki import (
     load_dev_identity,
     load_pkcs12_identity,
     read_certificates,
+    signer_subject,
 )
 from app.ruling.sign import PdfSigner, SignOptions
 
@@ -89,21 +88,9 @@ def ensure_court_certificate(certs_dir: Path, court: Court) -> PkiPaths:
     beside the certificates makes the second wait, and it then finds the first one's files."""
     paths = dev_court_paths(certs_dir, court.code)
     paths.signing_cert.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive(certs_dir / "courts" / ".issue.lock"):
-        ensure_dev_signing(paths, court.name, court.code)
+    with exclusive(certs_dir / "courts" / ".issue.lock"):
+        ensure_dev_signing(paths, signer_subject(court.name, court.code))
     return paths
-
-
-@contextmanager
-def _exclusive(lock_file: Path) -> Iterator[None]:
-    # flock belongs to the open file description: two threads opening the file separately
-    # exclude each other as two processes do. The kernel drops it if the holder dies.
-    with lock_file.open("a") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 class DevKeys:

@@ -54,3 +54,12 @@ class GlyphError(RulingError):
         super().__init__(f"font {str(font)!r} has no glyph for: {characters}")
         self.font = font
         self.characters = characters
+
+
+class SignatureImageError(RulingError, ValueError):
+    """A handwritten signature image for an @autograph block is missing or unusable: refused,
+    since a document with a blank where a party's signature belongs is not what was signed."""
+
+    def __init__(self, key: str, chinese: str, english: str) -> None:
+        super().__init__(f"{chinese} / {english}")
+        self.key = key

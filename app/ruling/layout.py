@@ -41,6 +41,9 @@ class Style:
     # Justify a line only while the added spacing stays below this (em per gap):
     # a line with a long unbreakable run is left ragged rather than spaced out.
     max_justify: float = 0.15
+    # The box a handwritten signature image is fitted into, beside its label.
+    autograph_width: float = 36 * MM
+    autograph_height: float = 14 * MM
 
     @property
     def text_width(self) -> float:
@@ -103,7 +106,18 @@ class SealOp:
     diameter: float
 
 
-Op = TextOp | RectOp | LineOp | QrOp | SealOp
+@dataclass(frozen=True, slots=True)
+class ImageOp:
+    """A box for an image the caller supplies at render time under key (a signature)."""
+
+    x: float
+    y: float  # bottom
+    width: float
+    height: float
+    key: str
+
+
+Op = TextOp | RectOp | LineOp | QrOp | SealOp | ImageOp
 
 
 @dataclass(slots=True)
@@ -140,7 +154,7 @@ def layout(doc: Document, measure: Measure, style: Style = Style()) -> list[Page
 
 # Kinds that make up the signature block: kept on one page together with the last line
 # before them, so that no page carries signatures alone.
-_SIGNATURE_KINDS = frozenset({"sign", "date", "note", "qr", "gap"})
+_SIGNATURE_KINDS = frozenset({"sign", "autograph", "date", "note", "qr", "gap"})
 
 
 def _items(doc: Document, measure: Measure, s: Style) -> Iterator[_Item]:
@@ -183,6 +197,8 @@ def _block_items(b: Block, measure: Measure, s: Style) -> list[_Item]:
         role, name = b.parts()
         x = s.right - 11 * fs
         return [_Item(s.leading, [TextOp(x, fs, role, fs), TextOp(x + 5 * fs, fs, name, fs)])]
+    if b.kind == "autograph":
+        return [_autograph(b, measure, s)]
     if b.kind == "date":
         w = measure(b.text, fs)
         x = s.right - fs - w
@@ -271,6 +287,29 @@ def _qr(b: Block, measure: Measure, s: Style) -> _Item:
     return _Item(top + q + 0.2 * s.leading, ops)
 
 
+def _autograph(b: Block, measure: Measure, s: Style) -> _Item:
+    """The label, then the box the signature image is fitted into, on a signature line.
+    One item: a page break never parts a signature from its label."""
+    label, key = b.parts()
+    fs = s.body_size
+    gap = 0.5 * fs
+    w, h = s.autograph_width, s.autograph_height
+    lines = break_lines(label, lambda t: measure(t, fs), s.text_width - gap - w)
+    # The label's last line sits on the signature line, as handwriting would; a long label
+    # grows upward from there, and the whole item downward if it reaches above the top.
+    line_y = 0.25 * s.leading + h
+    first = line_y - 0.2 * fs - (len(lines) - 1) * s.leading
+    shift = max(0.0, fs - first)
+    line_y += shift
+    ops: list[Op] = [
+        TextOp(s.left, first + shift + n * s.leading, text, fs) for n, text in enumerate(lines)
+    ]
+    x = s.left + max(measure(text, fs) for text in lines) + gap
+    ops.append(ImageOp(x, line_y, w, h, key))
+    ops.append(LineOp(x, line_y, x + w, line_y, 0.5))
+    return _Item(line_y + 0.35 * s.leading, ops)
+
+
 def _paginate(items: list[_Item], s: Style) -> list[list[Op]]:
     # Runs of items that must share a page.
     runs: list[list[_Item]] = []
@@ -306,4 +345,6 @@ def _place(op: Op, top: float) -> Op:
         return LineOp(op.x1, top - op.y1, op.x2, top - op.y2, op.line_width)
     if isinstance(op, QrOp):
         return QrOp(op.x, top - op.y, op.size, op.data)
+    if isinstance(op, ImageOp):
+        return ImageOp(op.x, top - op.y, op.width, op.height, op.key)
     return SealOp(op.cx, top - op.cy, op.diameter)

@@ -84,25 +84,42 @@ def ensure_dev_pki(
         root_cert = _issue_root(root_key, now)
         _write_key(paths.root_key, root_key)
         _write_atomic(paths.root_cert, root_cert.public_bytes(serialization.Encoding.PEM), 0o644)
-    ensure_dev_signing(paths, court_name, court_code, now=now)
+    ensure_dev_signing(paths, signer_subject(court_name, court_code), now=now)
     return paths
 
 
+def signer_subject(name: str, unit: str) -> x509.Name:
+    """A signer's subject: CN and O its name, OU what tells it apart (a court's code, a
+    committee's number), C=CN. In the order court certificates always had: the ones already
+    issued still fit, and are not reissued."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        ]
+    )
+
+
 def ensure_dev_signing(
-    paths: PkiPaths, court_name: str, court_code: str, *, now: dt.datetime | None = None
+    paths: PkiPaths, subject: x509.Name, *, now: dt.datetime | None = None
 ) -> None:
     """Issue paths' signing certificate from the existing root, unless a usable one names this
-    court: another court's certificate beside the configured one's (app/ruling/court_keys.py)."""
+    subject: another court's certificate beside the configured one's (court_keys.py), or a
+    mediation committee's seal (committee_keys.py)."""
     now = now or dt.datetime.now(dt.UTC)
+    # A certificate from a replaced root no longer verifies against it, so _fits reissues it.
+    # The root's key is read only to issue: loading and checking it takes ~130 ms (RSA-3072).
+    signing = _load_pair(paths.signing_cert, paths.signing_key, now)
+    root_cert = _load_cert(paths.root_cert)
+    if signing is not None and root_cert is not None and _fits(signing[0], root_cert, subject):
+        return
     root = _load_pair(paths.root_cert, paths.root_key, now)
     if root is None:
         raise PkiError(f"no usable development root in {paths.root_cert.parent}: run sifa init")
-    # A certificate from a replaced root no longer verifies against it, so _fits reissues it.
-    signing = _load_pair(paths.signing_cert, paths.signing_key, now)
-    if signing is not None and _fits(signing[0], root[0], court_name, court_code):
-        return
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = _issue_signing(key, root, court_name, court_code, now)
+    cert = _issue_signing(key, root, subject, now)
     _write_key(paths.signing_key, key)
     _write_atomic(paths.signing_cert, cert.public_bytes(serialization.Encoding.PEM), 0o644)
 
@@ -237,6 +254,13 @@ def _identity(
     return SigningIdentity(key, cert, chain)
 
 
+def _load_cert(path: Path) -> x509.Certificate | None:
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
 def _load_pair(
     cert_path: Path, key_path: Path, now: dt.datetime
 ) -> tuple[x509.Certificate, SigningKey] | None:
@@ -255,17 +279,9 @@ def _load_pair(
     return cert, key
 
 
-def _fits(cert: x509.Certificate, root: x509.Certificate, court_name: str, court_code: str) -> bool:
-    cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    ou = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-    return (
-        bool(cn)
-        and cn[0].value == court_name
-        and bool(ou)
-        and ou[0].value == court_code
-        and cert.issuer == root.subject
-        and _verify_issued(cert, root)
-    )
+def _fits(cert: x509.Certificate, root: x509.Certificate, subject: x509.Name) -> bool:
+    # The whole subject: a renamed signer gets a certificate naming its new name.
+    return cert.subject == subject and cert.issuer == root.subject and _verify_issued(cert, root)
 
 
 def _verify_issued(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
@@ -352,20 +368,11 @@ def leaf_builder(
 def _issue_signing(
     key: rsa.RSAPrivateKey,
     root: tuple[x509.Certificate, SigningKey],
-    court_name: str,
-    court_code: str,
+    subject: x509.Name,
     now: dt.datetime,
 ) -> x509.Certificate:
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, court_name),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, court_code),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, court_name),
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-        ]
-    )
     return (
-        leaf_builder(name, key, root, now, days=825)
+        leaf_builder(subject, key, root, now, days=825)
         .add_extension(
             key_usage(digital_signature=True, content_commitment=True),
             critical=True,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -21,14 +22,30 @@ from reportlab.pdfgen.canvas import Canvas
 
 from app.ruling import marks
 from app.ruling.blocks import Document
-from app.ruling.errors import FontError, GlyphError, SealError
-from app.ruling.layout import LineOp, Op, Page, QrOp, RectOp, SealOp, Style, TextOp, layout
+from app.ruling.errors import FontError, GlyphError, SealError, SignatureImageError
+from app.ruling.layout import (
+    ImageOp,
+    LineOp,
+    Op,
+    Page,
+    QrOp,
+    RectOp,
+    SealOp,
+    Style,
+    TextOp,
+    layout,
+)
 from app.ruling.model import RulingData, VoucherData
 from app.ruling.templates import TemplateSet
 
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
 # A font that lacks these cannot be a Chinese text font, whatever else it is.
 _PROBE = "民事裁定书人民法院审判员，。（）一二三〇"
+# A signature is a small picture: these bounds refuse a photograph or a decompression bomb
+# long before reportlab would try to embed it.
+MAX_SIGNATURE_BYTES = 2_000_000
+MAX_SIGNATURE_SIDE = 4000
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +90,39 @@ class RulingRenderer:
     def render_paper_receipt(self, context: Mapping[str, Any]) -> bytes:
         return self._render_context(self.templates.paper_receipt(context), context, "送达回证")
 
+    def render_document(
+        self,
+        doc: Document,
+        *,
+        title: str,
+        issuer: str,
+        subject: str,
+        images: Mapping[str, bytes] | None = None,
+    ) -> bytes:
+        """Any parsed document. images holds the PNG for each @autograph block's key; issuer
+        is the PDF's author (and the name on the development seal, if the document has a date).
+        Raises SignatureImageError for a key without a usable PNG; unused images are ignored."""
+        return self._render(doc, title, issuer, subject, images)
+
     def _render_context(self, doc: Document, context: Mapping[str, Any], name: str) -> bytes:
         return self._render(doc, f"{name}{context['case_number']}", context["court_name"], name)
 
     def measure(self, text: str, size: float) -> float:
         return float(pdfmetrics.stringWidth(text, self.font, size))
 
-    def _render(self, doc: Document, title: str, court: str, subject: str) -> bytes:
+    def _render(
+        self,
+        doc: Document,
+        title: str,
+        court: str,
+        subject: str,
+        images: Mapping[str, bytes] | None = None,
+    ) -> bytes:
         pages = layout(doc, self.measure, self.config.style)
         self._check_glyphs(pages)
+        readers = _signature_images(pages, images or {})
         with self._lock:
-            return self._draw(pages, title, court, subject)
+            return self._draw(pages, title, court, subject, readers)
 
     def missing_glyphs(self, text: str) -> str:
         """The distinct characters of text the font cannot draw, in code-point order."""
@@ -98,7 +137,14 @@ class RulingRenderer:
         if missing:
             raise GlyphError(self.config.font_path, missing)
 
-    def _draw(self, pages: list[Page], title: str, court: str, subject: str) -> bytes:
+    def _draw(
+        self,
+        pages: list[Page],
+        title: str,
+        court: str,
+        subject: str,
+        images: Mapping[str, ImageReader],
+    ) -> bytes:
         buf = io.BytesIO()
         st = self.config.style
         # initialFontName: otherwise reportlab's page setup references an unembedded Helvetica.
@@ -116,12 +162,12 @@ class RulingRenderer:
         for page in pages:
             # Seals last: the seal is stamped over the date, as ink would be.
             for op in sorted(page.ops, key=lambda o: isinstance(o, SealOp)):
-                self._draw_op(c, op, court)
+                self._draw_op(c, op, court, images)
             c.showPage()
         c.save()
         return buf.getvalue()
 
-    def _draw_op(self, c: Canvas, op: Op, court: str) -> None:
+    def _draw_op(self, c: Canvas, op: Op, court: str, images: Mapping[str, ImageReader]) -> None:
         if isinstance(op, TextOp):
             # Character spacing and render mode are graphics state that outlives a text
             # object (and reportlab only emits a change from its own per-object default):
@@ -146,6 +192,18 @@ class RulingRenderer:
             c.line(op.x1, op.y1, op.x2, op.y2)
         elif isinstance(op, QrOp):
             marks.draw_qr(c, op.data, op.x, op.y, op.size)
+        elif isinstance(op, ImageOp):
+            # Bottom-left anchored: the signature sits on its line, beside its label.
+            c.drawImage(
+                images[op.key],
+                op.x,
+                op.y,
+                op.width,
+                op.height,
+                mask="auto",
+                preserveAspectRatio=True,
+                anchor="sw",
+            )
         elif self._seal is not None:
             d = op.diameter
             c.saveState()
@@ -194,3 +252,48 @@ def _load_seal(path: Path | None) -> ImageReader | None:
     except Exception as e:
         raise SealError(f"cannot read seal image {str(path)!r}: {e}") from e
     return reader
+
+
+def _signature_images(pages: list[Page], images: Mapping[str, bytes]) -> dict[str, ImageReader]:
+    """A reader for every image the pages draw, each checked before anything is drawn."""
+    keys = {op.key for page in pages for op in page.ops if isinstance(op, ImageOp)}
+    return {key: _signature_image(key, images.get(key)) for key in sorted(keys)}
+
+
+def _signature_image(key: str, data: bytes | None) -> ImageReader:
+    if data is None:
+        raise SignatureImageError(
+            key, f"没有“{key}”的签名图像。", f"No signature image was supplied for {key!r}."
+        )
+    if len(data) > MAX_SIGNATURE_BYTES:
+        raise SignatureImageError(
+            key,
+            f"签名图像“{key}”超过 {MAX_SIGNATURE_BYTES:,} 字节。",
+            f"Signature image {key!r} is larger than {MAX_SIGNATURE_BYTES:,} bytes.",
+        )
+    if not data.startswith(_PNG_MAGIC):
+        raise SignatureImageError(
+            key, f"签名图像“{key}”不是 PNG 文件。", f"Signature image {key!r} is not a PNG file."
+        )
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
+            width, height = img.size
+            # The size is in the header: refuse a huge canvas before decoding a pixel of it.
+            if max(width, height) > MAX_SIGNATURE_SIDE:
+                raise SignatureImageError(
+                    key,
+                    f"签名图像“{key}”超过 {MAX_SIGNATURE_SIDE}×{MAX_SIGNATURE_SIDE} 像素"
+                    f"（{width}×{height}）。",
+                    f"Signature image {key!r} is larger than {MAX_SIGNATURE_SIDE}x"
+                    f"{MAX_SIGNATURE_SIDE} pixels ({width}x{height}).",
+                )
+            img.load()  # a truncated or corrupt stream fails here, not halfway through drawing
+    except SignatureImageError:
+        raise
+    except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error, …
+        raise SignatureImageError(
+            key,
+            f"签名图像“{key}”无法读取：{e}。",
+            f"Signature image {key!r} cannot be read: {type(e).__name__}: {e}.",
+        ) from e
+    return ImageReader(io.BytesIO(data))

@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from app.domain.amount_words import amount_figures, amount_in_words
 from app.ruling import chinese, wording
 from app.ruling.blocks import Document, parse_blocks
 from app.ruling.errors import InvalidRulingData, TemplateError
@@ -27,6 +28,7 @@ WITHDRAWAL = "withdrawal.txt.j2"
 TRANSCRIPT = "transcript.txt.j2"
 VOUCHER = "voucher.txt.j2"
 PAPER_RECEIPT = "paper_receipt.txt.j2"
+AGREEMENT = "mediation_agreement.txt.j2"
 
 
 def _finalize(value: object) -> object:
@@ -58,9 +60,19 @@ class TemplateSet:
             beijing=chinese.beijing_datetime,
             beijing_date=lambda t: t.astimezone(chinese.BEIJING).date(),
             sentence=wording.sentence,
+            cn_amount=amount_in_words,
+            amount=amount_figures,
         )
         self._templates: dict[str, jinja2.Template] = {}
-        for name in (CONFIRMATION, REJECTION, WITHDRAWAL, VOUCHER, TRANSCRIPT, PAPER_RECEIPT):
+        for name in (
+            CONFIRMATION,
+            REJECTION,
+            WITHDRAWAL,
+            VOUCHER,
+            TRANSCRIPT,
+            PAPER_RECEIPT,
+            AGREEMENT,
+        ):
             try:
                 self._templates[name] = env.get_template(name)
             except jinja2.TemplateNotFound as e:
@@ -83,6 +95,10 @@ class TemplateSet:
     def paper_receipt(self, context: Mapping[str, Any]) -> Document:
         """送达回证: its context is assembled by app/services/serving.py."""
         return self._render(PAPER_RECEIPT, dict(context))
+
+    def agreement(self, context: Mapping[str, Any]) -> Document:
+        """人民调解协议书: its context is assembled by app/services/mediation_agreements.py."""
+        return self._render(AGREEMENT, dict(context))
 
     def transcript(self, context: Mapping[str, Any]) -> Document:
         """笔录: its context is assembled by the session service (app/services/sessions.py).

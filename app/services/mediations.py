@@ -52,7 +52,7 @@ async def file_mediation(
     session.add(mediation)
     await session.flush()
     counted = {"parties": len(filing.parties)}
-    await _record(session, actor.username, mediation, "mediation.filed", counted, now)
+    await record_event(session, actor.username, mediation, "mediation.filed", counted, now)
     return mediation
 
 
@@ -87,7 +87,9 @@ async def file_by_party(
     session.add(mediation)
     await session.flush()
     counted = {"parties": len(filing.parties), "by": "party"}
-    await _record(session, f"party:{mask_phone(phone)}", mediation, "mediation.filed", counted, now)
+    await record_event(
+        session, f"party:{mask_phone(phone)}", mediation, "mediation.filed", counted, now
+    )
     return mediation
 
 
@@ -242,10 +244,10 @@ async def _step(
     mediation.state = after.value
     mediation.updated_at = now
     change = {"from": before.value, "to": after.value, **details}
-    await _record(session, actor.username, mediation, f"mediation.{step.value}", change, now)
+    await record_event(session, actor.username, mediation, f"mediation.{step.value}", change, now)
 
 
-async def _record(
+async def record_event(
     session: AsyncSession,
     actor: str,
     mediation: MediationCase,

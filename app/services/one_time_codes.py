@@ -35,7 +35,13 @@ def _issued(row: OneTimeCode | None) -> rules.Issued | None:
 
 
 async def send(
-    session: AsyncSession, phone: str, purpose: str, *, secret: bytes, now: dt.datetime
+    session: AsyncSession,
+    phone: str,
+    purpose: str,
+    *,
+    secret: bytes,
+    now: dt.datetime,
+    doing: str = "申请人民调解",
 ) -> dt.datetime:
     """A new code for the phone, queued as an SMS; when it expires."""
     rules.may_send(_issued(await _newest(session, phone, purpose)), now)
@@ -51,7 +57,7 @@ async def send(
             tries=0,
         )
     )
-    session.add(SmsOutbox(phone=phone, body=rules.sms_text(code), created_at=now))
+    session.add(SmsOutbox(phone=phone, body=rules.sms_text(code, doing), created_at=now))
     log.info("one-time code (%s) queued by SMS to %s", purpose, mask_phone(phone))
     return expires
 

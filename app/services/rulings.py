@@ -34,7 +34,7 @@ from app.services import (
 )
 from app.services.cases import _take_step, load_case, names_for, visible_cases
 from app.store.db import Database
-from app.store.models import Case, Party, Ruling, ServiceReceipt, Transcript
+from app.store.models import Case, Party, PartyDetails, Ruling, ServiceReceipt, Transcript
 
 DECISION_STEP = {"confirm": Step.CONFIRM, "reject": Step.REJECT, "withdraw": Step.WITHDRAW}
 OUTCOME = {State.CONFIRMED: "confirmed", State.REJECTED: "rejected", State.WITHDRAWN: "withdrawn"}
@@ -99,7 +99,8 @@ async def ruling_of(session: AsyncSession, case_id: int) -> Ruling | None:
     return await session.scalar(select(Ruling).where(Ruling.case_id == case_id))
 
 
-def _person(party: Party, cipher: FieldCipher) -> doc.ApplicantBlock:
+def document_party(party: PartyDetails, cipher: FieldCipher) -> doc.ApplicantBlock:
+    """A party as a document prints it (a ruling's applicant, a mediation agreement's party)."""
     if party.kind == "organisation":
         return doc.Organisation(
             name=party.name,
@@ -124,7 +125,7 @@ async def ruling_data(
 ) -> doc.RulingData:
     names = await names_for(session, case)
     assert case.case_number and case.submitted_at and case.judge_id and case.clerk_id
-    applicants = tuple(_person(p, cipher) for p in case.parties)
+    applicants = tuple(document_party(p, cipher) for p in case.parties)
     agents = tuple(
         doc.Agent(a.name, case.parties[a.represents_position].name, a.authority)
         for a in case.agents

@@ -448,6 +448,60 @@ class MediationParty(PartyDetails, Base):
     mediation_id: Mapped[int] = mapped_column(ForeignKey("mediation_cases.id"), index=True)
 
 
+class MediationAgreement(Base):
+    """Where a mediation's agreement stands (app/domain/mediation_agreement.py): its current
+    draft version, the frozen text's digest, and once sealed the signed PDF (migration 0016)."""
+
+    __tablename__ = "mediation_agreements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediation_id: Mapped[int] = mapped_column(ForeignKey("mediation_cases.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    draft_version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str | None] = mapped_column(String(64))
+    frozen_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    sealed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    pdf_path: Mapped[str | None] = mapped_column(String(300))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012
+
+
+class AgreementDraftRow(Base):
+    """Every version of the draft as the mediator saved it: append-only, so the text any
+    signature was made on can always be shown."""
+
+    __tablename__ = "agreement_drafts"
+    __table_args__ = (UniqueConstraint("mediation_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediation_id: Mapped[int] = mapped_column(ForeignKey("mediation_cases.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)  # the draft as JSON (app/domain/bodies)
+    saved_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    saved_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+
+
+class AgreementSignatureRow(Base):
+    """A handwritten signature on one frozen text, with how the signer was known and where
+    they signed. Append-only: a signature voided by a later change stays on record."""
+
+    __tablename__ = "agreement_signatures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediation_id: Mapped[int] = mapped_column(ForeignKey("mediation_cases.id"), index=True)
+    draft_version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    party_position: Mapped[int | None] = mapped_column(Integer)  # None: the mediator
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    signer_name: Mapped[str] = mapped_column(String(100))
+    image: Mapped[bytes] = mapped_column(LargeBinary)  # PNG of the handwriting
+    image_sha256: Mapped[str] = mapped_column(String(64))
+    proof: Mapped[str] = mapped_column(String(200))  # how the signer was known (masked)
+    device: Mapped[str] = mapped_column(String(200))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    applies_for_confirmation: Mapped[bool | None] = mapped_column(Boolean)  # art 33 consent
+    signed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 class OneTimeCode(Base):
     """A code sent by SMS (app/domain/one_time_code.py): only its keyed hash is kept."""
 

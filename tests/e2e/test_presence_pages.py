@@ -76,9 +76,11 @@ async def test_a_kiosk_that_drops_is_refused_then_shown_in_the_transcript(
     assert await judge.locator(f"{form} .answers-status:has-text('✓')").count() == 0
     await judge.screenshot(path=screenshot_path("drop-judge-refused"), full_page=False)
 
-    # The kiosk comes back (a new browser on the same room's account) and the hearing goes on.
+    # The kiosk comes back (a new browser on the same room's account): its home page finds the
+    # session under way and goes back in by itself (a goto of our own would race that
+    # navigation and be aborted by it), and the hearing goes on.
     kiosk = await login(browser, base, "kiosk1")
-    await kiosk.goto(f"{base}/kiosk/session/{case_id}")
+    await kiosk.wait_for_url(f"{base}/kiosk/session/{case_id}", timeout=30_000)
     await assert_video_plays(kiosk, "#remote-video")
     await answers_to_the_ruling(judge, kiosk, "drop")
 

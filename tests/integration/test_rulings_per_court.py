@@ -38,7 +38,7 @@ from integration.api_support import error_of
 from integration.conftest import Clock, Sifa, make_settings, prepare
 from integration.ruling_flow import decided_case, ok, people, sign_for
 from integration.test_admin_courts import build_baoan
-from integration.test_cli_commands import cli_env, in_process
+from integration.test_cli_commands import cli_env, in_process, query
 from realdeps import require_tool
 
 __all__ = ["cli_env"]
@@ -276,10 +276,17 @@ def test_init_issues_every_court_in_the_database_its_certificate(
     assert in_process(monkeypatch, capsys, cli_env, "init")[0] == 0
     configured = (certs / "court-signing.pem").read_bytes()
     assert not (certs / "courts").exists()  # the database has no court yet
+    assert not (certs / "committees").exists()
     assert in_process(monkeypatch, capsys, cli_env, "demo")[0] == 0
     code, out, _ = in_process(monkeypatch, capsys, cli_env, "init")
     assert code == 0 and f"development signing certificate of {NANSHAN}" in out
     assert (certs / "court-signing.pem").read_bytes() == configured
     issued = (certs / "courts" / "粤0305" / "court-signing.pem").read_bytes()
+    # Every mediation committee's seal too (app/ruling/committee_keys.py).
+    committees = query(tmp_path / "var" / "sifa.db", "SELECT id, name FROM committees")
+    seals = [certs / "committees" / str(c) / "committee-seal.pem" for c, _ in committees]
+    assert committees and all(f"seal certificate of {name}" in out for _, name in committees)
+    sealed = [seal.read_bytes() for seal in seals]
     assert in_process(monkeypatch, capsys, cli_env, "init")[0] == 0  # kept, not reissued
     assert (certs / "courts" / "粤0305" / "court-signing.pem").read_bytes() == issued
+    assert [seal.read_bytes() for seal in seals] == sealed

@@ -182,6 +182,7 @@ def test_values_are_read(tmp_path: Path) -> None:
         ("SIFA_WS_FLOOD_STRIKES", "-1"),
         ("SIFA_WS_REPLAY_MB", "0"),
         ("SIFA_EVENT_LOOP", "tokio"),
+        ("SIFA_COMMITTEE_P12_DIR", "no-such-folder"),
     ],
 )
 def test_a_wrong_value_names_its_variable(tmp_path: Path, name: str, value: str) -> None:

@@ -61,3 +61,73 @@ class PartyFiling(NewMediation):
     committee_id: Id
     phone: Phone  # one of the parties' own, proved by the code
     code: Annotated[str, Meta(pattern=r"^[0-9]{6}$", extra={"refusal": CODE_REFUSAL})]
+
+
+# --- the agreement (app/domain/mediation_agreement.py) ---------------------------------------
+
+TEXT_MAX = 2000
+TERM_MAX = 500
+AMOUNT_REFUSAL = (
+    "须为以元计的金额，最多两位小数，如 12000 或 3500.50。"
+    " / Must be an amount in yuan with at most two decimals, e.g. 12000 or 3500.50."
+)
+DIGEST_REFUSAL = (
+    "须为协议文本的 SHA-256（64 位小写十六进制）。 / Must be the text's SHA-256 (64 hex)."
+)
+# A data URL or bare base64 of the PNG; its bytes are checked once decoded.
+SIGNATURE_MAX_CHARS = 200_000
+
+
+class AgreementTerm(Struct):
+    text: Annotated[str, required(TERM_MAX, examples=["乙方于2026年12月31日前向甲方支付赔偿款"])]
+    # Text, not a JSON number: money is never a binary float on its way in.
+    amount: (
+        Annotated[
+            str, Meta(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$", extra={"refusal": AMOUNT_REFUSAL})
+        ]
+        | None
+    ) = None
+    due: dt.date | None = None
+
+
+class AgreementDraftBody(Struct):
+    """The mediator's draft (art 29 items 2 and 3); `base_version` is the version edited
+    (0 for the first), so two screens never overwrite each other unseen."""
+
+    facts: Annotated[
+        str, required(MAX_FACTS_CHARS, description="main facts and matters in dispute")
+    ]
+    responsibility: Annotated[str, required(TEXT_MAX, description="each party's responsibility")]
+    terms: Annotated[list[AgreementTerm], Meta(min_length=1, max_length=20)]
+    performance: Annotated[str, required(TEXT_MAX, description="how and by when it is performed")]
+    base_version: Annotated[int, Meta(ge=0, le=100_000)]
+
+
+class FreezeAgreement(Struct):
+    version: Annotated[int, Meta(ge=1, le=100_000)]
+
+
+Digest = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$", extra={"refusal": DIGEST_REFUSAL})]
+Handwriting = Annotated[str, Meta(min_length=1, max_length=SIGNATURE_MAX_CHARS)]
+
+
+class SignCodeRequest(Struct):
+    """A one-time code by SMS to the party's own phone on record, to sign with."""
+
+    party: Party
+
+
+class PartySigns(Struct):
+    """A party's signature: the text they read (its digest), their handwriting, the code their
+    phone received, and whether they also apply for judicial confirmation (art 33)."""
+
+    party: Party
+    digest: Digest
+    signature: Handwriting
+    code: Annotated[str, Meta(pattern=r"^[0-9]{6}$", extra={"refusal": CODE_REFUSAL})]
+    apply_for_confirmation: bool
+
+
+class MediatorSigns(Struct):
+    digest: Digest
+    signature: Handwriting

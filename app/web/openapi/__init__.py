@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from app.web.openapi.admin_paths import admin_paths
+from app.web.openapi.agreement_paths import agreement_paths
 from app.web.openapi.bodies import components
 from app.web.openapi.case_paths import account_paths, case_paths, ruling_paths
 from app.web.openapi.common import CASE_ID, POSITION, WITH_PARTY, op
@@ -43,6 +44,7 @@ def document() -> dict[str, Any]:
         **admin_paths(),
         **org_admin_paths(op),
         **mediation_paths(),
+        **agreement_paths(),
     }
     return {
         "openapi": "3.1.0",

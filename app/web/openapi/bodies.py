@@ -52,6 +52,11 @@ MODELS: tuple[type[msgspec.Struct], ...] = (
     mediation.PartyEnds,
     mediation.CodeRequest,
     mediation.PartyFiling,
+    mediation.AgreementDraftBody,
+    mediation.FreezeAgreement,
+    mediation.SignCodeRequest,
+    mediation.PartySigns,
+    mediation.MediatorSigns,
     *(model for pair in admin.UNIT_BODIES.values() for model in pair),
 )
 REF = "#/components/schemas/{name}"

@@ -1,0 +1,431 @@
+"""The mediation agreement on the database: drafts (append-only), freezing, signatures
+(append-only) and the committee's seal, by the rules of app/domain/mediation_agreement.py,
+every change audited in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import mediation_agreement as rules
+from app.domain.access import Actor
+from app.domain.bodies.mediation import AgreementDraftBody
+from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError, WrongState
+from app.domain.mediation import MediationState, MediationStep, time_limit
+from app.domain.people import mask_phone
+from app.domain.roles import Role
+from app.keyring import FieldCipher
+from app.services import mediations
+from app.store.models import (
+    Account,
+    AgreementDraftRow,
+    AgreementSignatureRow,
+    Committee,
+    Hall,
+    MediationAgreement,
+    MediationCase,
+    Room,
+)
+
+# Drafting may start as soon as the committee has the case; signing only in the session.
+_DRAFTING_STATES = frozenset(
+    {MediationState.ACCEPTED, MediationState.SCHEDULED, MediationState.IN_MEDIATION}
+)
+SIGN_CODE = "agreement-sign"  # the purpose of a signing code, with the mediation and party
+
+
+def sign_code_purpose(mediation_id: int, party: int) -> str:
+    return f"{SIGN_CODE}:{mediation_id}:{party}"
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs and how they were known, as the signature's record keeps it."""
+
+    party: int | None
+    name: str
+    account_id: int | None
+    proof: str
+    device: str
+    client_address: str | None
+    user_agent: str | None
+    applies_for_confirmation: bool | None
+
+
+@dataclass(frozen=True)
+class AgreementRecord:
+    mediation: MediationCase
+    row: MediationAgreement | None
+    draft: rules.Draft | None
+    signatures: list[AgreementSignatureRow]
+
+    def rules_view(self) -> rules.Agreement | None:
+        if self.row is None:
+            return None
+        return rules.Agreement(
+            rules.AgreementStatus(self.row.status),
+            self.row.draft_version,
+            self.row.digest,
+            tuple(
+                rules.Signature(s.party_position, s.digest, s.signed_at) for s in self.signatures
+            ),
+        )
+
+
+def draft_of(body: AgreementDraftBody) -> rules.Draft:
+    return rules.Draft(
+        facts=body.facts.strip(),
+        responsibility=body.responsibility.strip(),
+        terms=tuple(
+            rules.Term(
+                t.text.strip(),
+                Decimal(t.amount) if t.amount is not None else None,
+                t.due,
+            )
+            for t in body.terms
+        ),
+        performance=body.performance.strip(),
+    )
+
+
+def draft_dict(draft: rules.Draft) -> dict[str, Any]:
+    """The draft as JSON keeps it: stored with each version and shown by the API."""
+    return {
+        "facts": draft.facts,
+        "responsibility": draft.responsibility,
+        "terms": [
+            {
+                "text": t.text,
+                "amount": None if t.amount is None else f"{t.amount:.2f}",
+                "due": None if t.due is None else t.due.isoformat(),
+            }
+            for t in draft.terms
+        ],
+        "performance": draft.performance,
+    }
+
+
+def _draft_json(draft: rules.Draft) -> str:
+    return json.dumps(draft_dict(draft), ensure_ascii=False, sort_keys=True)
+
+
+def _draft_from_json(text: str) -> rules.Draft:
+    data = json.loads(text)
+    return rules.Draft(
+        facts=data["facts"],
+        responsibility=data["responsibility"],
+        terms=tuple(
+            rules.Term(
+                t["text"],
+                None if t["amount"] is None else Decimal(t["amount"]),
+                None if t["due"] is None else dt.date.fromisoformat(t["due"]),
+            )
+            for t in data["terms"]
+        ),
+        performance=data["performance"],
+    )
+
+
+async def load(session: AsyncSession, mediation: MediationCase) -> AgreementRecord:
+    row = await session.scalar(
+        select(MediationAgreement).where(MediationAgreement.mediation_id == mediation.id)
+    )
+    draft = None
+    if row is not None:
+        saved = await session.scalar(
+            select(AgreementDraftRow.body).where(
+                AgreementDraftRow.mediation_id == mediation.id,
+                AgreementDraftRow.version == row.draft_version,
+            )
+        )
+        draft = _draft_from_json(saved) if saved is not None else None
+    signatures = await session.scalars(
+        select(AgreementSignatureRow)
+        .where(AgreementSignatureRow.mediation_id == mediation.id)
+        .order_by(AgreementSignatureRow.id)
+    )
+    return AgreementRecord(mediation, row, draft, list(signatures))
+
+
+def _require_assigned(actor: Actor, mediation: MediationCase) -> None:
+    if mediation.mediator_id != actor.account_id:
+        raise NotPermitted(
+            "只有承办调解员可以起草、定稿和签署调解协议。"
+            " / Only the assigned mediator drafts, fixes and signs the agreement."
+        )
+
+
+async def save_draft(
+    session: AsyncSession,
+    actor: Actor,
+    mediation_id: int,
+    body: AgreementDraftBody,
+    now: dt.datetime,
+) -> AgreementRecord:
+    """A new version of the draft. Saving over a frozen text takes it back to drafting: every
+    signature made on it stops counting (they stay on record, and the audit says so)."""
+    mediation = await mediations.load_mediation(session, actor, mediation_id)
+    _require_assigned(actor, mediation)
+    if MediationState(mediation.state) not in _DRAFTING_STATES:
+        raise WrongState(
+            "本调解案件当前不能起草协议。"
+            " / The agreement cannot be drafted in this mediation's state."
+        )
+    record = await load(session, mediation)
+    rules.may_edit(record.rules_view())
+    current = record.row.draft_version if record.row else 0
+    if body.base_version != current:
+        raise Conflict(
+            "协议草稿已被修改，请在最新版本上编辑。"
+            " / The draft changed since you opened it: edit the latest version.",
+            code="stale_draft",
+        )
+    draft = draft_of(body)
+    problems = rules.check_draft(draft)
+    if problems:
+        raise ValidationError(problems)
+    voided = len(record.rules_view().current()) if record.rules_view() else 0  # type: ignore[union-attr]
+    version = current + 1
+    session.add(
+        AgreementDraftRow(
+            mediation_id=mediation.id,
+            version=version,
+            body=_draft_json(draft),
+            saved_at=now,
+            saved_by=actor.account_id,
+        )
+    )
+    row = record.row or MediationAgreement(mediation_id=mediation.id)
+    row.status, row.draft_version = rules.AgreementStatus.DRAFTING.value, version
+    row.digest, row.frozen_at = None, None
+    session.add(row)
+    await session.flush()
+    details: dict[str, Any] = {"version": version, "terms": len(draft.terms)}
+    if voided:
+        details["signatures_voided"] = voided
+    await mediations.record_event(
+        session, actor.username, mediation, "mediation.agreement.drafted", details, now
+    )
+    return await load(session, mediation)
+
+
+async def freeze(
+    session: AsyncSession,
+    actor: Actor,
+    mediation_id: int,
+    version: int,
+    digest: str,
+    now: dt.datetime,
+) -> AgreementRecord:
+    """Fix the text for signing; `digest` is the SHA-256 of the text the desk renders now."""
+    mediation = await mediations.load_mediation(session, actor, mediation_id)
+    _require_assigned(actor, mediation)
+    record = await load(session, mediation)
+    rules.may_freeze(record.rules_view(), version)
+    assert record.row is not None
+    record.row.status, record.row.digest, record.row.frozen_at = (
+        rules.AgreementStatus.FROZEN.value,
+        digest,
+        now,
+    )
+    details = {"version": version, "digest": digest}
+    await mediations.record_event(
+        session, actor.username, mediation, "mediation.agreement.frozen", details, now
+    )
+    return await load(session, mediation)
+
+
+async def kiosk_mediation(session: AsyncSession, actor: Actor, mediation_id: int) -> MediationCase:
+    """The mediation, for a kiosk of one of its committee's halls; others hear it does not
+    exist. Parties sign at the hall's kiosk (on their own phones once they hold a pass)."""
+    if actor.role is not Role.KIOSK or actor.room_id is None:
+        raise NotPermitted(
+            "当事人在调解室终端上亲自签名，调解员和法院人员不能代签。"
+            " / A party signs in person at the hall's kiosk: nobody signs for them."
+        )
+    committee = await session.scalar(
+        select(Hall.committee_id)
+        .join(Room, Room.hall_id == Hall.id)
+        .where(Room.id == actor.room_id)
+    )
+    mediation = await session.get(MediationCase, mediation_id)
+    if mediation is None or mediation.committee_id != committee:
+        raise NotFound(f"没有编号为 {mediation_id} 的调解案件。 / No mediation {mediation_id}.")
+    return mediation
+
+
+def party_phone(mediation: MediationCase, party: int) -> str:
+    if not 0 <= party < len(mediation.parties):
+        raise ValidationError(
+            [("party", "没有这个序号的当事人。 / There is no party at that position.")]
+        )
+    return mediation.parties[party].phone
+
+
+async def party_signs(
+    session: AsyncSession,
+    mediation: MediationCase,
+    signer: Signer,
+    digest: str,
+    image: bytes,
+    now: dt.datetime,
+) -> AgreementRecord:
+    """A party's signature on the frozen text (their phone's code already spent by the caller,
+    in this same transaction)."""
+    assert signer.party is not None
+    record = await load(session, mediation)
+    _require_in_session(mediation)
+    limit = time_limit(MediationState(mediation.state), mediation.accepted_at, now)
+    rules.may_party_sign(
+        record.rules_view(), signer.party, len(mediation.parties), digest, now, limit.due_at
+    )
+    return await _add_signature(session, record, signer, image, now)
+
+
+async def mediator_signs(
+    session: AsyncSession,
+    actor: Actor,
+    mediation_id: int,
+    digest: str,
+    image: bytes,
+    now: dt.datetime,
+) -> AgreementRecord:
+    mediation = await mediations.load_mediation(session, actor, mediation_id)
+    _require_assigned(actor, mediation)
+    _require_in_session(mediation)
+    record = await load(session, mediation)
+    limit = time_limit(MediationState(mediation.state), mediation.accepted_at, now)
+    rules.may_mediator_sign(record.rules_view(), len(mediation.parties), digest, now, limit.due_at)
+    signer = Signer(
+        None,
+        actor.display_name,
+        actor.account_id,
+        f"account:{actor.username}",
+        "调解员账户",
+        None,
+        None,
+        None,
+    )
+    return await _add_signature(session, record, signer, image, now)
+
+
+def _require_in_session(mediation: MediationCase) -> None:
+    if MediationState(mediation.state) is not MediationState.IN_MEDIATION:
+        raise WrongState(
+            "调解开始后才能签署调解协议。 / The agreement is signed during the mediation session."
+        )
+
+
+async def _add_signature(
+    session: AsyncSession, record: AgreementRecord, signer: Signer, image: bytes, now: dt.datetime
+) -> AgreementRecord:
+    assert record.row is not None and record.row.digest is not None
+    session.add(
+        AgreementSignatureRow(
+            mediation_id=record.mediation.id,
+            draft_version=record.row.draft_version,
+            digest=record.row.digest,
+            party_position=signer.party,
+            account_id=signer.account_id,
+            signer_name=signer.name,
+            image=image,
+            image_sha256=hashlib.sha256(image).hexdigest(),
+            proof=signer.proof,
+            device=signer.device,
+            client_address=signer.client_address,
+            user_agent=signer.user_agent,
+            applies_for_confirmation=signer.applies_for_confirmation,
+            signed_at=now,
+        )
+    )
+    await session.flush()
+    details: dict[str, Any] = {
+        "party": signer.party,
+        "version": record.row.draft_version,
+        "digest": record.row.digest,
+        "proof": signer.proof,
+        "device": signer.device,
+    }
+    if signer.applies_for_confirmation is not None:
+        details["applies_for_confirmation"] = signer.applies_for_confirmation
+    await mediations.record_event(
+        session, signer.name, record.mediation, "mediation.agreement.signed", details, now
+    )
+    return await load(session, record.mediation)
+
+
+async def seal(
+    session: AsyncSession,
+    actor: Actor,
+    record: AgreementRecord,
+    pdf_path: str,
+    pdf_sha256: str,
+    now: dt.datetime,
+) -> AgreementRecord:
+    """The committee's seal is on the PDF the caller wrote: the agreement is in effect from now
+    (art 29), and the mediation is agreed."""
+    mediation = record.mediation
+    _require_assigned(actor, mediation)
+    row = record.row
+    assert row is not None
+    row.status, row.sealed_at = rules.AgreementStatus.SEALED.value, now
+    row.pdf_path, row.pdf_sha256 = pdf_path, pdf_sha256
+    await mediations.take_step(session, actor, mediation.id, MediationStep.AGREE, now)
+    details = {"digest": row.digest, "pdf_sha256": pdf_sha256, "effective_at": now.isoformat()}
+    await mediations.record_event(
+        session, actor.username, mediation, "mediation.agreement.sealed", details, now
+    )
+    return await load(session, mediation)
+
+
+async def document_context(
+    session: AsyncSession,
+    record: AgreementRecord,
+    cipher: FieldCipher,
+    sealed_at: dt.datetime | None,
+) -> dict[str, Any]:
+    """What the agreement template reads (templates/rulings/mediation_agreement.txt.j2)."""
+    from app.services.rulings import document_party  # rulings imports the case services
+
+    mediation, draft = record.mediation, record.draft
+    if draft is None:
+        raise WrongState("尚未起草调解协议。 / No agreement has been drafted yet.")
+    committee = await session.get(Committee, mediation.committee_id)
+    mediator = await session.get(Account, mediation.mediator_id) if mediation.mediator_id else None
+    assert committee is not None
+    return {
+        "committee_name": committee.name,
+        "reference": f"调{mediation.id}",
+        "parties": [document_party(p, cipher) for p in mediation.parties],
+        "dispute_type": mediation.dispute_type,
+        "facts": draft.facts,
+        "responsibility": draft.responsibility,
+        "terms": draft.terms,
+        "performance": draft.performance,
+        "mediator_name": mediator.display_name if mediator else "",
+        "sealed": sealed_at is not None,
+        "effective_at": sealed_at,
+    }
+
+
+def current_images(record: AgreementRecord) -> dict[str, bytes]:
+    """The handwriting of every signature that counts, by the template's keys."""
+    digest = record.row.digest if record.row else None
+    images: dict[str, bytes] = {}
+    for s in record.signatures:
+        if s.digest == digest:
+            images["mediator" if s.party_position is None else f"party-{s.party_position}"] = (
+                s.image
+            )
+    return images
+
+
+def masked_sent_to(mediation: MediationCase, party: int) -> str:
+    return mask_phone(party_phone(mediation, party))
