@@ -30,6 +30,7 @@ from app.web import (
     admin,
     admin_api,
     agreement_api,
+    agreement_pages,
     api,
     headers,
     health,
@@ -118,6 +119,7 @@ def create_app(
     app.router.add_routes(org_admin_api.routes())
     app.router.add_routes(mediation_api.routes())
     app.router.add_routes(agreement_api.routes())
+    app.router.add_routes(agreement_pages.routes())
     app.router.add_routes(mediation_pages.routes())
     app.router.add_routes(verify_pages.routes())
     app.router.add_routes(openapi.routes())
