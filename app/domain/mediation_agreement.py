@@ -14,10 +14,13 @@ saw when signing.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
+from app.domain.bodies.mediation import AgreementDraftBody
 from app.domain.errors import Conflict, NotPermitted, WrongState
 
 CONFIRMATION_WINDOW = dt.timedelta(days=30)  # art 33, as CPL 205
@@ -216,3 +219,57 @@ def _open_for_signatures(
 def confirmation_deadline(effective_at: dt.datetime) -> dt.datetime:
     """The last moment to apply jointly for judicial confirmation (art 33)."""
     return effective_at + CONFIRMATION_WINDOW
+
+
+def draft_from_body(body: AgreementDraftBody) -> Draft:
+    return Draft(
+        facts=body.facts.strip(),
+        responsibility=body.responsibility.strip(),
+        terms=tuple(
+            Term(
+                t.text.strip(),
+                Decimal(t.amount) if t.amount is not None else None,
+                t.due,
+            )
+            for t in body.terms
+        ),
+        performance=body.performance.strip(),
+    )
+
+
+def draft_dict(draft: Draft) -> dict[str, Any]:
+    """The draft as JSON keeps it: stored with each version and shown by the API."""
+    return {
+        "facts": draft.facts,
+        "responsibility": draft.responsibility,
+        "terms": [
+            {
+                "text": t.text,
+                "amount": None if t.amount is None else f"{t.amount:.2f}",
+                "due": None if t.due is None else t.due.isoformat(),
+            }
+            for t in draft.terms
+        ],
+        "performance": draft.performance,
+    }
+
+
+def draft_json(draft: Draft) -> str:
+    return json.dumps(draft_dict(draft), ensure_ascii=False, sort_keys=True)
+
+
+def draft_from_json(text: str) -> Draft:
+    data = json.loads(text)
+    return Draft(
+        facts=data["facts"],
+        responsibility=data["responsibility"],
+        terms=tuple(
+            Term(
+                t["text"],
+                None if t["amount"] is None else Decimal(t["amount"]),
+                None if t["due"] is None else dt.date.fromisoformat(t["due"]),
+            )
+            for t in data["terms"]
+        ),
+        performance=data["performance"],
+    )

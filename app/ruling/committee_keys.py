@@ -18,14 +18,12 @@ from pathlib import Path
 from cryptography import x509
 
 from app.domain.errors import DomainError, NoSigningKey
-from app.ruling.errors import PkiError
 from app.ruling.file_lock import exclusive
+from app.ruling.key_folder import KeyFolder
 from app.ruling.pki import (
     PkiPaths,
-    SigningIdentity,
     ensure_dev_signing,
     load_dev_identity,
-    load_pkcs12_identity,
     read_certificates,
     signer_subject,
 )
@@ -113,28 +111,29 @@ class CommitteeKeys:
         p12_password: str = "",
     ) -> None:
         self._certs_dir, self._options = certs_dir, options
-        self._folder, self._password = p12_dir, p12_password
         # By id and name: a renamed committee gets a certificate naming its new name, while an
         # agreement already built with the old name keeps the signer it was checked with.
         self._signers: dict[Committee, PdfSigner] = {}
-        self._files: dict[int, PdfSigner] = {}  # production: by id, the file names no name
+        self._files = KeyFolder(p12_dir, p12_password, options, "committee") if p12_dir else None
         self._roots: list[x509.Certificate] = []
         self._lock = threading.Lock()
-        if p12_dir is None:
+        if self._files is None:
             # Missing root: a clear error at start-up rather than on the first seal.
             self._roots = read_certificates([_dev_root(certs_dir)])
             return
-        for path in sorted(p12_dir.glob("*.p12")):
+        for path in self._files.files():
             if _committee_id(path) is None:
                 log.warning("committee key file %s ignored: not named {committee id}.p12", path)
-        for path in self._key_files():
-            self._add(int(path.stem), load_pkcs12_identity(path, p12_password))
+        self._files.open_all(self._key_names())
 
     def signer(self, committee: Committee) -> PdfSigner:
         """The committee's own signer; NoSigningKey (NoSealingKey) when it has none."""
         with self._lock:
-            if self._folder is not None:
-                return self._from_file(self._folder, committee)
+            if self._files is not None:
+                found = self._files.signer(str(committee.id))
+                if found is None:
+                    raise NoSealingKey(committee)
+                return found
             found = self._signers.get(committee)
             if found is None:
                 paths = ensure_committee_certificate(self._certs_dir, committee)
@@ -145,41 +144,15 @@ class CommitteeKeys:
     def trust_roots(self) -> list[x509.Certificate]:
         """The roots every committee's certificate chains to, for verification."""
         with self._lock:
-            for path in self._key_files():
-                if int(path.stem) not in self._files:
-                    self._load_new(path, int(path.stem))
-            return list(self._roots)
+            if self._files is None:
+                return list(self._roots)
+            for name in self._key_names():
+                self._files.signer(name)
+            return list(self._files.roots)
 
-    def _key_files(self) -> list[Path]:
-        if self._folder is None:
-            return []
-        return [p for p in sorted(self._folder.glob("*.p12")) if _committee_id(p) is not None]
-
-    def _from_file(self, folder: Path, committee: Committee) -> PdfSigner:
-        found = self._files.get(committee.id)
-        if found is None:
-            found = self._load_new(folder / f"{committee.id}.p12", committee.id)
-        if found is None:
-            raise NoSealingKey(committee)
-        return found
-
-    def _load_new(self, path: Path, committee_id: int) -> PdfSigner | None:
-        if not path.is_file():
-            return None
-        try:
-            identity = load_pkcs12_identity(path, self._password)
-        except PkiError as e:
-            log.error("sealing key of committee %s unusable: %s", committee_id, e)
-            return None
-        return self._add(committee_id, identity)
-
-    def _add(self, committee_id: int, identity: SigningIdentity) -> PdfSigner:
-        signer = PdfSigner(identity, self._options)
-        self._files[committee_id] = signer
-        root = identity.chain[-1] if identity.chain else identity.cert
-        if root not in self._roots:
-            self._roots.append(root)
-        return signer
+    def _key_names(self) -> list[str]:
+        assert self._files is not None
+        return [p.stem for p in self._files.files() if _committee_id(p) is not None]
 
 
 def _dev_root(certs_dir: Path) -> Path:

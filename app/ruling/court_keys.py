@@ -20,11 +20,11 @@ from cryptography import x509
 
 from app.domain.case_number import CaseNumber
 from app.domain.errors import NoSigningKey
-from app.ruling.errors import PkiError, SigningError
+from app.ruling.errors import SigningError
 from app.ruling.file_lock import exclusive
+from app.ruling.key_folder import KeyFolder
 from app.ruling.pki import (
     PkiPaths,
-    SigningIdentity,
     ensure_dev_pki,
     ensure_dev_signing,
     load_dev_identity,
@@ -140,21 +140,17 @@ class P12Keys:
         password: str,
         options: SignOptions,
     ) -> None:
-        self._folder, self._password, self._options = folder, password, options
-        self._signers: dict[str, PdfSigner] = {}
-        self._roots: list[x509.Certificate] = []
+        self._keys = KeyFolder(folder, password, options, "court")
         self._lock = threading.Lock()
-        for path in sorted(folder.glob("*.p12")) if folder else ():
-            self._add(path.stem, load_pkcs12_identity(path, password))
+        if folder is not None:
+            self._keys.open_all([path.stem for path in self._keys.files()])
         if own is not None:
             # The explicitly configured key wins over a file of the same code in the folder.
-            self._add(configured.code, load_pkcs12_identity(own, password))
+            self._keys.add(configured.code, load_pkcs12_identity(own, password))
 
     def signer(self, court: Court) -> PdfSigner:
         with self._lock:
-            found = self._signers.get(court.code)
-            if found is None and self._folder is not None:
-                found = self._load_new(self._folder / f"{court.code}.p12", court.code)
+            found = self._keys.signer(court.code)
             if found is None:
                 raise NoSigningKey(court.code)
             return found
@@ -168,25 +164,6 @@ class P12Keys:
 
     def trust_roots(self) -> list[x509.Certificate]:
         with self._lock:
-            for path in sorted(self._folder.glob("*.p12")) if self._folder else ():
-                if path.stem not in self._signers:
-                    self._load_new(path, path.stem)
-            return list(self._roots)
-
-    def _load_new(self, path: Path, code: str) -> PdfSigner | None:
-        if not path.is_file():
-            return None
-        try:
-            identity = load_pkcs12_identity(path, self._password)
-        except PkiError as e:
-            log.error("signing key of court %s unusable: %s", code, e)
-            return None
-        return self._add(code, identity)
-
-    def _add(self, code: str, identity: SigningIdentity) -> PdfSigner:
-        signer = PdfSigner(identity, self._options)
-        self._signers[code] = signer
-        root = identity.chain[-1] if identity.chain else identity.cert
-        if root not in self._roots:
-            self._roots.append(root)
-        return signer
+            for path in self._keys.files():
+                self._keys.signer(path.stem)
+            return list(self._keys.roots)

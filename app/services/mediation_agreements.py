@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -19,15 +17,11 @@ from app.domain.access import Actor
 from app.domain.bodies.mediation import AgreementDraftBody
 from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError, WrongState
 from app.domain.mediation import MediationState, MediationStep, time_limit
-from app.domain.people import mask_phone
 from app.domain.roles import Role
-from app.keyring import FieldCipher
 from app.services import mediations
 from app.store.models import (
-    Account,
     AgreementDraftRow,
     AgreementSignatureRow,
-    Committee,
     Hall,
     MediationAgreement,
     MediationCase,
@@ -79,60 +73,6 @@ class AgreementRecord:
         )
 
 
-def draft_of(body: AgreementDraftBody) -> rules.Draft:
-    return rules.Draft(
-        facts=body.facts.strip(),
-        responsibility=body.responsibility.strip(),
-        terms=tuple(
-            rules.Term(
-                t.text.strip(),
-                Decimal(t.amount) if t.amount is not None else None,
-                t.due,
-            )
-            for t in body.terms
-        ),
-        performance=body.performance.strip(),
-    )
-
-
-def draft_dict(draft: rules.Draft) -> dict[str, Any]:
-    """The draft as JSON keeps it: stored with each version and shown by the API."""
-    return {
-        "facts": draft.facts,
-        "responsibility": draft.responsibility,
-        "terms": [
-            {
-                "text": t.text,
-                "amount": None if t.amount is None else f"{t.amount:.2f}",
-                "due": None if t.due is None else t.due.isoformat(),
-            }
-            for t in draft.terms
-        ],
-        "performance": draft.performance,
-    }
-
-
-def _draft_json(draft: rules.Draft) -> str:
-    return json.dumps(draft_dict(draft), ensure_ascii=False, sort_keys=True)
-
-
-def _draft_from_json(text: str) -> rules.Draft:
-    data = json.loads(text)
-    return rules.Draft(
-        facts=data["facts"],
-        responsibility=data["responsibility"],
-        terms=tuple(
-            rules.Term(
-                t["text"],
-                None if t["amount"] is None else Decimal(t["amount"]),
-                None if t["due"] is None else dt.date.fromisoformat(t["due"]),
-            )
-            for t in data["terms"]
-        ),
-        performance=data["performance"],
-    )
-
-
 async def load(session: AsyncSession, mediation: MediationCase) -> AgreementRecord:
     row = await session.scalar(
         select(MediationAgreement).where(MediationAgreement.mediation_id == mediation.id)
@@ -145,7 +85,7 @@ async def load(session: AsyncSession, mediation: MediationCase) -> AgreementReco
                 AgreementDraftRow.version == row.draft_version,
             )
         )
-        draft = _draft_from_json(saved) if saved is not None else None
+        draft = rules.draft_from_json(saved) if saved is not None else None
     signatures = await session.scalars(
         select(AgreementSignatureRow)
         .where(AgreementSignatureRow.mediation_id == mediation.id)
@@ -187,7 +127,7 @@ async def save_draft(
             " / The draft changed since you opened it: edit the latest version.",
             code="stale_draft",
         )
-    draft = draft_of(body)
+    draft = rules.draft_from_body(body)
     problems = rules.check_draft(draft)
     if problems:
         raise ValidationError(problems)
@@ -197,7 +137,7 @@ async def save_draft(
         AgreementDraftRow(
             mediation_id=mediation.id,
             version=version,
-            body=_draft_json(draft),
+            body=rules.draft_json(draft),
             saved_at=now,
             saved_by=actor.account_id,
         )
@@ -383,49 +323,3 @@ async def seal(
         session, actor.username, mediation, "mediation.agreement.sealed", details, now
     )
     return await load(session, mediation)
-
-
-async def document_context(
-    session: AsyncSession,
-    record: AgreementRecord,
-    cipher: FieldCipher,
-    sealed_at: dt.datetime | None,
-) -> dict[str, Any]:
-    """What the agreement template reads (templates/rulings/mediation_agreement.txt.j2)."""
-    from app.services.rulings import document_party  # rulings imports the case services
-
-    mediation, draft = record.mediation, record.draft
-    if draft is None:
-        raise WrongState("尚未起草调解协议。 / No agreement has been drafted yet.")
-    committee = await session.get(Committee, mediation.committee_id)
-    mediator = await session.get(Account, mediation.mediator_id) if mediation.mediator_id else None
-    assert committee is not None
-    return {
-        "committee_name": committee.name,
-        "reference": f"调{mediation.id}",
-        "parties": [document_party(p, cipher) for p in mediation.parties],
-        "dispute_type": mediation.dispute_type,
-        "facts": draft.facts,
-        "responsibility": draft.responsibility,
-        "terms": draft.terms,
-        "performance": draft.performance,
-        "mediator_name": mediator.display_name if mediator else "",
-        "sealed": sealed_at is not None,
-        "effective_at": sealed_at,
-    }
-
-
-def current_images(record: AgreementRecord) -> dict[str, bytes]:
-    """The handwriting of every signature that counts, by the template's keys."""
-    digest = record.row.digest if record.row else None
-    images: dict[str, bytes] = {}
-    for s in record.signatures:
-        if s.digest == digest:
-            images["mediator" if s.party_position is None else f"party-{s.party_position}"] = (
-                s.image
-            )
-    return images
-
-
-def masked_sent_to(mediation: MediationCase, party: int) -> str:
-    return mask_phone(party_phone(mediation, party))

@@ -19,8 +19,8 @@ from app.domain.people import mask_phone
 from app.domain.roles import Role
 from app.keys import Services, services
 from app.ruling.handwriting import read_signature
+from app.services import agreement_document, mediations, one_time_codes
 from app.services import mediation_agreements as agreements
-from app.services import mediations, one_time_codes
 from app.services.mediation_agreements import AgreementRecord, Signer
 from app.web.body import read_json
 from app.web.client_address import client_address
@@ -32,6 +32,11 @@ from app.web.printable import require_printable
 MAX_USER_AGENT = 300
 
 
+def _asked(request: web.Request) -> tuple[Actor, Services, int]:
+    """Who asks, the services, and which mediation: every handler's first line."""
+    return require_caller(request).actor, services(request), path_id(request, "mediation_id")
+
+
 async def _mediation_for(session: AsyncSession, actor: Actor, mediation_id: int) -> Any:
     """The committee's mediators read every agreement of theirs; a kiosk, its halls' ones."""
     if actor.role is Role.KIOSK:
@@ -40,42 +45,36 @@ async def _mediation_for(session: AsyncSession, actor: Actor, mediation_id: int)
 
 
 async def show(request: web.Request) -> web.Response:
-    who = require_caller(request)
-    svc = services(request)
-    mediation_id = path_id(request, "mediation_id")
+    actor, svc, mediation_id = _asked(request)
     async with svc.db.transaction() as session:
-        mediation = await _mediation_for(session, who.actor, mediation_id)
+        mediation = await _mediation_for(session, actor, mediation_id)
         record = await agreements.load(session, mediation)
         answer = await agreement_json(session, svc, record)
     return web.json_response(answer)
 
 
 async def save_draft(request: web.Request) -> web.Response:
-    who = require_caller(request)
-    svc = services(request)
-    mediation_id = path_id(request, "mediation_id")
+    actor, svc, mediation_id = _asked(request)
     async with svc.db.transaction() as session:
-        await mediations.load_mediation(session, who.actor, mediation_id)  # else 403 or 404
+        await mediations.load_mediation(session, actor, mediation_id)  # else 403 or 404
     body = await read_body(request, bodies.AgreementDraftBody)
     require_printable(fields_of(body), svc.desk.missing_glyphs)
     async with svc.db.transaction() as session:
-        record = await agreements.save_draft(session, who.actor, mediation_id, body, svc.clock())
+        record = await agreements.save_draft(session, actor, mediation_id, body, svc.clock())
         answer = await agreement_json(session, svc, record)
     return web.json_response(answer)
 
 
 async def freeze(request: web.Request) -> web.Response:
-    who = require_caller(request)
-    svc = services(request)
-    mediation_id = path_id(request, "mediation_id")
+    actor, svc, mediation_id = _asked(request)
     async with svc.db.transaction() as session:
-        mediation = await mediations.load_mediation(session, who.actor, mediation_id)
+        mediation = await mediations.load_mediation(session, actor, mediation_id)
         body = Body(bodies.FreezeAgreement, await read_json(request)).typed()
         record = await agreements.load(session, mediation)
-        context = await agreements.document_context(session, record, svc.cipher, None)
+        context = await agreement_document.document_context(session, record, svc.cipher, None)
         digest = svc.agreements.digest(context)
         record = await agreements.freeze(
-            session, who.actor, mediation_id, body.version, digest, svc.clock()
+            session, actor, mediation_id, body.version, digest, svc.clock()
         )
         answer = await agreement_json(session, svc, record)
     return web.json_response(answer)
@@ -83,13 +82,11 @@ async def freeze(request: web.Request) -> web.Response:
 
 async def send_sign_code(request: web.Request) -> web.Response:
     """At the kiosk: a code by SMS to the party's own phone on record, to sign with."""
-    who = require_caller(request)
-    svc = services(request)
-    mediation_id = path_id(request, "mediation_id")
+    actor, svc, mediation_id = _asked(request)
     body = await read_body(request, bodies.SignCodeRequest)
     now = svc.clock()
     async with svc.db.transaction() as session:
-        mediation = await agreements.kiosk_mediation(session, who.actor, mediation_id)
+        mediation = await agreements.kiosk_mediation(session, actor, mediation_id)
         phone = agreements.party_phone(mediation, body.party)
         purpose = agreements.sign_code_purpose(mediation_id, body.party)
         expires = await one_time_codes.send(
@@ -102,26 +99,24 @@ async def send_sign_code(request: web.Request) -> web.Response:
 async def party_signs(request: web.Request) -> web.Response:
     """At the kiosk: the party's handwriting, the code from their phone, and the text they read
     (its digest). A wrong code is counted in a transaction of its own."""
-    who = require_caller(request)
-    svc = services(request)
-    mediation_id = path_id(request, "mediation_id")
+    actor, svc, mediation_id = _asked(request)
     async with svc.db.transaction() as session:
-        await agreements.kiosk_mediation(session, who.actor, mediation_id)  # else 403 or 404
+        await agreements.kiosk_mediation(session, actor, mediation_id)  # else 403 or 404
     body = await read_body(request, bodies.PartySigns)
     image = read_signature(body.signature)
     now = svc.clock()
     try:
         async with svc.db.transaction() as session:
-            mediation = await agreements.kiosk_mediation(session, who.actor, mediation_id)
+            mediation = await agreements.kiosk_mediation(session, actor, mediation_id)
             phone = agreements.party_phone(mediation, body.party)
             purpose = agreements.sign_code_purpose(mediation_id, body.party)
             await one_time_codes.use(session, phone, purpose, body.code, secret=svc.secret, now=now)
             signer = Signer(
                 party=body.party,
                 name=mediation.parties[body.party].name,
-                account_id=who.actor.account_id,
+                account_id=actor.account_id,
                 proof=f"sms:{mask_phone(phone)}",
-                device=f"调解室终端 {who.actor.display_name}",
+                device=f"调解室终端 {actor.display_name}",
                 client_address=client_address(request),
                 user_agent=request.headers.get("User-Agent", "")[:MAX_USER_AGENT] or None,
                 applies_for_confirmation=body.apply_for_confirmation,
@@ -138,16 +133,14 @@ async def party_signs(request: web.Request) -> web.Response:
 
 
 async def mediator_signs(request: web.Request) -> web.Response:
-    who = require_caller(request)
-    svc = services(request)
-    mediation_id = path_id(request, "mediation_id")
+    actor, svc, mediation_id = _asked(request)
     async with svc.db.transaction() as session:
-        await mediations.load_mediation(session, who.actor, mediation_id)  # else 403 or 404
+        await mediations.load_mediation(session, actor, mediation_id)  # else 403 or 404
     body = await read_body(request, bodies.MediatorSigns)
     image = read_signature(body.signature)
     async with svc.db.transaction() as session:
         record = await agreements.mediator_signs(
-            session, who.actor, mediation_id, body.digest, image, svc.clock()
+            session, actor, mediation_id, body.digest, image, svc.clock()
         )
         answer = await agreement_json(session, svc, record)
     return web.json_response(answer, status=201)
@@ -156,29 +149,25 @@ async def mediator_signs(request: web.Request) -> web.Response:
 async def seal(request: web.Request) -> web.Response:
     """The committee's seal: the PDF drawn with every signature and PAdES-signed with the
     committee's key, written under a new name, then recorded; the mediation is agreed."""
-    who = require_caller(request)
-    svc = services(request)
-    mediation_id = path_id(request, "mediation_id")
+    actor, svc, mediation_id = _asked(request)
     now = svc.clock()
     async with svc.db.transaction() as session:
-        mediation = await mediations.load_mediation(session, who.actor, mediation_id)
+        mediation = await mediations.load_mediation(session, actor, mediation_id)
         record = await agreements.load(session, mediation)
         rules.may_seal(record.rules_view(), len(mediation.parties))
-        context = await agreements.document_context(session, record, svc.cipher, now)
+        context = await agreement_document.document_context(session, record, svc.cipher, now)
         stored = await svc.agreements.seal(
-            context, agreements.current_images(record), mediation.committee_id, mediation.id
+            context, agreement_document.current_images(record), mediation.committee_id, mediation.id
         )
-        record = await agreements.seal(session, who.actor, record, stored.path, stored.sha256, now)
+        record = await agreements.seal(session, actor, record, stored.path, stored.sha256, now)
         answer = await agreement_json(session, svc, record)
     return web.json_response(answer, status=201)
 
 
 async def pdf(request: web.Request) -> web.Response:
-    who = require_caller(request)
-    svc = services(request)
-    mediation_id = path_id(request, "mediation_id")
+    actor, svc, mediation_id = _asked(request)
     async with svc.db.transaction() as session:
-        mediation = await _mediation_for(session, who.actor, mediation_id)
+        mediation = await _mediation_for(session, actor, mediation_id)
         record = await agreements.load(session, mediation)
     if record.row is None or record.row.pdf_path is None or record.row.pdf_sha256 is None:
         raise NotFound("调解协议尚未签章生效。 / The agreement is not sealed yet.")
@@ -208,7 +197,7 @@ async def agreement_json(
         return {"status": None, "version": 0, "parties": parties, "signatures": [], "blocks": []}
     row = record.row
     sealed_at = row.sealed_at
-    context = await agreements.document_context(session, record, svc.cipher, None)
+    context = await agreement_document.document_context(session, record, svc.cipher, None)
     counted = {id(s) for s in record.signatures if s.digest == row.digest}
     zh, en = rules.STATUS_WORDS[view.status]
     return {
@@ -217,7 +206,7 @@ async def agreement_json(
         "status_label_en": en,
         "version": row.draft_version,
         "digest": row.digest,
-        "draft": agreements.draft_dict(record.draft) if record.draft else None,
+        "draft": rules.draft_dict(record.draft) if record.draft else None,
         "blocks": svc.agreements.screen_blocks(context),
         "parties": [{**p, "signed": p["position"] in view.signed_parties()} for p in parties],
         "mediator_signed": view.mediator_signed(),
