@@ -6,7 +6,7 @@ without touching code. Templates are loaded once, when a TemplateSet is built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ TRANSCRIPT = "transcript.txt.j2"
 VOUCHER = "voucher.txt.j2"
 PAPER_RECEIPT = "paper_receipt.txt.j2"
 AGREEMENT = "mediation_agreement.txt.j2"
+AGREEMENT_TERM = "_agreement_term.txt.j2"
 
 
 def _finalize(value: object) -> object:
@@ -63,6 +64,7 @@ class TemplateSet:
             cn_amount=amount_in_words,
             amount=amount_figures,
         )
+        self._env = env
         self._templates: dict[str, jinja2.Template] = {}
         for name in (
             CONFIRMATION,
@@ -99,6 +101,14 @@ class TemplateSet:
     def agreement(self, context: Mapping[str, Any]) -> Document:
         """人民调解协议书: its context is assembled by app/services/mediation_agreements.py."""
         return self._render(AGREEMENT, dict(context))
+
+    def agreement_terms(self, terms: Iterable[Any]) -> list[str]:
+        """Each term as the agreement words it, for the application that confirms it."""
+        try:
+            macro = self._env.get_template(AGREEMENT_TERM).module.term_text  # type: ignore[attr-defined]
+            return [str(macro(t)) for t in terms]
+        except jinja2.TemplateError as e:
+            raise TemplateError(AGREEMENT_TERM, str(e)) from e
 
     def transcript(self, context: Mapping[str, Any]) -> Document:
         """笔录: its context is assembled by the session service (app/services/sessions.py).

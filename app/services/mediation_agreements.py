@@ -94,7 +94,7 @@ async def load(session: AsyncSession, mediation: MediationCase) -> AgreementReco
     return AgreementRecord(mediation, row, draft, list(signatures))
 
 
-def _require_assigned(actor: Actor, mediation: MediationCase) -> None:
+def require_assigned(actor: Actor, mediation: MediationCase) -> None:
     if mediation.mediator_id != actor.account_id:
         raise NotPermitted(
             "只有承办调解员可以起草、定稿和签署调解协议。"
@@ -112,7 +112,7 @@ async def save_draft(
     """A new version of the draft. Saving over a frozen text takes it back to drafting: every
     signature made on it stops counting (they stay on record, and the audit says so)."""
     mediation = await mediations.load_mediation(session, actor, mediation_id)
-    _require_assigned(actor, mediation)
+    require_assigned(actor, mediation)
     if MediationState(mediation.state) not in _DRAFTING_STATES:
         raise WrongState(
             "本调解案件当前不能起草协议。"
@@ -166,7 +166,7 @@ async def freeze(
 ) -> AgreementRecord:
     """Fix the text for signing; `digest` is the SHA-256 of the text the desk renders now."""
     mediation = await mediations.load_mediation(session, actor, mediation_id)
-    _require_assigned(actor, mediation)
+    require_assigned(actor, mediation)
     record = await load(session, mediation)
     rules.may_freeze(record.rules_view(), version)
     assert record.row is not None
@@ -238,7 +238,7 @@ async def mediator_signs(
     now: dt.datetime,
 ) -> AgreementRecord:
     mediation = await mediations.load_mediation(session, actor, mediation_id)
-    _require_assigned(actor, mediation)
+    require_assigned(actor, mediation)
     _require_in_session(mediation)
     record = await load(session, mediation)
     limit = time_limit(MediationState(mediation.state), mediation.accepted_at, now)
@@ -312,7 +312,7 @@ async def seal(
     """The committee's seal is on the PDF the caller wrote: the agreement is in effect from now
     (art 29), and the mediation is agreed."""
     mediation = record.mediation
-    _require_assigned(actor, mediation)
+    require_assigned(actor, mediation)
     row = record.row
     assert row is not None
     row.status, row.sealed_at = rules.AgreementStatus.SEALED.value, now

@@ -105,6 +105,9 @@ function draw(agreement) {
   $("seal").classList.toggle("hidden", !(status === "frozen" && agreement.mediator_signed));
   $("sealed").classList.toggle("hidden", !agreement.pdf);
   if (agreement.pdf) $("agreement-pdf").href = agreement.pdf;
+  $("to-confirmation").classList.toggle("hidden", !(status === "sealed" && !agreement.application));
+  $("applied").classList.toggle("hidden", !agreement.application);
+  if (agreement.application) $("application-link").href = `/cases/${agreement.application}`;
 }
 
 async function act(method, path, body) {
@@ -133,6 +136,16 @@ $("mediator-signs").addEventListener("click", () =>
 // Sealed, the mediation is agreed: the page's state and actions are the server's to redraw.
 $("seal").addEventListener("click", async () => {
   if (await act("POST", `${api}/seal`, {})) window.location.reload();
+});
+
+$("apply").addEventListener("click", async () => {
+  showError(null);
+  try {
+    const applied = await callApi("POST", `/api/mediations/${box.dataset.mediation}/confirmation`, {}, headers, lang);
+    window.location.assign(applied.page);
+  } catch (error) {
+    showError(error);
+  }
 });
 
 async function poll() {

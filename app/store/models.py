@@ -123,6 +123,8 @@ class Case(Base):
     state: Mapped[str] = mapped_column(String(20), index=True)
     dispute_type: Mapped[str] = mapped_column(String(50))
     agreement_date: Mapped[dt.date] = mapped_column(Date)
+    # The online mediation whose sealed agreement this application confirms (migration 0017).
+    mediation_id: Mapped[int | None] = mapped_column(ForeignKey("mediation_cases.id"), unique=True)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     case_number: Mapped[str | None] = mapped_column(String(40), unique=True)

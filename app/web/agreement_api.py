@@ -21,6 +21,7 @@ from app.keys import Services, services
 from app.ruling.handwriting import read_signature
 from app.services import agreement_document, mediations, one_time_codes
 from app.services import mediation_agreements as agreements
+from app.services import mediation_to_confirmation as to_confirmation
 from app.services.mediation_agreements import AgreementRecord, Signer
 from app.web.body import read_json
 from app.web.client_address import client_address
@@ -179,6 +180,26 @@ async def pdf(request: web.Request) -> web.Response:
     )
 
 
+async def apply_for_confirmation(request: web.Request) -> web.Response:
+    """One tap: the application for confirmation, filled in from the mediation and submitted."""
+    actor, svc, mediation_id = _asked(request)
+    settings = svc.settings
+    async with svc.db.transaction() as session:
+        case = await to_confirmation.apply_for_confirmation(
+            session,
+            actor,
+            mediation_id,
+            term_texts=svc.agreements.renderer.templates.agreement_terms,
+            read_agreement=svc.agreements.read,
+            cipher=svc.cipher,
+            materials_folder=settings.materials_dir,
+            upload_limit=settings.max_upload_bytes,
+            now=svc.clock(),
+        )
+        answer = {"case_id": case.id, "state": case.state, "page": f"/cases/{case.id}"}
+    return web.json_response(answer, status=201)
+
+
 def _at(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -227,6 +248,7 @@ async def agreement_json(
         "confirmation_deadline": _at(rules.confirmation_deadline(sealed_at)) if sealed_at else None,
         "pdf_sha256": row.pdf_sha256,
         "pdf": f"/api/mediations/{mediation.id}/agreement.pdf" if row.pdf_path else None,
+        "application": await to_confirmation.application_of(session, mediation.id),
     }
 
 
@@ -241,4 +263,5 @@ def routes() -> list[web.RouteDef]:
         web.post(f"{one}/mediator-signature", mediator_signs),
         web.post(f"{one}/seal", seal),
         web.get("/api/mediations/{mediation_id}/agreement.pdf", pdf),
+        web.post("/api/mediations/{mediation_id}/confirmation", apply_for_confirmation),
     ]

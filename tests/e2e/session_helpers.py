@@ -3,7 +3,6 @@ and waiting for video to play."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -68,16 +67,25 @@ PLAYING = """(sel) => { const v = document.querySelector(sel);
   return v && v.videoWidth > 0 && v.currentTime > 0.3; }"""
 
 
+# The element looked at first is kept: a tile redrawn since (a new element) only has to play
+# on its own, the same one has to have moved on.
+WATCH = (
+    "(sel) => { window.sifaWatched = document.querySelector(sel); return sifaWatched.currentTime; }"
+)
+ADVANCING = """([sel, after]) => { const v = document.querySelector(sel);
+  if (!v || v.videoWidth === 0) return false;
+  return v === window.sifaWatched ? v.currentTime > after : v.currentTime > 0.3; }"""
+
+
 async def assert_video_plays(page: Any, selector: str) -> None:
+    """A picture at `selector`, and its time moving on. Each look finds the element afresh: a
+    tile redrawn between two looks (a room coming back after a restart) is a new element."""
     # Generous: the server under test records every stream in this very process, and on a
     # loaded 2-core machine (the suite's other worker busy) a picture took over 20 s to play,
     # as a party's own device took over 15 s to reach the lobby.
     await page.wait_for_function(PLAYING, arg=selector, timeout=40_000)
-    first = await page.evaluate(f"document.querySelector('{selector}').currentTime")
-    await asyncio.sleep(0.8)
-    later = await page.evaluate(f"document.querySelector('{selector}').currentTime")
-    width = await page.evaluate(f"document.querySelector('{selector}').videoWidth")
-    assert width > 0 and later > first, (selector, width, first, later)
+    first = await page.evaluate(WATCH, selector)
+    await page.wait_for_function(ADVANCING, arg=[selector, first + 0.3], timeout=20_000)
 
 
 async def api_headers(session: aiohttp.ClientSession, base: str, username: str) -> dict[str, str]:

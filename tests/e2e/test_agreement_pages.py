@@ -161,4 +161,14 @@ async def test_the_agreement_drafted_seen_signed_by_hand_and_sealed(
     signature = await checked(pdf, live_server.app[SERVICES].settings.certs_dir / "dev-root-ca.pem")
     assert "光明街道人民调解委员会" in signature.signer_subject
     await kiosk.get_by_text("调解协议已签章生效。").wait_for()
+
+    # One tap: the application for confirmation, filled in and submitted, with the sealed
+    # agreement as its material.
+    await desk.get_by_role("button", name="一键申请司法确认").click()
+    await mediator.wait_for_url("**/cases/*")
+    page = await mediator.inner_text("main")
+    assert "人身损害赔偿纠纷" in page and "人民调解协议书（调" in page, page
+    await mediator.screenshot(
+        path=screenshot_path("agreement-6-application-1366x768"), full_page=True
+    )
     assert not mediator.errors and not kiosk.errors, (mediator.errors, kiosk.errors)

@@ -70,16 +70,14 @@ async def review_transcript(
 
 
 async def accepted_case(
-    mediator: TestClient, clerk: TestClient, application: dict[str, Any] | None = None
+    mediator: TestClient,
+    clerk: TestClient,
+    application: dict[str, Any] | None = None,
+    submitted: int | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """A case filed with its agreement, submitted and accepted: its id and the court's people."""
-    payload = application or sample_application(dt.datetime.now(COURT_TZ).date())
-    case_id = (await ok(await mediator.post("/api/cases", json=payload), 201))["id"]
-    form = aiohttp.FormData()
-    form.add_field("category", "agreement")
-    form.add_field("file", small_pdf(), filename="agreement.pdf", content_type="application/pdf")
-    await ok(await mediator.post(f"/api/cases/{case_id}/materials", data=form), 201)
-    await ok(await mediator.post(f"/api/cases/{case_id}/submit", json={}))
+    """A case filed with its agreement, submitted and accepted: its id and the court's people.
+    `submitted`: a case already submitted (one made from a mediation), accepted here."""
+    case_id = submitted or await submitted_case(mediator, application)
     people = await ok(await clerk.get("/api/court/people"))
     await ok(
         await clerk.post(
@@ -87,6 +85,17 @@ async def accepted_case(
         )
     )
     return case_id, people
+
+
+async def submitted_case(mediator: TestClient, application: dict[str, Any] | None = None) -> int:
+    payload = application or sample_application(dt.datetime.now(COURT_TZ).date())
+    case_id = (await ok(await mediator.post("/api/cases", json=payload), 201))["id"]
+    form = aiohttp.FormData()
+    form.add_field("category", "agreement")
+    form.add_field("file", small_pdf(), filename="agreement.pdf", content_type="application/pdf")
+    await ok(await mediator.post(f"/api/cases/{case_id}/materials", data=form), 201)
+    await ok(await mediator.post(f"/api/cases/{case_id}/submit", json={}))
+    return int(case_id)
 
 
 async def scheduled_case(
@@ -97,8 +106,9 @@ async def scheduled_case(
     hours: int = 1,
     application: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
+    submitted: int | None = None,
 ) -> int:
-    case_id, people = await accepted_case(mediator, clerk, application)
+    case_id, people = await accepted_case(mediator, clerk, application, submitted)
     when = at or dt.datetime.now(COURT_TZ) + dt.timedelta(hours=hours)
     await ok(
         await clerk.post(

@@ -18,12 +18,13 @@ from aiohttp.test_utils import TestClient
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
+from app.domain.clock import COURT_TZ
 from app.keys import SERVICES
 from app.services.demo import sample_application
 from app.store.models import AgreementSignatureRow, AuditEvent
 
 from integration.conftest import Sifa
-from integration.ruling_flow import ok
+from integration.ruling_flow import decided_case, ok
 from integration.test_mediation_api import error_of, filed
 from integration.test_mediation_filing import texted_code
 from integration.test_rulings_per_court import checked, pdfsig
@@ -71,7 +72,14 @@ def phones(sifa: Sifa) -> list[str]:
 
 
 async def party_signs(
-    sifa: Sifa, kiosk: TestClient, path: str, party: int, digest: str, *, code: str | None = None
+    sifa: Sifa,
+    kiosk: TestClient,
+    path: str,
+    party: int,
+    digest: str,
+    *,
+    code: str | None = None,
+    applies: bool = True,
 ) -> Any:
     await ok(await kiosk.post(f"{path}/sign-code", json={"party": party}), 202)
     body = {
@@ -79,9 +87,25 @@ async def party_signs(
         "digest": digest,
         "signature": handwriting(party),
         "code": code or await texted_code(sifa, phones(sifa)[party]),
-        "apply_for_confirmation": True,
+        "apply_for_confirmation": applies,
     }
     return await kiosk.post(f"{path}/party-signatures", json=body)
+
+
+async def sealed(sifa: Sifa, applies: tuple[bool, bool] = (True, True)) -> tuple[TestClient, int]:
+    """A mediation whose agreement both parties signed (each applying or not) and the
+    committee sealed."""
+    mediator, mediation_id = await in_mediation(sifa)
+    kiosk = await sifa.as_user("kiosk1")
+    path = f"/api/mediations/{mediation_id}/agreement"
+    await ok(await mediator.post(f"{path}/draft", json=DRAFT))
+    digest = (await ok(await mediator.post(f"{path}/freeze", json={"version": 1})))["digest"]
+    for party, yes in enumerate(applies):
+        await ok(await party_signs(sifa, kiosk, path, party, digest, applies=yes), 201)
+    mine = {"digest": digest, "signature": handwriting(9)}
+    await ok(await mediator.post(f"{path}/mediator-signature", json=mine), 201)
+    await ok(await mediator.post(f"{path}/seal", json={}), 201)
+    return mediator, mediation_id
 
 
 async def test_drafted_frozen_signed_by_each_and_sealed_by_the_committee(
@@ -242,3 +266,46 @@ async def test_strangers_are_refused_and_a_signature_after_the_time_limit_too(si
     late = await party_signs(sifa, kiosk, path, 0, digest)
     body = await error_of(late, 409, "time_limit_passed")
     assert "调解期限已过" in body["message"]
+
+
+async def test_one_tap_to_confirmation_and_a_ruling_that_cites_the_agreement(
+    sifa: Sifa, tmp_path: Path
+) -> None:
+    mediator, mediation_id = await sealed(sifa)
+    path = f"/api/mediations/{mediation_id}"
+    agreement = await ok(await mediator.get(f"{path}/agreement"))
+    applied = await ok(await mediator.post(f"{path}/confirmation", json={}), 201)
+    case_id = applied["case_id"]
+    assert applied["state"] == "submitted"
+    await error_of(await mediator.post(f"{path}/confirmation", json={}), 409, "already_applied")
+    assert (await ok(await mediator.get(f"{path}/agreement")))["application"] == case_id
+
+    # The application carries the sealed agreement byte for byte, and the mediation's facts.
+    case = await ok(await mediator.get(f"/api/cases/{case_id}"))
+    (material,) = case["materials"]
+    assert material["category"] == "agreement"
+    assert material["sha256"] == agreement["pdf_sha256"]
+    effective = dt.datetime.fromisoformat(agreement["effective_at"]).astimezone(COURT_TZ).date()
+    assert case["agreement_date"] == effective.isoformat()
+    assert [p["name"] for p in case["parties"]] == ["张三", "赵六"]
+    assert "金额人民币40,000.00元（大写：肆万元整）" in case["terms"][0]["text"]
+
+    # Through the court's existing flow to a signed ruling that cites the agreement.
+    clerk, judge = await sifa.as_user("clerk"), await sifa.as_user("judge")
+    kiosk = await sifa.as_user("kiosk1")
+    confirm = {"decision": "confirm"}
+    decided = await decided_case(mediator, clerk, judge, confirm, kiosk=kiosk, submitted=case_id)
+    await ok(await judge.post(f"/api/cases/{decided}/ruling", json={}), 201)
+    pdf = tmp_path / "ruling.pdf"
+    pdf.write_bytes(await (await judge.get(f"/api/cases/{decided}/ruling.pdf")).read())
+    text = flat_text(pdf)
+    day = f"{effective.year}年{effective.month}月{effective.day}日"
+    assert f"于{day}经光明街道人民调解委员会主持调解" in text, text
+    assert "大写：肆万元整" in text
+
+
+async def test_no_application_unless_every_party_applied_when_signing(sifa: Sifa) -> None:
+    mediator, mediation_id = await sealed(sifa, applies=(True, False))
+    refused = await mediator.post(f"/api/mediations/{mediation_id}/confirmation", json={})
+    body = await error_of(refused, 409, "wrong_state")
+    assert "赵六" in body["message"] and "张三" not in body["message"]

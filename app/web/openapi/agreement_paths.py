@@ -94,6 +94,19 @@ def agreement_paths() -> dict[str, Any]:
             None,
             "201",
         ),
+        "/api/mediations/{mediation_id}/confirmation": {
+            "post": op(
+                "One tap to judicial confirmation (art 33): the application filled in from the "
+                "sealed agreement (parties, terms, its date and committee), the sealed PDF as "
+                "its agreement, submitted to the court; every party must have applied when "
+                "signing (409 otherwise), and only once (409 already_applied)",
+                MEDIATOR,
+                None,
+                obj(case_id={"type": "integer"}, state={"type": "string"}, page={"type": "string"}),
+                "201",
+            ),
+            "parameters": mediation_id,
+        },
         "/api/mediations/{mediation_id}/agreement.pdf": {
             "get": op(
                 "The sealed agreement",
