@@ -74,20 +74,15 @@ class AgreementDesk:
         return screen_blocks(self.document({**context, "sealed": False}), _hidden(context))
 
     def _sealed_pdf(
-        self, context: Mapping[str, Any], images: Mapping[str, bytes], committee: Committee
+        self, doc: Document, title: str, images: Mapping[str, bytes], committee: Committee
     ) -> bytes:
         signer = self.keys.signer(committee)  # refused (NoSigningKey) before anything is drawn
-        doc = self.document({**context, "sealed": True})
+        subject = doc.first("title")
+        name = subject.text if subject else title
         pdf = self.renderer.render_document(
-            doc,
-            title=f"人民调解协议书{context['reference']}",
-            issuer=committee.name,
-            subject="人民调解协议书",
-            images=images,
+            doc, title=f"{name}{title}", issuer=committee.name, subject=name, images=images
         )
-        return signer.sign(
-            pdf, reason="人民调解协议书", location=committee.name, field_name=SEAL_FIELD
-        )
+        return signer.sign(pdf, reason=name, location=committee.name, field_name=SEAL_FIELD)
 
     async def seal(
         self,
@@ -95,6 +90,25 @@ class AgreementDesk:
         images: Mapping[str, bytes],
         committee_id: int,
         mediation_id: int,
+    ) -> StoredAgreement:
+        """The agreement with every signature, sealed."""
+        doc = self.document({**context, "sealed": True})
+        return await self._store(doc, context, images, committee_id, f"{mediation_id}")
+
+    async def seal_termination(
+        self, context: Mapping[str, Any], committee_id: int, mediation_id: int
+    ) -> StoredAgreement:
+        """人民调解终止书 (art 26), sealed."""
+        doc = self.renderer.templates.termination(context)
+        return await self._store(doc, context, {}, committee_id, f"{mediation_id}-termination")
+
+    async def _store(
+        self,
+        doc: Document,
+        context: Mapping[str, Any],
+        images: Mapping[str, bytes],
+        committee_id: int,
+        stem: str,
     ) -> StoredAgreement:
         """Render, sign and write under a name never used before (an issued document is never
         overwritten); rendering and signing run off the event loop."""
@@ -109,10 +123,12 @@ class AgreementDesk:
                 code="no_signing_key",
             ) from None
         loop = asyncio.get_running_loop()
-        make = functools.partial(self._sealed_pdf, context, images, committee)
+        make = functools.partial(
+            self._sealed_pdf, doc, str(context["reference"]), images, committee
+        )
         pdf = await loop.run_in_executor(None, make)
         sha256 = hashlib.sha256(pdf).hexdigest()
-        relative = f"{AGREEMENTS_FOLDER}/{mediation_id}-{sha256[:16]}.pdf"
+        relative = f"{AGREEMENTS_FOLDER}/{stem}-{sha256[:16]}.pdf"
         write_atomically(self.folder / relative, pdf, mode=0o640, exclusive=True)
         return StoredAgreement(relative, sha256)
 

@@ -30,6 +30,7 @@ VOUCHER = "voucher.txt.j2"
 PAPER_RECEIPT = "paper_receipt.txt.j2"
 AGREEMENT = "mediation_agreement.txt.j2"
 AGREEMENT_TERM = "_agreement_term.txt.j2"
+TERMINATION = "mediation_termination.txt.j2"
 
 
 def _finalize(value: object) -> object:
@@ -74,6 +75,7 @@ class TemplateSet:
             TRANSCRIPT,
             PAPER_RECEIPT,
             AGREEMENT,
+            TERMINATION,
         ):
             try:
                 self._templates[name] = env.get_template(name)
@@ -101,6 +103,10 @@ class TemplateSet:
     def agreement(self, context: Mapping[str, Any]) -> Document:
         """人民调解协议书: its context is assembled by app/services/mediation_agreements.py."""
         return self._render(AGREEMENT, dict(context))
+
+    def termination(self, context: Mapping[str, Any]) -> Document:
+        """人民调解终止书 (art 26): its context is assembled by app/web/mediation_api.py."""
+        return self._render(TERMINATION, dict(context))
 
     def agreement_terms(self, terms: Iterable[Any]) -> list[str]:
         """Each term as the agreement words it, for the application that confirms it."""

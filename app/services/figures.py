@@ -12,12 +12,14 @@ from app.domain import figures as fig
 from app.domain.access import Actor
 from app.domain.clock import COURT_TZ, court_date
 from app.domain.errors import NotPermitted
+from app.domain.mediation import ENDED, MediationState
+from app.domain.mediation_figures import MediationFact
 from app.domain.roles import Role
 from app.domain.session import PHASE_TEXT
 from app.services import session_records
 from app.services.cases import rooms_of_court
 from app.services.serving import paper_awaited
-from app.store.models import Case, Room, SessionEventRow
+from app.store.models import Case, Committee, MediationCase, Room, SessionEventRow
 
 NO_HALL = "未排期"
 
@@ -158,6 +160,40 @@ async def case_facts(session: AsyncSession, actor: Actor, now: dt.datetime) -> l
                 decision=case.decision if decided else None,
                 session_seconds=seconds,
                 step_seconds=steps,
+            )
+        )
+    return facts
+
+
+async def mediation_facts(session: AsyncSession, actor: Actor) -> list[MediationFact]:
+    """One fact per mediation of the court's committees, with the day the court confirmed its
+    agreement, if it did."""
+    court = _court_of(actor)
+    rows = await session.execute(
+        select(MediationCase, Committee.name)
+        .join(Committee, Committee.id == MediationCase.committee_id)
+        .where(Committee.court_id == court)
+    )
+    confirmed = {
+        mediation_id: court_date(decided_at)
+        for mediation_id, decided_at in await session.execute(
+            select(Case.mediation_id, Case.decided_at).where(
+                Case.mediation_id.is_not(None), Case.decision == "confirm"
+            )
+        )
+        if decided_at is not None
+    }
+    facts = []
+    for mediation, committee in rows:
+        state = MediationState(mediation.state)
+        ended = mediation.ended_at if state in ENDED else None
+        facts.append(
+            MediationFact(
+                committee=committee,
+                filed=court_date(mediation.filed_at),
+                ended=court_date(ended) if ended is not None else None,
+                outcome=state if ended is not None else None,
+                confirmed=confirmed.get(mediation.id),
             )
         )
     return facts

@@ -435,6 +435,9 @@ class MediationCase(Base):
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     end_note: Mapped[str | None] = mapped_column(Text)
+    # A failed mediation's sealed 人民调解终止书 (art 26; migration 0017).
+    termination_pdf: Mapped[str | None] = mapped_column(String(300))
+    termination_sha256: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

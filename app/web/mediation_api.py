@@ -8,11 +8,12 @@ import msgspec
 from aiohttp import web
 
 from app.domain.bodies import mediation as bodies
+from app.domain.errors import NotFound
 from app.domain.mediation import MediationStep
 from app.domain.one_time_code import CodeRefused
 from app.domain.people import mask_phone
 from app.keys import services
-from app.services import mediations, one_time_codes
+from app.services import agreement_document, mediations, one_time_codes
 from app.web.body import read_json
 from app.web.decode import Body, fields_of, read_body
 from app.web.ids import path_id
@@ -110,12 +111,28 @@ async def schedule(request: web.Request) -> web.Response:
 
 
 async def fail(request: web.Request) -> web.Response:
+    seal = services(request).agreements.seal_termination
     return await _act(
         request,
-        lambda s, a, i, b, now: mediations.take_step(
-            s, a, i, MediationStep.FAIL, now, note=b.typed().note
+        lambda s, a, i, b, now: agreement_document.fail_with_record(
+            s, a, i, b.typed().note, now, seal
         ),
         bodies.EndMediation,
+    )
+
+
+async def termination_pdf(request: web.Request) -> web.Response:
+    who = require_caller(request)
+    svc = services(request)
+    mediation_id = path_id(request, "mediation_id")
+    async with svc.db.transaction() as session:
+        mediation = await mediations.load_mediation(session, who.actor, mediation_id)
+    if mediation.termination_pdf is None or mediation.termination_sha256 is None:
+        raise NotFound("本调解案件没有终止书。 / This mediation has no termination record.")
+    data = svc.agreements.read(mediation.termination_pdf, mediation.termination_sha256)
+    disposition = f'inline; filename="termination-{mediation_id}.pdf"'
+    return web.Response(
+        body=data, content_type="application/pdf", headers={"Content-Disposition": disposition}
     )
 
 
@@ -190,6 +207,7 @@ def routes() -> list[web.RouteDef]:
         web.post(f"{one}/start", _plain(MediationStep.START)),
         web.post(f"{one}/agree", _plain(MediationStep.AGREE)),
         web.post(f"{one}/fail", fail),
+        web.get(f"{one}/termination.pdf", termination_pdf),
         web.post(f"{one}/withdraw", _by_party(MediationStep.WITHDRAW)),
         web.post(f"{one}/refuse", _by_party(MediationStep.REFUSE)),
     ]

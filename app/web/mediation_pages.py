@@ -20,8 +20,8 @@ from app.domain.errors import DomainError, ValidationError
 from app.domain.mediation import MediationStep
 from app.domain.people import mask_phone
 from app.domain.roles import Role
-from app.keys import services
-from app.services import mediations, one_time_codes
+from app.keys import Services, services
+from app.services import agreement_document, mediations, one_time_codes
 from app.store.models import Account, Committee
 from app.web.body import read_form
 from app.web.i18n import language, split_bilingual
@@ -124,7 +124,7 @@ async def mediation_action(request: web.Request) -> web.Response:
         )
         async with svc.db.transaction() as session:
             await mediations.load_mediation(session, who.actor, mediation_id)
-            await _run(session, who.actor, mediation_id, action, form, svc.clock())
+            await _run(session, who.actor, mediation_id, action, form, svc)
     except ValidationError as error:
         lang = language(request)
         problems = [(f, split_bilingual(p, lang)) for f, p in error.problems]
@@ -169,8 +169,9 @@ async def _run(
     mediation_id: int,
     action: str,
     form: Mapping[str, Any],
-    now: dt.datetime,
+    svc: Services,
 ) -> None:
+    now = svc.clock()
     note = str(form.get("note", "")).strip()
     if action == "accept":
         await mediations.accept(session, actor, mediation_id, _number(form, "mediator_id"), now)
@@ -182,7 +183,8 @@ async def _run(
     elif action == "fail":
         if not note:
             raise ValidationError([("note", "请写明终止调解的情况。 / Say why it ended.")])
-        await mediations.take_step(session, actor, mediation_id, MediationStep.FAIL, now, note=note)
+        seal = svc.agreements.seal_termination
+        await agreement_document.fail_with_record(session, actor, mediation_id, note, now, seal)
     elif action in _PARTY_STEPS:
         step = _PARTY_STEPS[action]
         party = _number(form, "party")

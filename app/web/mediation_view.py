@@ -44,6 +44,9 @@ def mediation_json(
         "ended_at": _at(mediation.ended_at),
         "end_note": mediation.end_note,
         "notice": list(FAILED_NOTICE) if state is MediationState.FAILED else None,
+        "termination": f"/api/mediations/{mediation.id}/termination.pdf"
+        if mediation.termination_pdf
+        else None,
         "time_limit": {
             "due_at": _at(limit.due_at),
             "days_left": limit.days_left,

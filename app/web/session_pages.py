@@ -15,6 +15,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from app.domain import figures as fig
+from app.domain import mediation_figures
 from app.domain.clock import court_date, court_time
 from app.domain.errors import NotPermitted
 from app.domain.grounds import REJECT_TEXT, RejectGround
@@ -354,6 +355,7 @@ async def figures_page(request: web.Request) -> web.Response:
     lang = language(request)
     async with svc.db.transaction() as session:
         facts = await desk.case_facts(session, who.actor, svc.clock())
+        mediated = await desk.mediation_facts(session, who.actor)
     weeks = fig.weekly(facts)
     halls = fig.by_hall(facts)
     session_bars = [
@@ -378,6 +380,8 @@ async def figures_page(request: web.Request) -> web.Response:
         "figures.html",
         {
             "weeks": weeks,
+            "mediation_weeks": mediation_figures.mediation_weeks(mediated),
+            "mediation_committees": mediation_figures.mediation_committees(mediated),
             "week_dates": lambda week: fig.week_dates(week, lang),
             "halls": halls,
             "steps": _steps(lang),

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from app.store.models import AgreementSignatureRow, AuditEvent
 
 from integration.conftest import Sifa
 from integration.ruling_flow import decided_case, ok
+from integration.test_admin_accounts import cookie_login
 from integration.test_mediation_api import error_of, filed
 from integration.test_mediation_filing import texted_code
 from integration.test_rulings_per_court import checked, pdfsig
@@ -302,6 +304,13 @@ async def test_one_tap_to_confirmation_and_a_ruling_that_cites_the_agreement(
     day = f"{effective.year}年{effective.month}月{effective.day}日"
     assert f"于{day}经光明街道人民调解委员会主持调解" in text, text
     assert "大写：肆万元整" in text
+
+    # The court's figures count it: received, agreed and confirmed after mediation.
+    clerk_page = await cookie_login(sifa, "clerk")
+    figures = await (await clerk_page.get("/figures")).text()
+    row = re.search(r"<tr><td>光明街道人民调解委员会</td>((?:<td>[^<]*</td>){5})</tr>", figures)
+    assert row is not None, figures
+    assert re.findall(r"<td>([^<]*)</td>", row.group(1)) == ["1", "1", "0", "1", "100%"]
 
 
 async def test_no_application_unless_every_party_applied_when_signing(sifa: Sifa) -> None:

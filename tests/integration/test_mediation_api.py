@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -19,6 +20,8 @@ from app.store.models import AuditEvent, MediationParty
 
 from integration.conftest import Sifa
 from integration.ruling_flow import ok
+from integration.test_rulings_per_court import checked
+from integration.test_transcript_archive import flat_text
 
 
 def dispute(today: dt.date) -> dict[str, Any]:
@@ -118,7 +121,9 @@ async def test_filed_accepted_scheduled_and_agreed_with_the_limit_running(sifa: 
     assert all("44031119" not in e.details for e in events)
 
 
-async def test_a_refusal_ends_it_and_a_failure_says_where_to_turn(sifa: Sifa) -> None:
+async def test_a_refusal_ends_it_and_a_failure_says_where_to_turn(
+    sifa: Sifa, tmp_path: Path
+) -> None:
     mediator = await sifa.as_user("mediator")
     refused = await filed(mediator, sifa)
     path = f"/api/mediations/{refused['id']}"
@@ -142,8 +147,26 @@ async def test_a_refusal_ends_it_and_a_failure_says_where_to_turn(sifa: Sifa) ->
     await error_of(
         await mediator.post(f"{path}/fail", json={"note": " "}), 422, "validation_failed"
     )
+    await error_of(await mediator.get(f"{path}/termination.pdf"), 404, "not_found")
     failed = await ok(await mediator.post(f"{path}/fail", json={"note": "双方对赔偿数额分歧过大"}))
     assert failed["state"] == "failed" and "仲裁、行政、司法" in failed["notice"][0]
+
+    # The termination record (art 26), sealed by the committee: what was tried, where to turn.
+    assert failed["termination"] == f"{path}/termination.pdf"
+    pdf = await (await mediator.get(failed["termination"])).read()
+    signature = await checked(pdf, sifa.settings.certs_dir / "dev-root-ca.pem")
+    assert "Common Name: 光明街道人民调解委员会" in signature.signer_subject
+    file = tmp_path / "termination.pdf"
+    file.write_bytes(pdf)
+    text = flat_text(file)
+    for needle in (
+        "人民调解终止书",
+        "双方对赔偿数额分歧过大",
+        "人民调解法》第二十六条",
+        "仲裁、行政、司法等途径",
+    ):
+        assert needle in text, needle
+    await error_of(await (await sifa.as_user("judge")).get(failed["termination"]), 403, "forbidden")
 
 
 async def test_only_the_committee_and_then_the_assigned_mediator_may_act(sifa: Sifa) -> None:

@@ -73,6 +73,26 @@ async def test_file_accept_and_refuse_through_the_pages(sifa: Sifa) -> None:
     )
 
 
+async def test_a_failure_through_the_page_leaves_its_sealed_record(sifa: Sifa) -> None:
+    mediator = await cookie_login(sifa, "mediator")
+    _, csrf = await page_csrf(mediator, "/mediations/new")
+    _, where, _ = await post(mediator, "/mediations/new", filing_form(sifa.clock.now.date(), csrf))
+    page = await (await mediator.get(where)).text()
+    me = re.search(r'<option value="(\d+)" selected>李华</option>', page)
+    assert me is not None
+    await post(mediator, f"{where}/accept", {"csrf_token": csrf, "mediator_id": me.group(1)})
+    status, _, page = await post(mediator, f"{where}/fail", {"csrf_token": csrf, "note": ""})
+    assert status == 422 and "请写明终止调解的情况" in page
+    form = {"csrf_token": csrf, "note": "双方对赔偿数额分歧过大"}
+    status, back, _ = await post(mediator, f"{where}/fail", form)
+    assert (status, back) == (303, where)
+    page = await (await mediator.get(where)).text()
+    link = re.search(r'<a href="(/api/mediations/\d+/termination\.pdf)">人民调解终止书', page)
+    assert link is not None, page
+    pdf = await mediator.get(link.group(1))
+    assert pdf.status == 200 and (await pdf.read()).startswith(b"%PDF")
+
+
 async def test_only_the_committees_mediators_see_the_pages(sifa: Sifa) -> None:
     mediator = await cookie_login(sifa, "mediator")
     _, csrf = await page_csrf(mediator, "/mediations/new")

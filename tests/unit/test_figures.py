@@ -19,6 +19,8 @@ from app.domain.figures import (
     percentile,
     weekly,
 )
+from app.domain.mediation import MediationState as S
+from app.domain.mediation_figures import MediationFact, mediation_committees, mediation_weeks
 
 MON = dt.date(2026, 11, 23)  # ISO week 48
 NEXT = MON + dt.timedelta(days=7)  # week 49
@@ -134,3 +136,30 @@ def test_weeks_read_as_dates() -> None:
     assert week_dates("2026-W49", "en") == "30 Nov – 6 Dec"
     assert week_dates("2026-W53", "zh-CN") == "2026年12月28日–2027年1月3日"
     assert week_dates("2026-W53", "en") == "28 Dec 2026 – 3 Jan 2027"
+
+
+def test_mediation_figures_by_week_and_by_committee() -> None:
+    monday = dt.date(2026, 11, 30)  # ISO week 2026-W49
+    facts = [
+        # Filed in W49, agreed in W49, confirmed by the court in W50.
+        MediationFact("甲委员会", monday, monday + dt.timedelta(days=2), S.AGREED,
+                      monday + dt.timedelta(days=8)),
+        # Filed in W49, refused in W50.
+        MediationFact("甲委员会", monday, monday + dt.timedelta(days=9), S.REFUSED),
+        # Filed in W50, still open.
+        MediationFact("乙委员会", monday + dt.timedelta(days=7)),
+    ]  # fmt: skip
+    weeks = {r.key: r.counts for r in mediation_weeks(facts)}
+    assert list(weeks) == ["2026-W49", "2026-W50"]
+    w49, w50 = weeks["2026-W49"], weeks["2026-W50"]
+    assert (w49.received, w49.agreed, w49.not_settled, w49.confirmed) == (2, 1, 0, 0)
+    assert w49.settled_rate == 0.5
+    assert (w50.received, w50.agreed, w50.not_settled, w50.confirmed) == (1, 0, 1, 1)
+    assert w50.settled_rate == 0.0
+    committees = {r.key: r.counts for r in mediation_committees(facts)}
+    assert (committees["甲委员会"].received, committees["甲委员会"].confirmed) == (2, 1)
+    assert committees["乙委员会"].settled_rate == 0.0
+    with pytest.raises(ValueError):
+        MediationFact("甲委员会", monday, monday, None)
+    with pytest.raises(ValueError):
+        MediationFact("甲委员会", monday, monday, S.SCHEDULED)

@@ -21,6 +21,10 @@ MEDIATION = {
             urgency={"enum": [u.value for u in Urgency]},
         ),
         "steps": {"type": "array", "items": {"enum": [s.value for s in MediationStep]}},
+        "termination": {
+            "type": ["string", "null"],
+            "description": "where a failed mediation's sealed termination record is",
+        },
         "notice": {
             "type": ["array", "null"],
             "description": "a failed mediation's notice to the parties (art 26), zh and en",
@@ -87,8 +91,17 @@ def mediation_paths() -> dict[str, Any]:
         f"{one}/start": step("Open the mediation session"),
         f"{one}/agree": step("The parties reached an agreement"),
         f"{one}/fail": step(
-            "End it without agreement, with the termination record (art 26)", bodies.EndMediation
+            "End it without agreement: the termination record (art 26) is sealed with it",
+            bodies.EndMediation,
         ),
+        f"{one}/termination.pdf": {
+            "get": op(
+                "A failed mediation's termination record, sealed by the committee",
+                MEDIATORS,
+                media="application/pdf",
+            ),
+            "parameters": mediation_id,
+        },
         f"{one}/withdraw": step("A party asks to end the mediation (art 23)", bodies.PartyEnds),
         f"{one}/refuse": step("A party refuses mediation: it ends (art 17)", bodies.PartyEnds),
     }

@@ -1,4 +1,5 @@
-"""an application for confirmation made from an online mediation's sealed agreement
+"""an application for confirmation made from an online mediation's sealed agreement; a failed
+mediation's sealed termination record
 
 Revision ID: 0017
 Revises: 0016
@@ -17,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("mediation_cases", sa.Column("termination_pdf", sa.String(300), nullable=True))
+    op.add_column("mediation_cases", sa.Column("termination_sha256", sa.String(64), nullable=True))
     # Batch: SQLite adds a foreign key only by rebuilding the table.
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("mediation_id", sa.Integer(), nullable=True))
@@ -31,3 +34,6 @@ def downgrade() -> None:
         batch.drop_constraint("fk_cases_mediation_id", type_="foreignkey")
         batch.drop_constraint("uq_cases_mediation_id", type_="unique")
         batch.drop_column("mediation_id")
+    with op.batch_alter_table("mediation_cases") as batch:
+        batch.drop_column("termination_sha256")
+        batch.drop_column("termination_pdf")
