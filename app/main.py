@@ -32,6 +32,7 @@ from app.web import (
     agreement_api,
     agreement_pages,
     api,
+    desk_pages,
     headers,
     health,
     live_api,
@@ -125,6 +126,7 @@ def create_app(
     app.router.add_routes(openapi.routes())
     app.router.add_routes(pages.routes())
     app.router.add_routes(session_pages.routes())
+    app.router.add_routes(desk_pages.routes())
     app.router.add_routes(admin.routes())
     app.router.add_routes(org_admin.routes())
     app.router.add_static("/static/", STATIC, name="static")

@@ -1,31 +1,28 @@
 """Pages of the live confirmation session: the room's kiosk, the judge's console, a party's own
-device, the clerk's board and figures, the mediator's join codes and a case's timeline.
+device, the mediator's join codes and a case's timeline (the clerk's board and figures are in
+desk_pages.py).
 
-The pages are shells: state lives on the server and the browser code (kiosk.js, judge.js,
-board.js) reads it from the JSON API, so a reload lands on the same step.
+The pages are shells: state lives on the server and the browser code (kiosk.js, judge.js)
+reads it from the JSON API, so a reload lands on the same step.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from markupsafe import Markup
 
-from app.domain import figures as fig
-from app.domain import mediation_figures
-from app.domain.clock import court_date, court_time
+from app.domain.clock import court_time
 from app.domain.errors import NotPermitted
 from app.domain.grounds import REJECT_TEXT, RejectGround
 from app.domain.roles import Role
 from app.domain.session import ID_METHOD_TEXT, PHASE_TEXT, PHASES
 from app.keys import Caller, services
 from app.services import cases, rulings, serving
-from app.services import figures as desk
 from app.services.timeline import timeline as timeline_of
 from app.web import labels
+from app.web.agreement_check import agreement_seals
 from app.web.headers import csp_for
 from app.web.i18n import language, pick
 from app.web.ids import path_id
@@ -97,17 +94,15 @@ _DETAIL_VALUE: dict[str, Mapping[str, tuple[str, str]]] = {
     "after": _RECORDING_ENDS,
 }
 
-log = logging.getLogger(__name__)
 
-
-def _require_role(request: web.Request, *roles: Role) -> Caller:
+def require_role(request: web.Request, *roles: Role) -> Caller:
     who = require_caller(request)
     if who.actor.role not in roles:
         raise NotPermitted("无权访问此页面。 / This page is not for your role.")
     return who
 
 
-def _steps(lang: str) -> list[dict[str, str]]:
+def steps(lang: str) -> list[dict[str, str]]:
     return [{"key": p.value, "label": pick(lang, PHASE_TEXT[p], STEP_EN[p.value])} for p in PHASES]
 
 
@@ -115,7 +110,7 @@ def _room_steps(lang: str) -> list[dict[str, str]]:
     """The kiosk's and a party's device's steps: their own device check first, so the people in
     the room count one series of steps from the start (not a "step 1" twice)."""
     check = {"key": "selftest", "label": pick(lang, "设备自检", "Device check")}
-    return [check, *_steps(lang)]
+    return [check, *steps(lang)]
 
 
 async def _case_context(request: web.Request, who: Caller) -> dict[str, Any]:
@@ -129,7 +124,7 @@ async def _case_context(request: web.Request, who: Caller) -> dict[str, Any]:
 
 
 async def kiosk_session(request: web.Request) -> web.Response:
-    who = _require_role(request, Role.KIOSK)
+    who = require_role(request, Role.KIOSK)
     context = await _case_context(request, who)
     lang = language(request)
     return render(
@@ -140,15 +135,17 @@ async def kiosk_session(request: web.Request) -> web.Response:
 
 
 async def judge_console(request: web.Request) -> web.Response:
-    who = _require_role(request, Role.JUDGE)
+    who = require_role(request, Role.JUDGE)
     context = await _case_context(request, who)
+    seals = await agreement_seals(services(request), context["case"]["id"])
     lang = language(request)
     return render(
         request,
         "judge_console.html",
         {
             **context,
-            "steps": _steps(lang),
+            "seals": seals,
+            "steps": steps(lang),
             "methods": [
                 (m.value, pick(lang, text, ID_METHOD_EN[m.value]))
                 for m, text in ID_METHOD_TEXT.items()
@@ -181,7 +178,7 @@ async def party_session(request: web.Request) -> web.Response:
 
 
 async def codes_page(request: web.Request) -> web.Response:
-    who = _require_role(request, Role.MEDIATOR)
+    who = require_role(request, Role.MEDIATOR)
     context = await _case_context(request, who)
     return render(request, "party_codes.html", context)
 
@@ -259,156 +256,6 @@ def details_text(details: Mapping[str, Any], lang: str, *, actor: str | None = N
     return pick(lang, "；", "; ").join(parts)
 
 
-def board_json(row: desk.BoardRow, snapshot: dict[str, Any] | None) -> dict[str, Any]:
-    connection = None
-    if snapshot is not None:
-        people = snapshot.get("participants") or []
-        quality = snapshot.get("quality") or {}
-        connection = {
-            "participants": [
-                {
-                    "role": p.get("role"),
-                    "admitted": p.get("admitted"),
-                    "connected": p.get("connected"),
-                    "quality": quality.get(p.get("id")),
-                }
-                for p in people
-                if isinstance(p, dict)
-            ],
-        }
-    return {
-        "room_id": row.room_id,
-        "room": row.room,
-        "hall": row.hall,
-        "case_id": row.case_id,
-        "case_number": row.case_number,
-        "applicants": list(row.applicants),
-        "scheduled_at": court_time(row.scheduled_at).strftime("%H:%M")
-        if row.scheduled_at
-        else None,
-        "state": row.state,
-        "step": row.step,
-        "step_label": row.step_label,
-        "elapsed_seconds": row.elapsed_seconds,
-        "over_target": row.over_target,
-        "later": row.later,
-        "paper_pending": list(row.paper_pending),
-        "connection": connection,
-    }
-
-
-async def _snapshot(request: web.Request, case_id: int | None) -> dict[str, Any] | None:
-    """The signaling server's view of the room, from whichever node hosts it."""
-    if case_id is None:
-        return None
-    from signaling.server import SERVER_KEY
-
-    server = request.app.get(SERVER_KEY)
-    if server is None:
-        return None
-    try:
-        snap = await server.snapshot_anywhere(case_id)
-    except Exception:  # the board must not fail because a room is being torn down or moved
-        log.warning("board: no view of the room of case %s", case_id, exc_info=True)
-        return None
-    return snap if isinstance(snap, dict) else None
-
-
-async def board_api(request: web.Request) -> web.Response:
-    who = _require_role(request, Role.CLERK)
-    svc = services(request)
-    now = svc.clock()
-    async with svc.db.transaction() as session:
-        rows = await desk.board(session, who.actor, now)
-    return web.json_response(
-        {
-            "date": court_date(now).isoformat(),
-            "rooms": [board_json(r, await _snapshot(request, r.case_id)) for r in rows],
-        }
-    )
-
-
-async def board_page(request: web.Request) -> web.Response:
-    _require_role(request, Role.CLERK)
-    svc = services(request)
-    return render(request, "board.html", {"today": court_date(svc.clock())})
-
-
-def _week_charts(rows: list[fig.WeekRow], lang: str) -> dict[str, Markup]:
-    received = [fig.Bar(fig.week_dates(r.week, lang), r.counts.received) for r in rows]
-    resolved = [fig.Bar(fig.week_dates(r.week, lang), r.counts.resolved) for r in rows]
-    return {
-        "received": Markup(
-            fig.bar_chart_svg(received, title=pick(lang, "每周收案数", "Applications per week"))
-        ),
-        "resolved": Markup(
-            fig.bar_chart_svg(
-                resolved, title=pick(lang, "每周结案数", "Decided per week"), colour="#14532d"
-            )
-        ),
-    }
-
-
-async def figures_page(request: web.Request) -> web.Response:
-    who = _require_role(request, Role.CLERK)
-    svc = services(request)
-    lang = language(request)
-    async with svc.db.transaction() as session:
-        facts = await desk.case_facts(session, who.actor, svc.clock())
-        mediated = await desk.mediation_facts(session, who.actor)
-    weeks = fig.weekly(facts)
-    halls = fig.by_hall(facts)
-    session_bars = [
-        fig.Bar(h.hall, h.median_session_seconds or 0, fig.minutes(h.median_session_seconds))
-        for h in halls
-    ]
-    step_bars = [
-        fig.Bar(
-            pick(lang, PHASE_TEXT[p], STEP_EN[p.value]),
-            fig.median(
-                [h.median_step_seconds[p.value] or 0 for h in halls if h.sessions]  # halls' median
-            )
-            or 0,
-            fig.minutes(
-                fig.median([h.median_step_seconds[p.value] or 0 for h in halls if h.sessions])
-            ),
-        )
-        for p in PHASES
-    ]
-    return render(
-        request,
-        "figures.html",
-        {
-            "weeks": weeks,
-            "mediation_weeks": mediation_figures.mediation_weeks(mediated),
-            "mediation_committees": mediation_figures.mediation_committees(mediated),
-            "week_dates": lambda week: fig.week_dates(week, lang),
-            "halls": halls,
-            "steps": _steps(lang),
-            "minutes": fig.minutes,
-            "percent": fig.percent,
-            "charts": {
-                **_week_charts(weeks, lang),
-                "session": Markup(
-                    fig.bar_chart_svg(
-                        session_bars,
-                        title=pick(lang, "各大厅庭审用时中位数", "Median session time by hall"),
-                        colour="#1e3a8a",
-                    )
-                ),
-                "steps": Markup(
-                    fig.bar_chart_svg(
-                        step_bars,
-                        title=pick(lang, "各环节用时", "Time per step"),
-                        colour="#1e3a8a",
-                    )
-                ),
-            },
-            "generated": court_time(svc.clock()).strftime("%Y-%m-%d %H:%M"),
-        },
-    )
-
-
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/kiosk/session/{case_id}", kiosk_session),
@@ -417,9 +264,6 @@ def routes() -> list[web.RouteDef]:
         web.get("/party/session/{case_id}", party_session),
         web.get("/cases/{case_id}/codes", codes_page),
         web.get("/cases/{case_id}/timeline", timeline_page),
-        web.get("/board", board_page),
-        web.get("/api/board", board_api),
-        web.get("/figures", figures_page),
     ]
 
 

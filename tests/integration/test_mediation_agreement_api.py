@@ -292,11 +292,17 @@ async def test_one_tap_to_confirmation_and_a_ruling_that_cites_the_agreement(
     assert [p["name"] for p in case["parties"]] == ["张三", "赵六"]
     assert "金额人民币40,000.00元（大写：肆万元整）" in case["terms"][0]["text"]
 
-    # Through the court's existing flow to a signed ruling that cites the agreement.
+    # Through the court's existing flow to a signed ruling that cites the agreement; on the
+    # judge's console, the committee's seal is verified and the file is the one sealed.
     clerk, judge = await sifa.as_user("clerk"), await sifa.as_user("judge")
     kiosk = await sifa.as_user("kiosk1")
     confirm = {"decision": "confirm"}
     decided = await decided_case(mediator, clerk, judge, confirm, kiosk=kiosk, submitted=case_id)
+    console = await (
+        await (await cookie_login(sifa, "judge")).get(f"/judge/session/{case_id}")
+    ).text()
+    assert "调解委员会电子印章有效：光明街道人民调解委员会" in console, console
+    assert "逐字节一致" in console and 'data-valid="yes"' in console
     await ok(await judge.post(f"/api/cases/{decided}/ruling", json={}), 201)
     pdf = tmp_path / "ruling.pdf"
     pdf.write_bytes(await (await judge.get(f"/api/cases/{decided}/ruling.pdf")).read())
