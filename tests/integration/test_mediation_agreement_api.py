@@ -314,6 +314,7 @@ async def test_one_tap_to_confirmation_and_a_ruling_that_cites_the_agreement(
     # The court's figures count it: received, agreed and confirmed after mediation.
     clerk_page = await cookie_login(sifa, "clerk")
     figures = await (await clerk_page.get("/figures")).text()
+    assert "<title>统计 ·" in figures
     row = re.search(r"<tr><td>光明街道人民调解委员会</td>((?:<td>[^<]*</td>){5})</tr>", figures)
     assert row is not None, figures
     assert re.findall(r"<td>([^<]*)</td>", row.group(1)) == ["1", "1", "0", "1", "100%"]
