@@ -65,6 +65,7 @@ class Signature:
     """A signature on record: whose, on which text. `party` is None for the mediator."""
 
     party: int | None
+    version: int  # the draft version signed
     digest: str
     signed_at: dt.datetime
 
@@ -77,10 +78,13 @@ class Agreement:
     signatures: tuple[Signature, ...]  # every signature ever made, current or void
 
     def current(self) -> tuple[Signature, ...]:
-        """The signatures that count: made on the text as it stands frozen now."""
+        """The signatures that count: made on this version, as it stands frozen now. A text
+        changed and changed back is a new version: what was signed before does not count."""
         if self.digest is None:
             return ()
-        return tuple(s for s in self.signatures if s.digest == self.digest)
+        return tuple(
+            s for s in self.signatures if s.version == self.version and s.digest == self.digest
+        )
 
     def signed_parties(self) -> frozenset[int]:
         return frozenset(s.party for s in self.current() if s.party is not None)

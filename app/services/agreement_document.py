@@ -51,14 +51,10 @@ async def document_context(
 
 def current_images(record: AgreementRecord) -> dict[str, bytes]:
     """The handwriting of every signature that counts, by the template's keys."""
-    digest = record.row.digest if record.row else None
-    images: dict[str, bytes] = {}
-    for s in record.signatures:
-        if s.digest == digest:
-            images["mediator" if s.party_position is None else f"party-{s.party_position}"] = (
-                s.image
-            )
-    return images
+    return {
+        "mediator" if s.party_position is None else f"party-{s.party_position}": s.image
+        for s in record.counting()
+    }
 
 
 async def termination_context(session: AsyncSession, mediation: MediationCase) -> dict[str, Any]:

@@ -55,10 +55,22 @@ class Signer:
 
 @dataclass(frozen=True)
 class AgreementRecord:
+    """The agreement as stored; `counting()` is the signatures that count now."""
+
     mediation: MediationCase
     row: MediationAgreement | None
     draft: rules.Draft | None
     signatures: list[AgreementSignatureRow]
+
+    def counting(self) -> list[AgreementSignatureRow]:
+        row = self.row
+        if row is None or row.digest is None:
+            return []
+        return [
+            s
+            for s in self.signatures
+            if s.draft_version == row.draft_version and s.digest == row.digest
+        ]
 
     def rules_view(self) -> rules.Agreement | None:
         if self.row is None:
@@ -68,7 +80,8 @@ class AgreementRecord:
             self.row.draft_version,
             self.row.digest,
             tuple(
-                rules.Signature(s.party_position, s.digest, s.signed_at) for s in self.signatures
+                rules.Signature(s.party_position, s.draft_version, s.digest, s.signed_at)
+                for s in self.signatures
             ),
         )
 

@@ -84,7 +84,7 @@ async def apply_for_confirmation(
             f" / Confirmation was already applied for (case {earlier}).",
             code="already_applied",
         )
-    _require_every_party_applies(mediation, record.signatures, view.digest)
+    _require_every_party_applies(mediation, record.counting())
     assert record.draft is not None and record.row.sealed_at is not None
     assert record.row.pdf_path is not None and record.row.pdf_sha256 is not None
     payload = {
@@ -116,14 +116,12 @@ async def apply_for_confirmation(
     return case
 
 
-def _require_every_party_applies(
-    mediation: MediationCase, signatures: list[Any], digest: str | None
-) -> None:
+def _require_every_party_applies(mediation: MediationCase, signatures: list[Any]) -> None:
     """Art 33: the parties apply jointly; each said so, in their own tap, when signing."""
     applied = {
         s.party_position
         for s in signatures
-        if s.digest == digest and s.party_position is not None and s.applies_for_confirmation
+        if s.party_position is not None and s.applies_for_confirmation
     }
     missing = [p.name for p in mediation.parties if p.position not in applied]
     if missing:

@@ -219,7 +219,7 @@ async def agreement_json(
     row = record.row
     sealed_at = row.sealed_at
     context = await agreement_document.document_context(session, record, svc.cipher, None)
-    counted = {id(s) for s in record.signatures if s.digest == row.digest}
+    counted = {id(s) for s in record.counting()}
     zh, en = rules.STATUS_WORDS[view.status]
     return {
         "status": view.status.value,

@@ -19,16 +19,19 @@ A, B = "a" * 64, "b" * 64
 
 
 def agreement(status: AgreementStatus, digest: str | None = A, *signed: int | None) -> Agreement:
-    sigs = tuple(Signature(p, A, NOW) for p in signed)
+    sigs = tuple(Signature(p, 2, A, NOW) for p in signed)
     return Agreement(status, 2, digest, sigs)
 
 
 def test_a_signature_counts_only_on_the_text_frozen_now() -> None:
-    old = Signature(0, B, NOW)
-    now = Signature(1, A, NOW)
+    old = Signature(0, 2, B, NOW)
+    now = Signature(1, 3, A, NOW)
     frozen = Agreement(AgreementStatus.FROZEN, 3, A, (old, now))
     assert frozen.current() == (now,)
     assert frozen.signed_parties() == {1}
+    # Changed and changed back: the same words, but a new version, signed again.
+    again = Agreement(AgreementStatus.FROZEN, 5, A, (old, now))
+    assert again.current() == () and again.signed_parties() == frozenset()
     # Back to drafting after a change: nothing counts until the new text is frozen and signed.
     drafting = Agreement(AgreementStatus.DRAFTING, 4, None, (old, now))
     assert drafting.current() == () and not drafting.mediator_signed()
