@@ -195,23 +195,46 @@ async def freeze(
     return await load(session, mediation)
 
 
-async def kiosk_mediation(session: AsyncSession, actor: Actor, mediation_id: int) -> MediationCase:
-    """The mediation, for a kiosk of one of its committee's halls; others hear it does not
-    exist. Parties sign at the hall's kiosk (on their own phones once they hold a pass)."""
+async def kiosk_committee(session: AsyncSession, actor: Actor) -> int | None:
+    """The committee of the hall a kiosk stands in. Parties sign at the hall's kiosk (on their
+    own phones once they hold a pass); nobody else signs for them."""
     if actor.role is not Role.KIOSK or actor.room_id is None:
         raise NotPermitted(
             "当事人在调解室终端上亲自签名，调解员和法院人员不能代签。"
             " / A party signs in person at the hall's kiosk: nobody signs for them."
         )
-    committee = await session.scalar(
+    found: int | None = await session.scalar(
         select(Hall.committee_id)
         .join(Room, Room.hall_id == Hall.id)
         .where(Room.id == actor.room_id)
     )
+    return found
+
+
+async def kiosk_mediation(session: AsyncSession, actor: Actor, mediation_id: int) -> MediationCase:
+    """The mediation, for a kiosk of one of its committee's halls; others hear it does not
+    exist."""
+    committee = await kiosk_committee(session, actor)
     mediation = await session.get(MediationCase, mediation_id)
     if mediation is None or mediation.committee_id != committee:
         raise NotFound(f"没有编号为 {mediation_id} 的调解案件。 / No mediation {mediation_id}.")
     return mediation
+
+
+async def awaiting_signatures(session: AsyncSession, actor: Actor) -> list[MediationCase]:
+    """The kiosk's committee's mediations in session whose agreement is fixed for signing."""
+    committee = await kiosk_committee(session, actor)
+    rows = await session.scalars(
+        select(MediationCase)
+        .join(MediationAgreement, MediationAgreement.mediation_id == MediationCase.id)
+        .where(
+            MediationCase.committee_id == committee,
+            MediationCase.state == MediationState.IN_MEDIATION.value,
+            MediationAgreement.status == rules.AgreementStatus.FROZEN.value,
+        )
+        .order_by(MediationCase.id)
+    )
+    return list(rows)
 
 
 def party_phone(mediation: MediationCase, party: int) -> str:

@@ -84,8 +84,31 @@ function enterIfOpened(cases) {
   window.location.assign(`/kiosk/session/${open.id}`);
 }
 
+// Online mediation: an agreement fixed for signing in this hall's committee is one tap away.
+function drawAgreements(agreements) {
+  const list = $("agreements");
+  const signature = JSON.stringify(agreements.map((a) => a.id));
+  if (list.dataset.signature === signature) return;
+  list.dataset.signature = signature;
+  list.replaceChildren(
+    ...agreements.map((a) => {
+      const li = document.createElement("li");
+      li.dataset.mediation = String(a.id);
+      const link = Object.assign(document.createElement("a"), {
+        className: "button primary big-link",
+        href: a.page,
+        textContent: `${T.sign} · ${a.dispute_type} · ${a.parties.join("、")}`,
+      });
+      li.append(link);
+      return li;
+    }),
+  );
+  $("agreements-box").classList.toggle("hidden", agreements.length === 0);
+}
+
 async function refresh() {
   try {
+    drawAgreements((await callApi("GET", "/api/kiosk/agreements", undefined, {}, lang)).agreements);
     const got = await callApi("GET", `/api/cases?${LISTED}`, undefined, {}, lang);
     // The court's date: scheduled_at carries the court's offset, so its date part is the day.
     const todays = got.cases

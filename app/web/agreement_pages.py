@@ -23,5 +23,26 @@ async def kiosk_agreement(request: web.Request) -> web.Response:
     return render(request, "kiosk_agreement.html", {"mediation_id": mediation.id})
 
 
+async def awaiting_signatures(request: web.Request) -> web.Response:
+    """For the kiosk's home page: agreements of its hall's committee waiting to be signed."""
+    who = require_caller(request)
+    svc = services(request)
+    async with svc.db.transaction() as session:
+        found = await agreements.awaiting_signatures(session, who.actor)
+        shown = [
+            {
+                "id": m.id,
+                "dispute_type": m.dispute_type,
+                "parties": [p.name for p in m.parties],
+                "page": f"/kiosk/mediation/{m.id}/agreement",
+            }
+            for m in found
+        ]
+    return web.json_response({"agreements": shown})
+
+
 def routes() -> list[web.RouteDef]:
-    return [web.get("/kiosk/mediation/{mediation_id}/agreement", kiosk_agreement)]
+    return [
+        web.get("/kiosk/mediation/{mediation_id}/agreement", kiosk_agreement),
+        web.get("/api/kiosk/agreements", awaiting_signatures),
+    ]

@@ -116,7 +116,15 @@ async def test_the_agreement_drafted_seen_signed_by_hand_and_sealed(
     # The kiosk in the hall shows the same text, ID numbers masked.
     kiosk = await login(browser, base, "kiosk1")
     await kiosk.set_viewport_size(KIOSK_SIZES[0])
-    await kiosk.goto(f"{base}/kiosk/mediation/{mediation_id}/agreement")
+    # Its home page offers the agreement fixed for signing: one tap to it.
+    to_sign = kiosk.get_by_role("link", name="签署调解协议 · 人身损害赔偿纠纷 · 张三、赵六")
+    await to_sign.wait_for()
+    for size in KIOSK_SIZES:
+        await kiosk.set_viewport_size(size)
+        await kiosk.screenshot(path=screenshot_path(f"agreement-0-kiosk-home-{size['width']}"))
+    await kiosk.set_viewport_size(KIOSK_SIZES[0])
+    await to_sign.click()
+    await kiosk.wait_for_url(f"**/kiosk/mediation/{mediation_id}/agreement")
     text = kiosk.locator("#agreement-text")
     await kiosk.get_by_text("协议已定稿。请各方当事人逐一核对并签名。").wait_for()
     shown = await text.inner_text()

@@ -234,15 +234,21 @@ async def test_strangers_are_refused_and_a_signature_after_the_time_limit_too(si
     await ok(await mediator.post(f"{path}/draft", json=DRAFT))
     digest = (await ok(await mediator.post(f"{path}/freeze", json={"version": 1})))["digest"]
 
-    # Another court's kiosk hears the mediation does not exist; the court's people are refused.
+    # The hall's kiosk finds it among the agreements to sign; another court's does not.
+    kiosk = await sifa.as_user("kiosk1")
+    listed = (await ok(await kiosk.get("/api/kiosk/agreements")))["agreements"]
+    assert [(a["id"], a["parties"]) for a in listed] == [(mediation_id, ["张三", "赵六"])]
     other = await sifa.as_user("kiosk_ns1")
+    assert (await ok(await other.get("/api/kiosk/agreements")))["agreements"] == []
+    await error_of(await mediator.get("/api/kiosk/agreements"), 403, "forbidden")
+
+    # Another court's kiosk hears the mediation does not exist; the court's people are refused.
     await error_of(await other.get(path), 404, "not_found")
     await error_of(await other.post(f"{path}/sign-code", json={"party": 0}), 404, "not_found")
     for role in ("judge", "clerk"):
         await error_of(await (await sifa.as_user(role)).get(path), 403, "forbidden")
 
     # Malformed handwriting is refused with the field named; a blank canvas is no signature.
-    kiosk = await sifa.as_user("kiosk1")
     blank = io.BytesIO()
     Image.new("RGBA", (300, 100), (255, 255, 255, 0)).save(blank, "PNG")
     for bad in (

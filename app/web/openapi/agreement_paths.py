@@ -107,6 +107,13 @@ def agreement_paths() -> dict[str, Any]:
             ),
             "parameters": mediation_id,
         },
+        "/api/kiosk/agreements": {
+            "get": op(
+                "Agreements of the kiosk's hall's committee fixed for signing, for its home page",
+                "a kiosk",
+                ok=obj(agreements={"type": "array"}),
+            )
+        },
         "/api/mediations/{mediation_id}/agreement.pdf": {
             "get": op(
                 "The sealed agreement",
