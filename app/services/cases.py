@@ -147,6 +147,30 @@ def party_row(
     )
 
 
+def party_fields(party: PartyDetails) -> dict[str, Any]:
+    """A party's details as the application body names them (party_row's inverse), without
+    the ID number, which each caller shows masked or, for a new application, in full."""
+    if party.kind == "organisation":
+        return {
+            "kind": "organisation",
+            "name": party.name,
+            "credit_code": party.credit_code,
+            "legal_representative": party.legal_representative,
+            "address": party.address,
+            "phone": party.phone,
+        }
+    return {
+        "kind": "person",
+        "name": party.name,
+        "sex": party.sex,
+        "birth_date": party.birth_date.isoformat() if party.birth_date else None,
+        "ethnicity": party.ethnicity,
+        "address": party.address,
+        "phone": party.phone,
+        "id_type": party.id_type,
+    }
+
+
 def _add_parties(case: Case, application: Application, cipher: FieldCipher) -> None:
     for position, party in enumerate(application.applicants):
         case.parties.append(party_row(Party, position, party, cipher))

@@ -24,27 +24,12 @@ from app.store.models import Case, MediationCase, MediationParty
 
 
 def _party_payload(party: MediationParty, cipher: FieldCipher) -> dict[str, Any]:
-    if party.kind == "organisation":
-        return {
-            "kind": "organisation",
-            "name": party.name,
-            "credit_code": party.credit_code,
-            "legal_representative": party.legal_representative,
-            "address": party.address,
-            "phone": party.phone,
-        }
-    assert party.id_number_enc is not None and party.birth_date is not None
-    return {
-        "kind": "person",
-        "name": party.name,
-        "sex": party.sex,
-        "birth_date": party.birth_date.isoformat(),
-        "ethnicity": party.ethnicity,
-        "address": party.address,
-        "phone": party.phone,
-        "id_type": party.id_type,
-        "id_number": cipher.decrypt(party.id_number_enc, purpose="party.id_number"),
-    }
+    """The party as the new application's body reads it: its ID number in full."""
+    payload = cases.party_fields(party)
+    if party.kind != "organisation":
+        assert party.id_number_enc is not None
+        payload["id_number"] = cipher.decrypt(party.id_number_enc, purpose="party.id_number")
+    return payload
 
 
 def _not_all_applied(names: list[str]) -> WrongState:

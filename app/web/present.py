@@ -11,7 +11,7 @@ from app.domain.grounds import DECLINE_TEXT, DeclineGround
 from app.domain.materials import may_open
 from app.domain.people import mask_id
 from app.keyring import FieldCipher
-from app.services.cases import Names
+from app.services.cases import Names, party_fields
 from app.store.models import Case, PartyDetails
 
 
@@ -22,28 +22,10 @@ def masked_id(party: PartyDetails, cipher: FieldCipher) -> str | None:
 
 
 def party_json(party: PartyDetails, cipher: FieldCipher) -> dict[str, Any]:
-    if party.kind == "organisation":
-        return {
-            "position": party.position,
-            "kind": "organisation",
-            "name": party.name,
-            "credit_code": party.credit_code,
-            "legal_representative": party.legal_representative,
-            "address": party.address,
-            "phone": party.phone,
-        }
-    return {
-        "position": party.position,
-        "kind": "person",
-        "name": party.name,
-        "sex": party.sex,
-        "birth_date": party.birth_date.isoformat() if party.birth_date else None,
-        "ethnicity": party.ethnicity,
-        "address": party.address,
-        "phone": party.phone,
-        "id_type": party.id_type,
-        "id_number_masked": masked_id(party, cipher),
-    }
+    shown = {"position": party.position, **party_fields(party)}
+    if party.kind != "organisation":
+        shown["id_number_masked"] = masked_id(party, cipher)
+    return shown
 
 
 def case_summary(case: Case) -> dict[str, Any]:
