@@ -77,14 +77,17 @@ class Agreement:
     digest: str | None  # the frozen text's SHA-256; None while drafting
     signatures: tuple[Signature, ...]  # every signature ever made, current or void
 
-    def current(self) -> tuple[Signature, ...]:
-        """The signatures that count: made on this version, as it stands frozen now. A text
+    def counts(self, signature: Signature) -> bool:
+        """Whether a signature counts: made on this version, as it stands frozen now. A text
         changed and changed back is a new version: what was signed before does not count."""
-        if self.digest is None:
-            return ()
-        return tuple(
-            s for s in self.signatures if s.version == self.version and s.digest == self.digest
+        return (
+            self.digest is not None
+            and signature.version == self.version
+            and signature.digest == self.digest
         )
+
+    def current(self) -> tuple[Signature, ...]:
+        return tuple(s for s in self.signatures if self.counts(s))
 
     def signed_parties(self) -> frozenset[int]:
         return frozenset(s.party for s in self.current() if s.party is not None)

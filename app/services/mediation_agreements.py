@@ -63,13 +63,14 @@ class AgreementRecord:
     signatures: list[AgreementSignatureRow]
 
     def counting(self) -> list[AgreementSignatureRow]:
-        row = self.row
-        if row is None or row.digest is None:
+        """The stored signatures the rules count (rules.Agreement.counts)."""
+        view = self.rules_view()
+        if view is None:
             return []
         return [
-            s
-            for s in self.signatures
-            if s.draft_version == row.draft_version and s.digest == row.digest
+            row
+            for row, sig in zip(self.signatures, view.signatures, strict=True)
+            if view.counts(sig)
         ]
 
     def rules_view(self) -> rules.Agreement | None:
@@ -107,6 +108,15 @@ async def load(session: AsyncSession, mediation: MediationCase) -> AgreementReco
     return AgreementRecord(mediation, row, draft, list(signatures))
 
 
+async def assigned_record(
+    session: AsyncSession, actor: Actor, mediation_id: int
+) -> AgreementRecord:
+    """The agreement of a mediation, for its assigned mediator only (others: 403 or 404)."""
+    mediation = await mediations.load_mediation(session, actor, mediation_id)
+    require_assigned(actor, mediation)
+    return await load(session, mediation)
+
+
 def require_assigned(actor: Actor, mediation: MediationCase) -> None:
     if mediation.mediator_id != actor.account_id:
         raise NotPermitted(
@@ -124,14 +134,13 @@ async def save_draft(
 ) -> AgreementRecord:
     """A new version of the draft. Saving over a frozen text takes it back to drafting: every
     signature made on it stops counting (they stay on record, and the audit says so)."""
-    mediation = await mediations.load_mediation(session, actor, mediation_id)
-    require_assigned(actor, mediation)
+    record = await assigned_record(session, actor, mediation_id)
+    mediation = record.mediation
     if MediationState(mediation.state) not in _DRAFTING_STATES:
         raise WrongState(
             "本调解案件当前不能起草协议。"
             " / The agreement cannot be drafted in this mediation's state."
         )
-    record = await load(session, mediation)
     rules.may_edit(record.rules_view())
     current = record.row.draft_version if record.row else 0
     if body.base_version != current:
@@ -144,7 +153,7 @@ async def save_draft(
     problems = rules.check_draft(draft)
     if problems:
         raise ValidationError(problems)
-    voided = len(record.rules_view().current()) if record.rules_view() else 0  # type: ignore[union-attr]
+    voided = len(record.counting())
     version = current + 1
     session.add(
         AgreementDraftRow(
@@ -172,15 +181,14 @@ async def save_draft(
 async def freeze(
     session: AsyncSession,
     actor: Actor,
-    mediation_id: int,
+    record: AgreementRecord,
     version: int,
     digest: str,
     now: dt.datetime,
 ) -> AgreementRecord:
-    """Fix the text for signing; `digest` is the SHA-256 of the text the desk renders now."""
-    mediation = await mediations.load_mediation(session, actor, mediation_id)
-    require_assigned(actor, mediation)
-    record = await load(session, mediation)
+    """Fix the text for signing (`record` from assigned_record); `digest` is the SHA-256 of the
+    text the desk renders now."""
+    mediation = record.mediation
     rules.may_freeze(record.rules_view(), version)
     assert record.row is not None
     record.row.status, record.row.digest, record.row.frozen_at = (
@@ -273,10 +281,9 @@ async def mediator_signs(
     image: bytes,
     now: dt.datetime,
 ) -> AgreementRecord:
-    mediation = await mediations.load_mediation(session, actor, mediation_id)
-    require_assigned(actor, mediation)
+    record = await assigned_record(session, actor, mediation_id)
+    mediation = record.mediation
     _require_in_session(mediation)
-    record = await load(session, mediation)
     limit = time_limit(MediationState(mediation.state), mediation.accepted_at, now)
     rules.may_mediator_sign(record.rules_view(), len(mediation.parties), digest, now, limit.due_at)
     signer = Signer(
@@ -337,6 +344,12 @@ async def _add_signature(
     return await load(session, record.mediation)
 
 
+def may_seal(record: AgreementRecord) -> None:
+    """Everything a seal needs, checked before the PDF is drawn, signed and written."""
+    _require_in_session(record.mediation)
+    rules.may_seal(record.rules_view(), len(record.mediation.parties))
+
+
 async def seal(
     session: AsyncSession,
     actor: Actor,
@@ -345,10 +358,10 @@ async def seal(
     pdf_sha256: str,
     now: dt.datetime,
 ) -> AgreementRecord:
-    """The committee's seal is on the PDF the caller wrote: the agreement is in effect from now
-    (art 29), and the mediation is agreed."""
+    """The committee's seal is on the PDF the caller wrote (after may_seal, on a record from
+    assigned_record): the agreement is in effect from now (art 29), and the mediation is
+    agreed."""
     mediation = record.mediation
-    require_assigned(actor, mediation)
     row = record.row
     assert row is not None
     row.status, row.sealed_at = rules.AgreementStatus.SEALED.value, now

@@ -19,7 +19,7 @@ from app.domain.clock import court_date
 from app.domain.errors import Conflict, WrongState
 from app.keyring import FieldCipher
 from app.services import cases, materials, mediations
-from app.services.mediation_agreements import load, require_assigned
+from app.services.mediation_agreements import assigned_record
 from app.store.models import Case, MediationCase, MediationParty
 
 
@@ -53,9 +53,8 @@ async def apply_for_confirmation(
     now: dt.datetime,
 ) -> Case:
     """The application, created, with the sealed agreement as its material, and submitted."""
-    mediation = await mediations.load_mediation(session, actor, mediation_id)
-    require_assigned(actor, mediation)
-    record = await load(session, mediation)
+    record = await assigned_record(session, actor, mediation_id)
+    mediation = record.mediation
     view = record.rules_view()
     if view is None or view.status is not rules.AgreementStatus.SEALED or record.row is None:
         raise WrongState(

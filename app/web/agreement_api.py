@@ -69,14 +69,11 @@ async def save_draft(request: web.Request) -> web.Response:
 async def freeze(request: web.Request) -> web.Response:
     actor, svc, mediation_id = _asked(request)
     async with svc.db.transaction() as session:
-        mediation = await mediations.load_mediation(session, actor, mediation_id)
+        record = await agreements.assigned_record(session, actor, mediation_id)
         body = Body(bodies.FreezeAgreement, await read_json(request)).typed()
-        record = await agreements.load(session, mediation)
         context = await agreement_document.document_context(session, record, svc.cipher, None)
         digest = svc.agreements.digest(context)
-        record = await agreements.freeze(
-            session, actor, mediation_id, body.version, digest, svc.clock()
-        )
+        record = await agreements.freeze(session, actor, record, body.version, digest, svc.clock())
         answer = await agreement_json(session, svc, record)
     return web.json_response(answer)
 
@@ -153,9 +150,9 @@ async def seal(request: web.Request) -> web.Response:
     actor, svc, mediation_id = _asked(request)
     now = svc.clock()
     async with svc.db.transaction() as session:
-        mediation = await mediations.load_mediation(session, actor, mediation_id)
-        record = await agreements.load(session, mediation)
-        rules.may_seal(record.rules_view(), len(mediation.parties))
+        record = await agreements.assigned_record(session, actor, mediation_id)
+        mediation = record.mediation
+        agreements.may_seal(record)  # refused before anything is drawn or written
         context = await agreement_document.document_context(session, record, svc.cipher, now)
         stored = await svc.agreements.seal(
             context, agreement_document.current_images(record), mediation.committee_id, mediation.id

@@ -94,7 +94,9 @@ async def party_signs(
     return await kiosk.post(f"{path}/party-signatures", json=body)
 
 
-async def sealed(sifa: Sifa, applies: tuple[bool, bool] = (True, True)) -> tuple[TestClient, int]:
+async def sealed(
+    sifa: Sifa, applies: tuple[bool, bool] = (True, True), *, seal: bool = True
+) -> tuple[TestClient, int]:
     """A mediation whose agreement both parties signed (each applying or not) and the
     committee sealed."""
     mediator, mediation_id = await in_mediation(sifa)
@@ -106,7 +108,8 @@ async def sealed(sifa: Sifa, applies: tuple[bool, bool] = (True, True)) -> tuple
         await ok(await party_signs(sifa, kiosk, path, party, digest, applies=yes), 201)
     mine = {"digest": digest, "signature": handwriting(9)}
     await ok(await mediator.post(f"{path}/mediator-signature", json=mine), 201)
-    await ok(await mediator.post(f"{path}/seal", json={}), 201)
+    if seal:
+        await ok(await mediator.post(f"{path}/seal", json={}), 201)
     return mediator, mediation_id
 
 
@@ -331,3 +334,12 @@ async def test_no_application_unless_every_party_applied_when_signing(sifa: Sifa
     refused = await mediator.post(f"/api/mediations/{mediation_id}/confirmation", json={})
     body = await error_of(refused, 409, "wrong_state")
     assert "赵六" in body["message"] and "张三" not in body["message"]
+
+
+async def test_a_mediation_ended_after_the_signatures_is_not_sealed(sifa: Sifa) -> None:
+    mediator, mediation_id = await sealed(sifa, seal=False)
+    path = f"/api/mediations/{mediation_id}"
+    await ok(await mediator.post(f"{path}/withdraw", json={"party": 1, "note": "赵六要求终止"}))
+    await error_of(await mediator.post(f"{path}/agreement/seal", json={}), 409, "wrong_state")
+    # Refused before anything was drawn: no sealed file was written.
+    assert not list((sifa.settings.rulings_dir / "agreements").glob("*.pdf"))
