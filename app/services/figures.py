@@ -15,7 +15,7 @@ from app.domain.errors import NotPermitted
 from app.domain.mediation import ENDED, MediationState
 from app.domain.mediation_figures import MediationFact
 from app.domain.roles import Role
-from app.domain.session import PHASE_TEXT
+from app.domain.session import PHASE_TEXT, SessionView
 from app.services import session_records
 from app.services.cases import rooms_of_court
 from app.services.serving import paper_awaited
@@ -97,7 +97,7 @@ async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[B
             continue
         current = picked[0]
         view = await session_records.view_of(session, current, now)
-        paper_pending = await _paper_awaited_in(session, booked, now)
+        paper_pending = await _paper_awaited_in(session, booked, now, {current.id: view})
         rows.append(
             BoardRow(
                 room.id,
@@ -120,13 +120,17 @@ async def board(session: AsyncSession, actor: Actor, now: dt.datetime) -> list[B
 
 
 async def _paper_awaited_in(
-    session: AsyncSession, cases: list[Case], now: dt.datetime
+    session: AsyncSession,
+    cases: list[Case],
+    now: dt.datetime,
+    known: dict[int, SessionView],
 ) -> tuple[str, ...]:
-    """Who, among the room's rulings still being served, has a signed 送达回证 to bring."""
+    """Who, among the room's rulings still being served, has a signed 送达回证 to bring
+    (`known`: views already read, the row's own case's)."""
     names: list[str] = []
     for case in cases:
         if case.state == "ruling_issued":
-            view = await session_records.view_of(session, case, now)
+            view = known.get(case.id) or await session_records.view_of(session, case, now)
             names += (p.name for p in await paper_awaited(session, case, view))
     return tuple(names)
 
