@@ -61,8 +61,10 @@ async def termination_context(session: AsyncSession, mediation: MediationCase) -
     """What the termination record reads (templates/rulings/mediation_termination.txt.j2)."""
     committee = await session.get(Committee, mediation.committee_id)
     mediator = await session.get(Account, mediation.mediator_id) if mediation.mediator_id else None
+    # A mediation fails only once accepted (app/domain/mediation.py): the record states when.
     assert committee is not None and mediation.ended_at is not None
-    accepted = mediation.accepted_at or mediation.filed_at
+    accepted = mediation.accepted_at
+    assert accepted is not None
     return {
         "committee_name": committee.name,
         "reference": f"调{mediation.id}",
