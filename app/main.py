@@ -38,6 +38,8 @@ from app.web import (
     live_api,
     mediation_api,
     mediation_pages,
+    mediation_recording,
+    mediation_room_api,
     middleware,
     openapi,
     org_admin,
@@ -120,6 +122,8 @@ def create_app(
     app.router.add_routes(org_admin_api.routes())
     app.router.add_routes(mediation_api.routes())
     app.router.add_routes(agreement_api.routes())
+    app.router.add_routes(mediation_room_api.routes())
+    app.router.add_routes(mediation_recording.routes())
     app.router.add_routes(agreement_pages.routes())
     app.router.add_routes(mediation_pages.routes())
     app.router.add_routes(verify_pages.routes())

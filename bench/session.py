@@ -76,7 +76,8 @@ async def login(session: aiohttp.ClientSession, base: str, username: str) -> Api
 
 
 @asynccontextmanager
-async def served() -> AsyncIterator[str]:
+async def served_app() -> AsyncIterator[TestServer]:
+    """The app with demo data, in-process on 127.0.0.1 (SQLite, development PKI)."""
     # aioice leaves out 127.0.0.1: on a loopback-only benchmark there is no candidate else.
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
     with tempfile.TemporaryDirectory(prefix="sifa-bench-") as tmp:
@@ -86,9 +87,15 @@ async def served() -> AsyncIterator[str]:
         server = TestServer(create_app(settings), host="127.0.0.1")
         await server.start_server()
         try:
-            yield str(server.make_url("")).rstrip("/")
+            yield server
         finally:
             await server.close()
+
+
+@asynccontextmanager
+async def served() -> AsyncIterator[str]:
+    async with served_app() as server:
+        yield str(server.make_url("")).rstrip("/")
 
 
 async def booked(s: aiohttp.ClientSession, base: str, mediator: Api, clerk: Api) -> int:

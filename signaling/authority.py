@@ -5,18 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from signaling.roles import JUDGE
+
 
 @dataclass(frozen=True, slots=True)
 class RoomInfo:
     case_id: int
     room_name: str
-    judge_participant_id: str
+    host_participant_id: str
     # Seats the judge admitted earlier in the case's current session (the application keeps
     # that record): such a seat joining again, after a server restart lost the room, comes in
     # admitted, whether or not the judge is there to let it in again.
     readmit: frozenset[str] = frozenset()
     # Seats the judge removed in that session: refused as the room they were removed from did.
     removed: frozenset[str] = frozenset()
+    # Who hosts it: the judge in a confirmation room, the mediator in a mediation room.
+    host_role: str = JUDGE
 
 
 class RoomAuthority(Protocol):
@@ -48,8 +52,10 @@ class MemoryAuthority:
     rooms: dict[int, RoomInfo] = field(default_factory=dict)
     events: list[AuditRecord] = field(default_factory=list)
 
-    def open_room(self, case_id: int, room_name: str, judge_participant_id: str) -> RoomInfo:
-        info = RoomInfo(case_id, room_name, judge_participant_id)
+    def open_room(
+        self, case_id: int, room_name: str, host_participant_id: str, host_role: str = JUDGE
+    ) -> RoomInfo:
+        info = RoomInfo(case_id, room_name, host_participant_id, host_role=host_role)
         self.rooms[case_id] = info
         return info
 

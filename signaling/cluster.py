@@ -143,6 +143,7 @@ class ClusterNode:
         self.handlers: dict[str, Handler] = {
             "room.snapshot": self._room_snapshot,
             "room.end": self._room_end,
+            "room.tell": self._room_tell,
         }
         self._numbers = itertools.count(1)
         self._calls: dict[str, asyncio.Future[str]] = {}
@@ -475,6 +476,9 @@ class ClusterNode:
 
     async def _room_end(self, args: dict[str, Any]) -> bool:
         return self.server.end_room(int(args["case_id"]), str(args["reason"]))
+
+    async def _room_tell(self, args: dict[str, Any]) -> int:
+        return self.server.tell_room(int(args["case_id"]), dict(args["message"]))
 
     async def _serve(self, ident: str, reply_to: str, text: str) -> None:
         try:

@@ -76,9 +76,10 @@ class LiveRoom:
         self.room = Room(
             info.case_id,
             info.room_name,
-            info.judge_participant_id,
+            info.host_participant_id,
             grace_seconds=grace_seconds,
             thresholds=thresholds,
+            host_role=info.host_role,
         )
         self._hub = hub
         self._replay = replay

@@ -1,4 +1,5 @@
-"""Who may sit in a confirmation room, and how many of each."""
+"""Who may sit in a room, and how many of each: a confirmation room, which the judge hosts,
+or a mediation room, which the mediator hosts."""
 
 from __future__ import annotations
 
@@ -21,5 +22,16 @@ ROLES = frozenset(CAPACITY)
 # presence list: it is infrastructure, not a person in the hearing.
 HIDDEN = frozenset({RECORDER})
 
-# Everyone else waits in the lobby until the judge lets them in.
-ADMITTED_ON_JOIN = frozenset({JUDGE, RECORDER})
+# A mediation room has no judge: its mediator hosts it, one kiosk and the parties' own devices
+# join it, and the recorder records it as it records a hearing.
+MEDIATION_CAPACITY: Mapping[str, int] = MappingProxyType(
+    {MEDIATOR: 1, KIOSK: 1, PARTY: 4, RECORDER: 1}
+)
+HOSTS: Mapping[str, Mapping[str, int]] = MappingProxyType(
+    {JUDGE: CAPACITY, MEDIATOR: MEDIATION_CAPACITY}
+)
+
+
+def admitted_on_join(host_role: str) -> frozenset[str]:
+    """Everyone else waits in the lobby until the host lets them in."""
+    return frozenset({host_role, RECORDER})

@@ -1,4 +1,4 @@
-"""Pure model of one confirmation room: seats, lobby, admission, grace, quality. No I/O.
+"""Pure model of one room: seats, lobby, admission by its host, grace, quality. No I/O.
 
 Every operation checks the state first and raises RoomError naming what was
 attempted; on success it returns an Outcome: the messages to send (as dicts,
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from signaling.roles import ADMITTED_ON_JOIN, CAPACITY, HIDDEN, JUDGE
+from signaling.roles import HIDDEN, HOSTS, JUDGE, admitted_on_join
 
 QUALITY_LEVELS = ("ok", "poor", "bad")
 
@@ -95,18 +95,23 @@ class Room:
         self,
         case_id: int,
         room_name: str,
-        judge_participant_id: str,
+        host_participant_id: str,
         *,
         grace_seconds: float,
         thresholds: Thresholds | None = None,
-        capacity: Mapping[str, int] = CAPACITY,
+        host_role: str = JUDGE,
+        capacity: Mapping[str, int] | None = None,
     ) -> None:
+        if host_role not in HOSTS:
+            raise ValueError(f"{host_role!r} cannot host a room")
         self.case_id = case_id
         self.room_name = room_name
-        self.judge_participant_id = judge_participant_id
+        self.host_participant_id = host_participant_id
+        self.host_role = host_role
         self.grace_seconds = grace_seconds
         self.thresholds = thresholds or Thresholds()
-        self.capacity = capacity
+        self.capacity = HOSTS[host_role] if capacity is None else capacity
+        self._admitted_on_join = admitted_on_join(host_role)
         self.seats: dict[str, Seat] = {}
         # Removal is final for the life of the room: a removed participant
         # cannot walk back in with the same still-valid token.
@@ -163,10 +168,12 @@ class Room:
         if role not in self.capacity:
             raise RoomError("bad_role", f"role {role!r} cannot join a room")
         if participant_id in self.removed:
-            raise RoomError("removed", "the judge removed this participant from the room")
-        if role == JUDGE and participant_id != self.judge_participant_id:
             raise RoomError(
-                "not_assigned_judge", "only the case's assigned judge may join as judge"
+                "removed", f"the {self.host_role} removed this participant from the room"
+            )
+        if role == self.host_role and participant_id != self.host_participant_id:
+            raise RoomError(
+                f"not_assigned_{role}", f"only the case's assigned {role} may join as {role}"
             )
         existing = self.seats.get(participant_id)
         if existing is not None:
@@ -182,18 +189,18 @@ class Room:
             role,
             display_name,
             resume_token,
-            admitted=role in ADMITTED_ON_JOIN or readmit,
+            admitted=role in self._admitted_on_join or readmit,
         )
         self.seats[participant_id] = seat
-        # A readmitted seat says so in the audit: admitted as it joined, on the judge's earlier
-        # admission, not by the judge just now.
-        again = {"readmitted": True} if readmit and role not in ADMITTED_ON_JOIN else {}
+        # A readmitted seat says so in the audit: admitted as it joined, on the host's earlier
+        # admission, not by the host just now.
+        again = {"readmitted": True} if readmit and role not in self._admitted_on_join else {}
         out = Outcome(audit=[self._audit("join", seat, admitted=seat.admitted, **again)])
         self._broadcast(out, seat, "joined")
         return out
 
     def admit(self, actor_id: str, target_id: str, now: float) -> Outcome:
-        self._require_judge(actor_id, "admit")
+        self._require_host(actor_id, "admit")
         target = self.seat(target_id)
         if target.admitted:
             raise RoomError("not_in_lobby", f"{target_id!r} is already admitted")
@@ -206,9 +213,11 @@ class Room:
         return out
 
     def remove(self, actor_id: str, target_id: str, reason: str, now: float) -> Outcome:
-        self._require_judge(actor_id, "remove")
+        self._require_host(actor_id, "remove")
         if target_id == actor_id:
-            raise RoomError("bad_target", "the judge cannot remove themself; send leave")
+            raise RoomError(
+                "bad_target", f"the {self.host_role} cannot remove themself; send leave"
+            )
         target = self.seat(target_id)
         del self.seats[target_id]
         self.removed.add(target_id)
@@ -252,7 +261,9 @@ class Room:
     def check_signal(self, sender_id: str, to_id: str) -> None:
         sender = self.seat(sender_id)
         if not sender.admitted:
-            raise RoomError("not_admitted", "wait for the judge to admit you before sending media")
+            raise RoomError(
+                "not_admitted", f"wait for the {self.host_role} to admit you before sending media"
+            )
         if to_id == sender_id:
             raise RoomError("bad_target", "cannot signal yourself")
         target = self.seats.get(to_id)
@@ -274,12 +285,12 @@ class Room:
         level = self.thresholds.level(packet_loss)
         seat.quality = Quality(packet_loss, rtt_ms, bitrate_kbps, level, now)
         out = Outcome()
-        judge = self.seats.get(self.judge_participant_id)
+        host = self.seats.get(self.host_participant_id)
         # Warn on a change of level only: a steady 12% loss is one warning, not one every 5 s.
-        if level != previous and judge is not None:
+        if level != previous and host is not None:
             out.notices.append(
                 Notice(
-                    judge.participant_id,
+                    host.participant_id,
                     {
                         "type": "quality",
                         "participant": participant_id,
@@ -305,10 +316,10 @@ class Room:
             self._broadcast(out, seat, "resumed")
         return out
 
-    def _require_judge(self, actor_id: str, action: str) -> None:
+    def _require_host(self, actor_id: str, action: str) -> None:
         actor = self.seat(actor_id)
-        if actor.role != JUDGE:
-            raise RoomError("forbidden", f"only the judge may {action}")
+        if actor.role != self.host_role:
+            raise RoomError("forbidden", f"only the {self.host_role} may {action}")
 
     def _audit(self, action: str, seat: Seat, **details: object) -> AuditEvent:
         return AuditEvent(action, seat.participant_id, seat.role, details)

@@ -296,15 +296,44 @@ class SignalingServer:
     # -- messages from the server itself ---------------------------------
 
     def tell_judge(self, case_id: int, message: Mapping[str, object]) -> bool:
-        """Send a server notice (e.g. type "recording") to the judge's seat, numbered like any
-        room message, so a judge who is away gets it on resume. False: no judge seat."""
+        """Send a server notice (e.g. type "recording") to the host's seat (the judge, or a
+        mediation room's mediator), numbered like any room message, so a host who is away gets
+        it on resume. False: no host seat."""
         live = self.rooms.get(case_id)
         if live is None:
             return False
-        judge = live.room.judge_participant_id
-        if judge not in live.room.seats:
+        host = live.room.host_participant_id
+        if host not in live.room.seats:
             return False
-        return self.hub.publish(case_id, judge, dump(message), asyncio.get_running_loop().time())
+        return self.hub.publish(case_id, host, dump(message), asyncio.get_running_loop().time())
+
+    def tell_room(self, case_id: int, message: Mapping[str, object]) -> int:
+        """Send a server notice (e.g. type "agreement": the draft changed) to every seat in
+        the room, numbered like any room message: how many seats it went to."""
+        live = self.rooms.get(case_id)
+        if live is None:
+            return 0
+        body, now = dump(message), asyncio.get_running_loop().time()
+        return sum(
+            1
+            for pid, seat in live.room.seats.items()
+            if not seat.hidden and self.hub.publish(case_id, pid, body, now)
+        )
+
+    async def tell_room_anywhere(self, case_id: int, message: Mapping[str, object]) -> int:
+        """tell_room on whichever node hosts the room. A node that cannot be asked is logged:
+        every page also reads the state itself when it (re)connects."""
+        if self.cluster is None or case_id in self.rooms:
+            return self.tell_room(case_id, message)
+        try:
+            owner = await self.cluster.bus.owner(case_id)
+            if owner is None or owner == self.cluster.name:
+                return 0
+            args = {"case_id": case_id, "message": dict(message)}
+            return int(await self.cluster.call(owner, "room.tell", args))
+        except (RemoteError, RedisError, OSError) as exc:
+            log.warning("room %s: notice not delivered on its node (%s)", case_id, exc)
+            return 0
 
     # -- inspection and shutdown -----------------------------------------
 

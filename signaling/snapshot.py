@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from signaling.roles import JUDGE
 from signaling.room import Room, Seat, Thresholds
 
 VERSION = 1
@@ -33,7 +34,8 @@ def room_state(
         "v": VERSION,
         "case_id": room.case_id,
         "name": room.room_name,
-        "judge": room.judge_participant_id,
+        "host": room.host_participant_id,
+        "host_role": room.host_role,
         "removed": sorted(room.removed),
         "seats": [
             {
@@ -69,9 +71,11 @@ def restore_room(
         room = Room(
             int(state["case_id"]),
             str(state["name"]),
-            str(state["judge"]),
+            # "judge": what a snapshot said before mediation rooms had other hosts.
+            str(state["host"] if "host" in state else state["judge"]),
             grace_seconds=grace_seconds,
             thresholds=thresholds,
+            host_role=str(state.get("host_role", JUDGE)),
         )
         room.removed.update(str(pid) for pid in state["removed"])
         seqs: dict[str, int] = {}

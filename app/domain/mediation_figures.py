@@ -1,4 +1,4 @@
-"""Mediation figures for the court's desk: per ISO week and per committee. Pure.
+"""Mediation figures for the court's desk: per ISO week, per committee and per hall. Pure.
 
 Counting rules (court dates):
 - received: mediations filed in the week;
@@ -7,18 +7,30 @@ Counting rules (court dates):
 - confirmed after mediation: applications made from a mediation's sealed agreement that the
   court confirmed in the week;
 - settled rate: of the mediations received in the week, the share that ended agreed so far.
+
+Which hall a mediation counts under (`held_in`; the service reads the facts):
+- the hall of the room of the first kiosk that joined its video session (the room's audit
+  trail: the first "room.join" by a kiosk under the mediation's room key): the parties sat
+  there, whichever of the committee's halls it is;
+- else, when no kiosk joined (the parties only on their own phones, or no session yet), its
+  committee's hall if the committee has exactly one: there is nowhere else it could be held;
+- else the row ONLINE, which comes last.
+A kiosk is counted in the room it is bound to when the figures are read: moving a kiosk to
+another room moves its past mediations with it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
 
 from app.domain.figures import iso_week
 from app.domain.mediation import MediationState
 
 NOT_SETTLED = frozenset({MediationState.FAILED, MediationState.WITHDRAWN, MediationState.REFUSED})
+# Hall names are unique and plain; this one, with its slash, is not a hall's.
+ONLINE = "未在调解室进行（线上） / Not in a hall (online only)"
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,8 @@ class MediationFact:
     ended: dt.date | None = None
     outcome: MediationState | None = None  # an ended state, with `ended`
     confirmed: dt.date | None = None  # the court confirmed the agreement then
+    # Where it was held (`held_in`); keyword-only and required, so no caller can forget it.
+    hall: str = field(kw_only=True)
 
     def __post_init__(self) -> None:
         if (self.ended is None) != (self.outcome is None):
@@ -52,7 +66,7 @@ class MediationCounts:
 
 @dataclass(frozen=True)
 class MediationRow:
-    key: str  # an ISO week ("2026-W49") or a committee's name
+    key: str  # an ISO week ("2026-W49"), a committee's name or a hall's (or ONLINE)
     counts: MediationCounts
 
 
@@ -89,12 +103,32 @@ def _ever(day: dt.date | None) -> bool:
     return day is not None
 
 
+def _grouped(
+    facts: Iterable[MediationFact], key: Callable[[MediationFact], str], last: str | None = None
+) -> list[MediationRow]:
+    """One all-time row per key, by name; the key `last`, if any fact has it, at the end."""
+    items = list(facts)
+    names = sorted({key(f) for f in items}, key=lambda name: (name == last, name))
+    return [
+        MediationRow(name, _counts([f for f in items if key(f) == name], _ever)) for name in names
+    ]
+
+
 def mediation_committees(facts: Iterable[MediationFact]) -> list[MediationRow]:
     """One row per committee, all time."""
-    items = list(facts)
-    return [
-        MediationRow(
-            name, _counts([f for f in items if f.committee == name], lambda d: d is not None)
-        )
-        for name in sorted({f.committee for f in items})
-    ]
+    return _grouped(facts, lambda f: f.committee)
+
+
+def mediation_halls(facts: Iterable[MediationFact]) -> list[MediationRow]:
+    """One row per hall the mediations were held in, all time; ONLINE last."""
+    return _grouped(facts, lambda f: f.hall, last=ONLINE)
+
+
+def held_in(kiosk_hall: str | None, committee_halls: Collection[str]) -> str:
+    """The hall a mediation counts under (the module's rule): `kiosk_hall`, that of the first
+    kiosk that joined its video session, if one did; `committee_halls`, its committee's."""
+    if kiosk_hall is not None:
+        return kiosk_hall
+    if len(committee_halls) == 1:
+        return next(iter(committee_halls))
+    return ONLINE

@@ -13,6 +13,7 @@ from app.recording.settings import ACTOR, FAILED, RECORDING
 from app.recording.writer import EncoderSettings, OpenOutput, SegmentWriter, WrittenFile, open_mp4
 from app.store.models import RecordingSegment
 from signaling.local import LocalConnection
+from signaling.room_keys import mediation_of
 from signaling.tokens import issue_room_token
 
 if TYPE_CHECKING:
@@ -99,6 +100,11 @@ class Run:
         self.ending = asyncio.ensure_future(self.owner.end_run(self, FAILED, reason))
 
     def room_empty(self) -> None:
+        if mediation_of(self.case_id) is not None:
+            # A mediation's session is recorded whole: its mediator has no recording controls
+            # to start it again, so the recorder keeps its seat for whoever comes back, until
+            # the session ends (app/web/mediation_recording.py).
+            return
         self.owner.spawn(self.owner.stop(self.case_id, "room_empty", ACTOR))
 
 

@@ -95,6 +95,17 @@ class AgreementDesk:
         doc = self.document({**context, "sealed": True})
         return await self._store(doc, context, images, committee_id, f"{mediation_id}")
 
+    async def seal_transcript(
+        self,
+        context: Mapping[str, Any],
+        images: Mapping[str, bytes],
+        committee_id: int,
+        mediation_id: int,
+    ) -> StoredAgreement:
+        """调解笔录, signed by the mediator's hand and sealed."""
+        doc = self.renderer.templates.mediation_transcript(context)
+        return await self._store(doc, context, images, committee_id, f"{mediation_id}-transcript")
+
     async def seal_termination(
         self, context: Mapping[str, Any], committee_id: int, mediation_id: int
     ) -> StoredAgreement:

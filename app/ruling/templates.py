@@ -31,6 +31,7 @@ PAPER_RECEIPT = "paper_receipt.txt.j2"
 AGREEMENT = "mediation_agreement.txt.j2"
 AGREEMENT_TERM = "_agreement_term.txt.j2"
 TERMINATION = "mediation_termination.txt.j2"
+MEDIATION_TRANSCRIPT = "mediation_transcript.txt.j2"
 
 
 def _finalize(value: object) -> object:
@@ -76,6 +77,7 @@ class TemplateSet:
             PAPER_RECEIPT,
             AGREEMENT,
             TERMINATION,
+            MEDIATION_TRANSCRIPT,
         ):
             try:
                 self._templates[name] = env.get_template(name)
@@ -107,6 +109,10 @@ class TemplateSet:
     def termination(self, context: Mapping[str, Any]) -> Document:
         """人民调解终止书 (art 26): its context is assembled by app/web/mediation_api.py."""
         return self._render(TERMINATION, dict(context))
+
+    def mediation_transcript(self, context: Mapping[str, Any]) -> Document:
+        """调解笔录: its context is assembled by app/services/mediation_transcript.py."""
+        return self._render(MEDIATION_TRANSCRIPT, dict(context))
 
     def agreement_terms(self, terms: Iterable[Any]) -> list[str]:
         """Each term as the agreement words it, for the application that confirms it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import figures as fig
@@ -13,13 +13,23 @@ from app.domain.access import Actor
 from app.domain.clock import COURT_TZ, court_date
 from app.domain.errors import NotPermitted
 from app.domain.mediation import ENDED, MediationState
-from app.domain.mediation_figures import MediationFact
+from app.domain.mediation_figures import MediationFact, held_in
 from app.domain.roles import Role
 from app.domain.session import PHASE_TEXT, SessionView
 from app.services import session_records
 from app.services.cases import rooms_of_court
 from app.services.serving import paper_awaited
-from app.store.models import Case, Committee, MediationCase, Room, SessionEventRow
+from app.store.models import (
+    Account,
+    AuditEvent,
+    Case,
+    Committee,
+    Hall,
+    MediationCase,
+    Room,
+    SessionEventRow,
+)
+from signaling.room_keys import MEDIATION_BASE, mediation_of
 
 NO_HALL = "未排期"
 
@@ -171,7 +181,7 @@ async def case_facts(session: AsyncSession, actor: Actor, now: dt.datetime) -> l
 
 async def mediation_facts(session: AsyncSession, actor: Actor) -> list[MediationFact]:
     """One fact per mediation of the court's committees, with the day the court confirmed its
-    agreement, if it did."""
+    agreement, if it did, and the hall it was held in (app/domain/mediation_figures.py)."""
     court = _court_of(actor)
     rows = await session.execute(
         select(MediationCase, Committee.name)
@@ -187,6 +197,14 @@ async def mediation_facts(session: AsyncSession, actor: Actor) -> list[Mediation
         )
         if decided_at is not None
     }
+    kiosk_halls = await _kiosk_halls(session)
+    committee_halls: dict[int, list[str]] = {}
+    for committee_id, hall in await session.execute(
+        select(Hall.committee_id, Hall.name)
+        .join(Committee, Committee.id == Hall.committee_id)
+        .where(Committee.court_id == court)
+    ):
+        committee_halls.setdefault(committee_id, []).append(hall)
     facts = []
     for mediation, committee in rows:
         state = MediationState(mediation.state)
@@ -198,6 +216,40 @@ async def mediation_facts(session: AsyncSession, actor: Actor) -> list[Mediation
                 ended=court_date(ended) if ended is not None else None,
                 outcome=state if ended is not None else None,
                 confirmed=confirmed.get(mediation.id),
+                hall=held_in(
+                    kiosk_halls.get(mediation.id), committee_halls.get(mediation.committee_id, [])
+                ),
             )
         )
     return facts
+
+
+async def _kiosk_halls(session: AsyncSession) -> dict[int, str]:
+    """Mediation id → the hall of the first kiosk that joined its video room, in one query.
+
+    Every court's mediations are read (rooms are told apart by key, not by court); the caller
+    keeps its own. The kiosk's room is the one it is bound to now."""
+    kiosk = f"{Role.KIOSK.value}-"  # app/domain/live.py participant_id
+    first = (
+        select(func.min(AuditEvent.seq).label("seq"))
+        .where(
+            AuditEvent.action == "room.join",
+            AuditEvent.case_id > MEDIATION_BASE,
+            AuditEvent.actor.like(f"{kiosk}%"),
+        )
+        .group_by(AuditEvent.case_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(AuditEvent.case_id, Hall.name)
+        .join(first, first.c.seq == AuditEvent.seq)
+        .join(Account, AuditEvent.actor == literal(kiosk) + cast(Account.id, String))
+        .join(Room, Room.id == Account.room_id)
+        .join(Hall, Hall.id == Room.hall_id)
+    )
+    halls = {}
+    for room_key, hall in rows:
+        mediation_id = mediation_of(room_key) if room_key is not None else None
+        if mediation_id is not None:
+            halls[mediation_id] = hall
+    return halls

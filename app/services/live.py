@@ -1,5 +1,5 @@
-"""The app's side of signaling: which cases have a live room, whom it lets in again, and the
-room's audit trail."""
+"""The app's side of signaling: which cases (and mediations) have a live room, whom it lets in
+again, and the room's audit trail (under the room's key: signaling/room_keys.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from app.domain.attendance import RoomEvent, readmitted, removed_from_room
 from app.domain.cases import State
 from app.domain.live import LIVE_STATES, judge_participant
 from app.keys import Clock
-from app.services import audit
+from app.services import audit, mediation_room
 from app.store.db import Database
 from app.store.models import AuditEvent, Case, Room
 from signaling.authority import RoomInfo
+from signaling.room_keys import mediation_of
 
 # What says who the judge let into the room, and where the current session began: a further
 # session (另行开庭) verifies identity again, and lets nobody in on an earlier admission.
@@ -31,6 +32,10 @@ class CaseRoomAuthority:
 
     async def room_for(self, case_id: int) -> RoomInfo | None:
         async with self._db.transaction() as session:
+            mediation_id = mediation_of(case_id)
+            if mediation_id is not None:
+                earlier = await session_room_events(session, case_id)
+                return await mediation_room.room_info(session, mediation_id, earlier)
             case = await session.get(Case, case_id)
             if case is None or State(case.state) not in LIVE_STATES:
                 return None

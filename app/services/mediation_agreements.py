@@ -18,7 +18,9 @@ from app.domain.bodies.mediation import AgreementDraftBody
 from app.domain.errors import Conflict, NotFound, NotPermitted, ValidationError, WrongState
 from app.domain.mediation import MediationState, MediationStep, time_limit
 from app.domain.roles import Role
+from app.ruling.agreement_desk import StoredAgreement
 from app.services import mediations
+from app.services.party_checks import require_party_ready
 from app.store.models import (
     AgreementDraftRow,
     AgreementSignatureRow,
@@ -229,20 +231,23 @@ async def kiosk_mediation(session: AsyncSession, actor: Actor, mediation_id: int
     return mediation
 
 
-async def awaiting_signatures(session: AsyncSession, actor: Actor) -> list[MediationCase]:
-    """The kiosk's committee's mediations in session whose agreement is fixed for signing."""
+async def in_session_at_kiosk(
+    session: AsyncSession, actor: Actor
+) -> list[tuple[MediationCase, bool]]:
+    """The kiosk's committee's mediations in session, and whether each one's agreement is
+    fixed for signing: the kiosk joins their video session, and the parties sign there."""
     committee = await kiosk_committee(session, actor)
-    rows = await session.scalars(
-        select(MediationCase)
-        .join(MediationAgreement, MediationAgreement.mediation_id == MediationCase.id)
+    rows = await session.execute(
+        select(MediationCase, MediationAgreement.status)
+        .outerjoin(MediationAgreement, MediationAgreement.mediation_id == MediationCase.id)
         .where(
             MediationCase.committee_id == committee,
             MediationCase.state == MediationState.IN_MEDIATION.value,
-            MediationAgreement.status == rules.AgreementStatus.FROZEN.value,
         )
         .order_by(MediationCase.id)
     )
-    return list(rows)
+    frozen = rules.AgreementStatus.FROZEN.value
+    return [(mediation, status == frozen) for mediation, status in rows.all()]
 
 
 def party_phone(mediation: MediationCase, party: int) -> str:
@@ -266,6 +271,7 @@ async def party_signs(
     assert signer.party is not None
     record = await load(session, mediation)
     _require_in_session(mediation)
+    await require_party_ready(session, mediation.id, signer.party)
     limit = time_limit(MediationState(mediation.state), mediation.accepted_at, now)
     rules.may_party_sign(
         record.rules_view(), signer.party, len(mediation.parties), digest, now, limit.due_at
@@ -354,20 +360,26 @@ async def seal(
     session: AsyncSession,
     actor: Actor,
     record: AgreementRecord,
-    pdf_path: str,
-    pdf_sha256: str,
+    agreement: StoredAgreement,
+    transcript: StoredAgreement,
     now: dt.datetime,
 ) -> AgreementRecord:
-    """The committee's seal is on the PDF the caller wrote (after may_seal, on a record from
-    assigned_record): the agreement is in effect from now (art 29), and the mediation is
-    agreed."""
+    """The committee's seal is on the PDFs the caller wrote, the agreement's and the session's
+    transcript's (after may_seal, on a record from assigned_record): the agreement is in effect
+    from now (art 29), and the mediation is agreed."""
     mediation = record.mediation
     row = record.row
     assert row is not None
     row.status, row.sealed_at = rules.AgreementStatus.SEALED.value, now
-    row.pdf_path, row.pdf_sha256 = pdf_path, pdf_sha256
+    row.pdf_path, row.pdf_sha256 = agreement.path, agreement.sha256
+    row.transcript_pdf, row.transcript_sha256 = transcript.path, transcript.sha256
     await mediations.take_step(session, actor, mediation.id, MediationStep.AGREE, now)
-    details = {"digest": row.digest, "pdf_sha256": pdf_sha256, "effective_at": now.isoformat()}
+    details = {
+        "digest": row.digest,
+        "pdf_sha256": agreement.sha256,
+        "transcript_sha256": transcript.sha256,
+        "effective_at": now.isoformat(),
+    }
     await mediations.record_event(
         session, actor.username, mediation, "mediation.agreement.sealed", details, now
     )

@@ -52,7 +52,8 @@ async def apply_for_confirmation(
     upload_limit: int,
     now: dt.datetime,
 ) -> Case:
-    """The application, created, with the sealed agreement as its material, and submitted."""
+    """The application, created, with the sealed agreement and the session's sealed transcript
+    as its materials, and submitted."""
     record = await assigned_record(session, actor, mediation_id)
     mediation = record.mediation
     view = record.rules_view()
@@ -80,18 +81,25 @@ async def apply_for_confirmation(
     }
     case = await cases.create_case(session, actor, payload, cipher=cipher, now=now)
     case.mediation_id = mediation.id
-    await materials.add_material(
-        session,
-        actor,
-        case.id,
-        category="agreement",
-        filename=f"人民调解协议书（调{mediation.id}）.pdf",
-        data=read_agreement(record.row.pdf_path, record.row.pdf_sha256),
-        folder=materials_folder,
-        cipher=cipher,
-        limit=upload_limit,
-        now=now,
-    )
+    sealed = [("agreement", "人民调解协议书", record.row.pdf_path, record.row.pdf_sha256)]
+    if record.row.transcript_pdf is not None and record.row.transcript_sha256 is not None:
+        # The session's transcript proves the committee presided (Interp 354's 调解组织主持调解
+        # 的证明): filed with the agreement, byte for byte as sealed.
+        transcript = (record.row.transcript_pdf, record.row.transcript_sha256)
+        sealed.append(("committee_proof", "调解笔录", *transcript))
+    for category, title, path, sha256 in sealed:
+        await materials.add_material(
+            session,
+            actor,
+            case.id,
+            category=category,
+            filename=f"{title}（调{mediation.id}）.pdf",
+            data=read_agreement(path, sha256),
+            folder=materials_folder,
+            cipher=cipher,
+            limit=upload_limit,
+            now=now,
+        )
     case = await cases.submit(session, actor, case.id, now)
     details = {"case": case.id, "agreement_sha256": record.row.pdf_sha256}
     await mediations.record_event(

@@ -105,6 +105,8 @@ function draw(agreement) {
   $("seal").classList.toggle("hidden", !(status === "frozen" && agreement.mediator_signed));
   $("sealed").classList.toggle("hidden", !agreement.pdf);
   if (agreement.pdf) $("agreement-pdf").href = agreement.pdf;
+  $("transcript-pdf").classList.toggle("hidden", !agreement.transcript);
+  if (agreement.transcript) $("transcript-pdf").href = agreement.transcript;
   $("to-confirmation").classList.toggle("hidden", !(status === "sealed" && !agreement.application));
   $("applied").classList.toggle("hidden", !agreement.application);
   if (agreement.application) $("application-link").href = `/cases/${agreement.application}`;

@@ -1,21 +1,26 @@
 // Parties sign the people's mediation agreement at the hall's kiosk (templates/pages/
 // kiosk_agreement.html): each in their own card, with a code texted to their own phone, their
 // handwriting, their own answer to applying for confirmation (art 33), and an explicit tap.
-// The signature names the text it was made on (its digest): when the mediator changes the
-// text, the cards start again.
+// On a party's own phone (templates/pages/mediation_phone.html) only that party's card shows,
+// without the code: the phone's pass was bought with one. The signature names the text it was
+// made on (its digest): when the mediator changes the text, the cards start again. A change
+// arrives over signaling (mediation_room.js re-announces it as "sifa-mediation"); a slow poll
+// covers a screen whose socket is down.
 
 import { callApi } from "/static/http.js";
 import { el } from "/static/dom.js";
 import { drawRulingText } from "/static/ruling_text.js";
 import { signaturePad } from "/static/signature_pad.js";
+import { headersFor, passFor } from "/static/mediation_pass.js";
 
 const app = document.getElementById("app");
 const $ = (id) => document.getElementById(id);
 const lang = app.dataset.lang;
 const T = JSON.parse($("texts").dataset.texts);
 const api = `/api/mediations/${app.dataset.mediation}/agreement`;
-const headers = { "X-CSRF-Token": app.dataset.csrf };
-const POLL_MS = 1000;
+const onPhone = app.dataset.signMode === "party";
+const headers = () => headersFor(app.dataset.mediation, app.dataset.csrf);
+const POLL_MS = 5000;
 
 let shownDigest = null;
 let shownSigned = "";
@@ -39,10 +44,14 @@ function signerCard(agreement, party) {
   const yes = el("button", { type: "button", class: "big-inline", text: T.apply_yes });
   const no = el("button", { type: "button", class: "big-inline", text: T.apply_no });
   const confirm = el("button", { type: "button", class: "primary big-inline", text: T.confirm, disabled: true });
+  if (!onPhone) {
+    card.append(
+      el("p", { text: fill(T.step_code, { phone: party.phone }) }),
+      el("p", { class: "signature-row" }, send, el("label", {}, T.code, code)),
+      sent,
+    );
+  }
   card.append(
-    el("p", { text: fill(T.step_code, { phone: party.phone }) }),
-    el("p", { class: "signature-row" }, send, el("label", {}, T.code, code)),
-    sent,
     el("p", { text: T.step_sign }),
     canvas,
     el("p", { class: "signature-row" }, clear),
@@ -53,7 +62,8 @@ function signerCard(agreement, party) {
   let applies = null;
   let pad = null;
   const ready = () => {
-    confirm.disabled = !(pad && pad.signed() && /^[0-9]{6}$/.test(code.value) && applies !== null);
+    const coded = onPhone || /^[0-9]{6}$/.test(code.value);
+    confirm.disabled = !(pad && pad.signed() && coded && applies !== null);
   };
   for (const [button, answer] of [[yes, true], [no, false]]) {
     button.setAttribute("aria-pressed", "false");
@@ -68,7 +78,7 @@ function signerCard(agreement, party) {
   send.addEventListener("click", async () => {
     showError(null);
     try {
-      const answer = await callApi("POST", `${api}/sign-code`, { party: party.position }, headers, lang);
+      const answer = await callApi("POST", `${api}/sign-code`, { party: party.position }, headers(), lang);
       sent.textContent = fill(T.sent, { phone: answer.sent_to });
       code.focus();
     } catch (error) {
@@ -82,11 +92,11 @@ function signerCard(agreement, party) {
       party: party.position,
       digest: agreement.digest,
       signature: pad.png(),
-      code: code.value,
       apply_for_confirmation: applies,
     };
+    if (!onPhone) body.code = code.value;
     try {
-      draw(await callApi("POST", `${api}/party-signatures`, body, headers, lang));
+      draw(await callApi("POST", `${api}/party-signatures`, body, headers(), lang));
     } catch (error) {
       showError(error);
       ready();
@@ -108,8 +118,10 @@ function doneCard(party) {
 function draw(agreement) {
   const status = agreement.status || "none";
   // Signatures made on an earlier text are kept on record but no longer count: say so.
-  const changed = status !== "sealed" && agreement.signatures.some((s) => !s.counts);
-  $("status").textContent = changed ? T.changed : T[status];
+  const everyone = agreement.parties.every((p) => p.signed);
+  const changed = status !== "sealed" && !everyone && agreement.signatures.some((s) => !s.counts);
+  const waiting = status === "frozen" && everyone;
+  $("status").textContent = waiting ? T.all_signed : changed ? T.changed : T[status];
   $("status").dataset.status = status;
   if (agreement.blocks.length) drawRulingText($("agreement-text"), { blocks: agreement.blocks, sha256: agreement.digest || "" });
   const signed = agreement.parties.map((p) => (p.signed ? "1" : "0")).join("");
@@ -119,19 +131,31 @@ function draw(agreement) {
   shownDigest = agreement.digest;
   shownSigned = signed;
   const open = status === "frozen";
+  const mine = onPhone ? passFor(app.dataset.mediation).party : null;
   $("signers").replaceChildren(
     ...agreement.parties
+      .filter((p) => mine === null || p.position === mine)
       .filter((p) => open || p.signed)
       .map((p) => (p.signed ? doneCard(p) : signerCard(agreement, p))),
   );
 }
 
-async function poll() {
+async function refresh() {
   try {
-    draw(await callApi("GET", api, undefined, headers, lang));
+    draw(await callApi("GET", api, undefined, headers(), lang));
   } catch (error) {
     showError(error);
   }
+}
+
+async function poll() {
+  await refresh();
   setTimeout(poll, POLL_MS);
 }
-poll();
+
+document.addEventListener("sifa-mediation", ({ detail }) => {
+  if (detail.changed === "agreement") refresh();
+});
+// A phone reads nothing before it holds its pass (mediation_phone.js says when).
+if (onPhone && !passFor(app.dataset.mediation)) document.addEventListener("sifa-pass", poll, { once: true });
+else poll();

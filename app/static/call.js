@@ -31,6 +31,8 @@
 //                                      over: the hearing is over and the server closed the room
 //                                      (4010), so nothing may bring it back
 //   recording  {state, run, reason?}   the server's recorder: recording|stopped|failed (judge)
+//   mediation  {changed}               a mediation room's session or agreement changed:
+//                                      checks|agreement|change_request|joined
 
 export const PROTOCOL_VERSION = 1;
 
@@ -274,9 +276,13 @@ export class SifaCall extends EventTarget {
       case "quality":
         this._emit("quality", message);
         break;
+      case "mediation":
+        // A mediation room's session or agreement changed: the page reads it again.
+        this._emit("mediation", message);
+        break;
       case "removed":
         this._emit("removed", { reason: message.reason });
-        this._end("removed by the judge");
+        this._end("removed by the host");
         break;
       case "error":
         this._emit("error", { code: message.code, message: message.message, ref: message.ref });

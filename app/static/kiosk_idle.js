@@ -87,7 +87,7 @@ function enterIfOpened(cases) {
 // Online mediation: an agreement fixed for signing in this hall's committee is one tap away.
 function drawAgreements(agreements) {
   const list = $("agreements");
-  const signature = JSON.stringify(agreements.map((a) => a.id));
+  const signature = JSON.stringify(agreements.map((a) => [a.id, a.frozen]));
   if (list.dataset.signature === signature) return;
   list.dataset.signature = signature;
   list.replaceChildren(
@@ -97,7 +97,7 @@ function drawAgreements(agreements) {
       const link = Object.assign(document.createElement("a"), {
         className: "button primary big-link",
         href: a.page,
-        textContent: `${T.sign} · ${a.dispute_type} · ${a.parties.join("、")}`,
+        textContent: `${a.frozen ? T.sign : T.mediate} · ${a.dispute_type} · ${a.parties.join("、")}`,
       });
       li.append(link);
       return li;

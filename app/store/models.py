@@ -377,7 +377,8 @@ class RecordingRun(Base):
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # A room key, not only a case's id (signaling/room_keys.py; migration 0019).
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
     state: Mapped[str] = mapped_column(String(20))  # recording, stopped, failed
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
@@ -396,7 +397,8 @@ class RecordingSegment(Base):
     __tablename__ = "recording_segments"
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("recording_runs.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # A room key, not only a case's id (signaling/room_keys.py; migration 0019).
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
     participant_id: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(20))
     display_name: Mapped[str] = mapped_column(String(100))
@@ -467,6 +469,9 @@ class MediationAgreement(Base):
     sealed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     pdf_path: Mapped[str | None] = mapped_column(String(300))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The session's 调解笔录, sealed with the agreement (migration 0020).
+    transcript_pdf: Mapped[str | None] = mapped_column(String(300))
+    transcript_sha256: Mapped[str | None] = mapped_column(String(64))
     row_version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012
 
@@ -505,6 +510,22 @@ class AgreementSignatureRow(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300))
     applies_for_confirmation: Mapped[bool | None] = mapped_column(Boolean)  # art 33 consent
     signed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class MediationCheckRow(Base):
+    """One check of one party in a mediation session (app/domain/mediation_checks.py), made
+    once and kept for good (migration 0018)."""
+
+    __tablename__ = "mediation_checks"
+    __table_args__ = (UniqueConstraint("mediation_id", "party_position", "check"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediation_id: Mapped[int] = mapped_column(ForeignKey("mediation_cases.id"), index=True)
+    party_position: Mapped[int] = mapped_column(Integer)
+    check: Mapped[str] = mapped_column(String(20))
+    by: Mapped[str] = mapped_column(String(100))  # the mediator's account, or the party's pass
+    device: Mapped[str] = mapped_column(String(200))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class OneTimeCode(Base):

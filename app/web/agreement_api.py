@@ -13,20 +13,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import mediation_agreement as rules
 from app.domain.access import Actor
 from app.domain.bodies import mediation as bodies
-from app.domain.errors import NotFound
+from app.domain.errors import NotFound, NotPermitted
 from app.domain.one_time_code import CodeRefused
 from app.domain.people import mask_phone
 from app.domain.roles import Role
-from app.keys import Services, services
+from app.keys import Services, caller, services
 from app.ruling.handwriting import read_signature
-from app.services import agreement_document, mediations, one_time_codes
+from app.services import (
+    agreement_document,
+    mediation_room,
+    mediation_transcript,
+    mediations,
+    one_time_codes,
+)
 from app.services import mediation_agreements as agreements
 from app.services import mediation_to_confirmation as to_confirmation
 from app.services.mediation_agreements import AgreementRecord, Signer
+from app.services.mediation_pass import MediationPass
+from app.services.mediation_room import SessionCaller
+from app.web import mediation_recording
 from app.web.body import read_json
 from app.web.client_address import client_address
 from app.web.decode import Body, fields_of, read_body
 from app.web.ids import path_id
+from app.web.mediation_room_api import OWN_PHONE, PASS_HEADER, announce, caller_or_pass
 from app.web.middleware import require_caller
 from app.web.printable import require_printable
 
@@ -38,23 +48,36 @@ def _asked(request: web.Request) -> tuple[Actor, Services, int]:
     return require_caller(request).actor, services(request), path_id(request, "mediation_id")
 
 
-async def _mediation_for(session: AsyncSession, actor: Actor, mediation_id: int) -> Any:
-    """The committee's mediators read every agreement of theirs; a kiosk, its halls' ones."""
-    if actor.role is Role.KIOSK:
-        return await agreements.kiosk_mediation(session, actor, mediation_id)
-    return await mediations.load_mediation(session, actor, mediation_id)
+async def _mediation_for(session: AsyncSession, who: SessionCaller, mediation_id: int) -> Any:
+    """The committee's mediators read every agreement of theirs; a kiosk, its halls' ones; a
+    party's phone, its own mediation's."""
+    if isinstance(who, MediationPass):
+        return await mediation_room.mediation_for(session, who, mediation_id)
+    if who.role is Role.KIOSK:
+        return await agreements.kiosk_mediation(session, who, mediation_id)
+    return await mediations.load_mediation(session, who, mediation_id)
+
+
+def _asked_by_anyone(request: web.Request) -> tuple[SessionCaller, Services, int]:
+    """As _asked, but a party's phone with its pass may ask too."""
+    return caller_or_pass(request), services(request), path_id(request, "mediation_id")
 
 
 async def show(request: web.Request) -> web.Response:
-    actor, svc, mediation_id = _asked(request)
+    who, svc, mediation_id = _asked_by_anyone(request)
     async with svc.db.transaction() as session:
-        mediation = await _mediation_for(session, actor, mediation_id)
+        mediation = await _mediation_for(session, who, mediation_id)
         record = await agreements.load(session, mediation)
         answer = await agreement_json(session, svc, record)
     return web.json_response(answer)
 
 
 async def save_draft(request: web.Request) -> web.Response:
+    if caller(request) is None and request.headers.get(PASS_HEADER):
+        raise NotPermitted(
+            "当事人不能直接修改协议草稿；请点“提出修改意见”，由调解员修改。"
+            " / A party cannot edit the draft: ask for a change, and the mediator edits it."
+        )
     actor, svc, mediation_id = _asked(request)
     async with svc.db.transaction() as session:
         await mediations.load_mediation(session, actor, mediation_id)  # else 403 or 404
@@ -63,6 +86,7 @@ async def save_draft(request: web.Request) -> web.Response:
     async with svc.db.transaction() as session:
         record = await agreements.save_draft(session, actor, mediation_id, body, svc.clock())
         answer = await agreement_json(session, svc, record)
+    await announce(request, mediation_id, "agreement")
     return web.json_response(answer)
 
 
@@ -75,6 +99,7 @@ async def freeze(request: web.Request) -> web.Response:
         digest = svc.agreements.digest(context)
         record = await agreements.freeze(session, actor, record, body.version, digest, svc.clock())
         answer = await agreement_json(session, svc, record)
+    await announce(request, mediation_id, "agreement")
     return web.json_response(answer)
 
 
@@ -96,8 +121,12 @@ async def send_sign_code(request: web.Request) -> web.Response:
 
 async def party_signs(request: web.Request) -> web.Response:
     """At the kiosk: the party's handwriting, the code from their phone, and the text they read
-    (its digest). A wrong code is counted in a transaction of its own."""
-    actor, svc, mediation_id = _asked(request)
+    (its digest). A wrong code is counted in a transaction of its own. A party's own phone
+    signs with its pass instead."""
+    who, svc, mediation_id = _asked_by_anyone(request)
+    if isinstance(who, MediationPass):
+        return await _signs_on_own_phone(request, who, svc, mediation_id)
+    actor = who
     async with svc.db.transaction() as session:
         await agreements.kiosk_mediation(session, actor, mediation_id)  # else 403 or 404
     body = await read_body(request, bodies.PartySigns)
@@ -127,6 +156,38 @@ async def party_signs(request: web.Request) -> web.Response:
         async with svc.db.transaction() as session:
             await one_time_codes.count_wrong_try(session, phone, purpose)
         raise
+    await announce(request, mediation_id, "agreement")
+    return web.json_response(answer, status=201)
+
+
+async def _signs_on_own_phone(
+    request: web.Request, who: MediationPass, svc: Services, mediation_id: int
+) -> web.Response:
+    """The phone's pass was bought with a code texted to the party's phone on record: it
+    signs for that party only."""
+    async with svc.db.transaction() as session:
+        await mediation_room.mediation_for(session, who, mediation_id)  # else 404
+    body = await read_body(request, bodies.SignsOnDevice)
+    if body.party != who.party:
+        raise NotPermitted("一方当事人不能替另一方签名。 / A party cannot sign for another party.")
+    image = read_signature(body.signature)
+    now = svc.clock()
+    async with svc.db.transaction() as session:
+        mediation = await mediation_room.mediation_for(session, who, mediation_id)
+        phone = agreements.party_phone(mediation, who.party)
+        signer = Signer(
+            party=who.party,
+            name=mediation.parties[who.party].name,
+            account_id=None,
+            proof=f"pass:sms:{mask_phone(phone)}",
+            device=OWN_PHONE,
+            client_address=client_address(request),
+            user_agent=request.headers.get("User-Agent", "")[:MAX_USER_AGENT] or None,
+            applies_for_confirmation=body.apply_for_confirmation,
+        )
+        record = await agreements.party_signs(session, mediation, signer, body.digest, image, now)
+        answer = await agreement_json(session, svc, record)
+    await announce(request, mediation_id, "agreement")
     return web.json_response(answer, status=201)
 
 
@@ -141,6 +202,7 @@ async def mediator_signs(request: web.Request) -> web.Response:
             session, actor, mediation_id, body.digest, image, svc.clock()
         )
         answer = await agreement_json(session, svc, record)
+    await announce(request, mediation_id, "agreement")
     return web.json_response(answer, status=201)
 
 
@@ -154,27 +216,48 @@ async def seal(request: web.Request) -> web.Response:
         mediation = record.mediation
         agreements.may_seal(record)  # refused before anything is drawn or written
         context = await agreement_document.document_context(session, record, svc.cipher, now)
-        stored = await svc.agreements.seal(
-            context, agreement_document.current_images(record), mediation.committee_id, mediation.id
-        )
-        record = await agreements.seal(session, actor, record, stored.path, stored.sha256, now)
+        images = agreement_document.current_images(record)
+        committee = mediation.committee_id
+        stored = await svc.agreements.seal(context, images, committee, mediation.id)
+        told = await mediation_transcript.transcript_context(session, record, now)
+        mine = {"mediator": images["mediator"]}
+        transcript = await svc.agreements.seal_transcript(told, mine, committee, mediation.id)
+        record = await agreements.seal(session, actor, record, stored, transcript, now)
         answer = await agreement_json(session, svc, record)
+    await announce(request, mediation_id, "agreement")
+    await mediation_recording.session_ended(request.app, mediation_id, actor.username)
     return web.json_response(answer, status=201)
 
 
-async def pdf(request: web.Request) -> web.Response:
-    actor, svc, mediation_id = _asked(request)
+async def _sealed_file(request: web.Request, transcript: bool) -> web.Response:
+    who, svc, mediation_id = _asked_by_anyone(request)
     async with svc.db.transaction() as session:
-        mediation = await _mediation_for(session, actor, mediation_id)
+        mediation = await _mediation_for(session, who, mediation_id)
         record = await agreements.load(session, mediation)
-    if record.row is None or record.row.pdf_path is None or record.row.pdf_sha256 is None:
-        raise NotFound("调解协议尚未签章生效。 / The agreement is not sealed yet.")
-    data = svc.agreements.read(record.row.pdf_path, record.row.pdf_sha256)
-    return web.Response(
-        body=data,
-        content_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="agreement-{mediation_id}.pdf"'},
+    row = record.row
+    path, sha256 = (
+        (None, None)
+        if row is None
+        else (row.transcript_pdf, row.transcript_sha256)
+        if transcript
+        else (row.pdf_path, row.pdf_sha256)
     )
+    if path is None or sha256 is None:
+        raise NotFound("调解协议尚未签章生效。 / The agreement is not sealed yet.")
+    name = "transcript" if transcript else "agreement"
+    return web.Response(
+        body=svc.agreements.read(path, sha256),
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}-{mediation_id}.pdf"'},
+    )
+
+
+async def pdf(request: web.Request) -> web.Response:
+    return await _sealed_file(request, transcript=False)
+
+
+async def transcript_pdf(request: web.Request) -> web.Response:
+    return await _sealed_file(request, transcript=True)
 
 
 async def apply_for_confirmation(request: web.Request) -> web.Response:
@@ -245,6 +328,9 @@ async def agreement_json(
         "confirmation_deadline": _at(rules.confirmation_deadline(sealed_at)) if sealed_at else None,
         "pdf_sha256": row.pdf_sha256,
         "pdf": f"/api/mediations/{mediation.id}/agreement.pdf" if row.pdf_path else None,
+        "transcript": (
+            f"/api/mediations/{mediation.id}/transcript.pdf" if row.transcript_pdf else None
+        ),
         "application": await to_confirmation.application_of(session, mediation.id),
     }
 
@@ -260,5 +346,6 @@ def routes() -> list[web.RouteDef]:
         web.post(f"{one}/mediator-signature", mediator_signs),
         web.post(f"{one}/seal", seal),
         web.get("/api/mediations/{mediation_id}/agreement.pdf", pdf),
+        web.get("/api/mediations/{mediation_id}/transcript.pdf", transcript_pdf),
         web.post("/api/mediations/{mediation_id}/confirmation", apply_for_confirmation),
     ]

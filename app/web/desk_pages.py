@@ -16,7 +16,7 @@ from app.domain.roles import Role
 from app.domain.session import PHASE_TEXT, PHASES
 from app.keys import services
 from app.services import figures as desk
-from app.web.i18n import language, pick
+from app.web.i18n import language, pick, split_bilingual
 from app.web.pages import render
 from app.web.session_pages import STEP_EN, require_role, steps
 
@@ -146,6 +146,11 @@ async def figures_page(request: web.Request) -> web.Response:
             "weeks": weeks,
             "mediation_weeks": mediation_figures.mediation_weeks(mediated),
             "mediation_committees": mediation_figures.mediation_committees(mediated),
+            "mediation_halls": mediation_figures.mediation_halls(mediated),
+            # Halls are named in Chinese only; the online row in both languages.
+            "hall_label": lambda key: (
+                split_bilingual(key, lang) if key == mediation_figures.ONLINE else key
+            ),
             "week_dates": lambda week: fig.week_dates(week, lang),
             "halls": halls,
             "steps": steps(lang),

@@ -14,6 +14,7 @@ from app.domain.one_time_code import CodeRefused
 from app.domain.people import mask_phone
 from app.keys import services
 from app.services import agreement_document, mediations, one_time_codes
+from app.web import mediation_recording
 from app.web.body import read_json
 from app.web.decode import Body, fields_of, read_body
 from app.web.ids import path_id
@@ -76,20 +77,26 @@ async def _act(
 
 def _plain(step: MediationStep) -> Any:
     async def handler(request: web.Request) -> web.Response:
-        return await _act(request, lambda s, a, i, b, now: mediations.take_step(s, a, i, step, now))
+        answer = await _act(
+            request, lambda s, a, i, b, now: mediations.take_step(s, a, i, step, now)
+        )
+        await mediation_recording.after_step(request, step)
+        return answer
 
     return handler
 
 
 def _by_party(step: MediationStep) -> Any:
     async def handler(request: web.Request) -> web.Response:
-        return await _act(
+        answer = await _act(
             request,
             lambda s, a, i, b, now: mediations.take_step(
                 s, a, i, step, now, note=b.typed().note, party=b.typed().party
             ),
             bodies.PartyEnds,
         )
+        await mediation_recording.after_step(request, step)
+        return answer
 
     return handler
 
@@ -112,13 +119,15 @@ async def schedule(request: web.Request) -> web.Response:
 
 async def fail(request: web.Request) -> web.Response:
     seal = services(request).agreements.seal_termination
-    return await _act(
+    answer = await _act(
         request,
         lambda s, a, i, b, now: agreement_document.fail_with_record(
             s, a, i, b.typed().note, now, seal
         ),
         bodies.EndMediation,
     )
+    await mediation_recording.after_step(request, MediationStep.FAIL)
+    return answer
 
 
 async def termination_pdf(request: web.Request) -> web.Response:

@@ -23,6 +23,7 @@ from app.domain.roles import Role
 from app.keys import Services, services
 from app.services import agreement_document, mediations, one_time_codes
 from app.store.models import Account, Committee
+from app.web import mediation_recording
 from app.web.body import read_form
 from app.web.i18n import language, split_bilingual
 from app.web.ids import path_id
@@ -125,6 +126,7 @@ async def mediation_action(request: web.Request) -> web.Response:
         async with svc.db.transaction() as session:
             await mediations.load_mediation(session, who.actor, mediation_id)
             await _run(session, who.actor, mediation_id, action, form, svc)
+        await mediation_recording.after_step(request, action)
     except ValidationError as error:
         lang = language(request)
         problems = [(f, split_bilingual(p, lang)) for f, p in error.problems]

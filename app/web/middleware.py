@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import logs
+from app.domain.access import Actor
 from app.domain.errors import (
     Conflict,
     DomainError,
@@ -32,6 +35,8 @@ from app.services import accounts
 from app.services.materials import TooLarge
 from app.web.body import read_form
 from app.web.i18n import choose_language, split_bilingual
+
+T = TypeVar("T")
 
 log = logging.getLogger("sifa.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -211,3 +216,21 @@ def require_caller(request: web.Request) -> Caller:
     if who is None:
         raise Unauthenticated("请先登录。 / Please log in.")
     return who
+
+
+def caller_or_holder(
+    request: web.Request,
+    header: str,
+    verify: Callable[[bytes, str, dt.datetime], T],
+    nobody: str,
+) -> Actor | T:
+    """A logged-in account wins; otherwise whatever signed pass the header holds (a party's
+    own device), verified; otherwise `nobody` is told to log in or join."""
+    who = caller(request)
+    if who is not None:
+        return who.actor
+    token = request.headers.get(header)
+    if token:
+        svc = services(request)
+        return verify(svc.secret, token, svc.clock())
+    raise Unauthenticated(nobody)

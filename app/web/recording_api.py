@@ -3,6 +3,10 @@
 Only the case's assigned judge and clerks of its court see recordings; everyone else gets
 the answer they get for the case itself (404), or 403 when they may see the case but not its
 recordings (mediator, kiosk). Media is served with HTTP range support (web.FileResponse).
+
+The view of a room's recording, its media and its playback page are built here for any room
+key (signaling/room_keys.py): a mediation's recording (app/web/mediation_recording.py) reuses
+them with its own access rule.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from app.domain.errors import NotFound, NotPermitted, WrongState
 from app.domain.live import LIVE_STATES
 from app.domain.roles import Role
 from app.domain.state_words import wrong_state
-from app.keys import services
+from app.keys import Services, services
 from app.recording import timeline
 from app.recording.restart import HEARING_OVER
 from app.recording.routing import RECORDING_CONTROL
@@ -68,12 +72,33 @@ def _local(value: dt.datetime | None) -> str:
 
 
 async def recording_view(request: web.Request, case: Case, session: AsyncSession) -> dict[str, Any]:
+    base = f"/api/cases/{case.id}/recording/segments"
+    view, live = await room_view(request, session, case.id, base)
+    runs = view["runs"]
+    return {
+        "case_id": case.id,
+        "case_number": case.case_number,
+        **view,
+        # The hearing is on and nothing records it: records are refused (not_recording) until
+        # the recording runs again or the judge decides, with reasons, to go on without it.
+        "missing": not live
+        and State(case.state) in HEARING
+        and not (runs and runs[-1]["end_reason"] in HEARING_OVER)
+        and not (await recording_required.facts_of(session, case)).allowed,
+    }
+
+
+async def room_view(
+    request: web.Request, session: AsyncSession, key: int, media_base: str
+) -> tuple[dict[str, Any], bool]:
+    """The recording of the room with this key: state, runs, segments (their media under
+    media_base) and the timeline; and whether a run is live right now."""
     recordings = request.app[RECORDINGS_KEY]
     runs = list(
         (
             await session.scalars(
                 select(RecordingRun)
-                .where(RecordingRun.case_id == case.id)
+                .where(RecordingRun.case_id == key)
                 .order_by(RecordingRun.started_at, RecordingRun.id)
             )
         ).all()
@@ -82,12 +107,12 @@ async def recording_view(request: web.Request, case: Case, session: AsyncSession
         (
             await session.scalars(
                 select(RecordingSegment)
-                .where(RecordingSegment.case_id == case.id)
+                .where(RecordingSegment.case_id == key)
                 .order_by(RecordingSegment.started_at, RecordingSegment.id)
             )
         ).all()
     )
-    live, live_failure = await request.app[RECORDING_CONTROL].live_failure(case.id)
+    live, live_failure = await request.app[RECORDING_CONTROL].live_failure(key)
     failure: str | None = None
     if live:
         # A failure shows at once, while the run is still being wound down.
@@ -116,19 +141,10 @@ async def recording_view(request: web.Request, case: Case, session: AsyncSession
         now,
     )
     level, zh, en = INDICATOR.get(state, INDICATOR["idle"])
-    base = f"/api/cases/{case.id}/recording/segments"
-    return {
-        "case_id": case.id,
-        "case_number": case.case_number,
+    view = {
         "state": state,
         "indicator": {"level": level, "zh": zh, "en": en},
         "failure": failure,
-        # The hearing is on and nothing records it: records are refused (not_recording) until
-        # the recording runs again or the judge decides, with reasons, to go on without it.
-        "missing": not live
-        and State(case.state) in HEARING
-        and not (runs and runs[-1].end_reason in HEARING_OVER)
-        and not (await recording_required.facts_of(session, case)).allowed,
         "runs": [
             {
                 "id": r.id,
@@ -164,7 +180,7 @@ async def recording_view(request: web.Request, case: Case, session: AsyncSession
                 # Why a segment is not "closed": a writer's failure, or the interruption
                 # a recovered segment was sealed after.
                 "reason": s.failure,
-                "url": f"{base}/{s.id}/media" if s.state in PLAYABLE else None,
+                "url": f"{media_base}/{s.id}/media" if s.state in PLAYABLE else None,
             }
             for s in segments
         ],
@@ -183,6 +199,7 @@ async def recording_view(request: web.Request, case: Case, session: AsyncSession
             for e in line.entries
         ],
     }
+    return view, live
 
 
 async def get_recording(request: web.Request) -> web.Response:
@@ -234,10 +251,20 @@ async def media(request: web.Request) -> web.StreamResponse:
     segment_id = path_id(request, "segment_id")
     async with svc.db.transaction() as session:
         case = await _case_for_recordings(session, who.actor, path_id(request))
-        segment = await session.get(RecordingSegment, segment_id)
-        if segment is None or segment.case_id != case.id or segment.state not in PLAYABLE:
-            raise NotFound(f"没有编号为 {segment_id} 的录像。 / No recording {segment_id}.")
-        storage_name = segment.storage_name
+        storage_name = await playable(session, case.id, segment_id)
+    return media_file(request, storage_name)
+
+
+async def playable(session: AsyncSession, key: int, segment_id: int) -> str:
+    """The storage name of a playable segment of the room with this key; another room's
+    segment is as unknown as a missing one."""
+    segment = await session.get(RecordingSegment, segment_id)
+    if segment is None or segment.case_id != key or segment.state not in PLAYABLE:
+        raise NotFound(f"没有编号为 {segment_id} 的录像。 / No recording {segment_id}.")
+    return segment.storage_name
+
+
+def media_file(request: web.Request, storage_name: str) -> web.FileResponse:
     path = request.app[RECORDINGS_KEY].config.directory / storage_name
     if not path.is_file():
         raise NotFound("录像文件不存在。 / The recording file is missing.")
@@ -250,15 +277,20 @@ async def playback_page(request: web.Request) -> web.Response:
     async with svc.db.transaction() as session:
         case = await _case_for_recordings(session, who.actor, path_id(request))
         view = await recording_view(request, case, session)
-        await audit.append(
-            session,
-            actor=who.actor.username,
-            action="recording.viewed",
-            case_id=case.id,
-            details={},
-            now=svc.clock(),
-        )
+        await viewed(session, svc, who.actor, case.id)
     return render(request, "playback.html", {"rec": view})
+
+
+async def viewed(session: AsyncSession, svc: Services, actor: Actor, key: int) -> None:
+    """Every look at a playback page is in the room's trail."""
+    await audit.append(
+        session,
+        actor=actor.username,
+        action="recording.viewed",
+        case_id=key,
+        details={},
+        now=svc.clock(),
+    )
 
 
 def routes() -> list[web.RouteDef]:

@@ -19,10 +19,9 @@ from app.domain import session as rules
 from app.domain.access import Actor
 from app.domain.bodies import session as bodies
 from app.domain.cases import State
-from app.domain.errors import Unauthenticated
 from app.domain.grounds import REJECT_TEXT, RejectGround
 from app.domain.live import LIVE_STATES
-from app.keys import caller, services
+from app.keys import services
 from app.services import (
     party_codes,
     recording_required,
@@ -37,7 +36,7 @@ from app.store.models import Case
 from app.web.body import read_json
 from app.web.decode import Body, read_body, read_later
 from app.web.ids import path_id
-from app.web.middleware import require_caller
+from app.web.middleware import caller_or_holder, require_caller
 from app.web.printable import require_printable
 from app.web.room_look import room_look
 
@@ -46,14 +45,12 @@ PARTY_HEADER = "X-Party-Token"
 
 def caller_or_party(request: web.Request) -> Who:
     """A logged-in account wins; otherwise a party's own device with its signed token."""
-    who = caller(request)
-    if who is not None:
-        return who.actor
-    token = request.headers.get(PARTY_HEADER)
-    if token:
-        svc = services(request)
-        return party_codes.verify_party_token(svc.secret, token, svc.clock())
-    raise Unauthenticated("请先登录或输入加入码。 / Log in or join with a code.")
+    return caller_or_holder(
+        request,
+        PARTY_HEADER,
+        party_codes.verify_party_token,
+        "请先登录或输入加入码。 / Log in or join with a code.",
+    )
 
 
 def _at(value: dt.datetime | None) -> str | None:

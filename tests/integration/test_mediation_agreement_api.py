@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import io
 import json
 import re
@@ -56,8 +57,20 @@ def handwriting(seed: int) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-async def in_mediation(sifa: Sifa) -> tuple[TestClient, int]:
-    """A mediation filed, accepted by the demo mediator, scheduled and started."""
+async def every_check(
+    mediator: TestClient, kiosk: TestClient, mediation_id: int, parties: range = range(2)
+) -> None:
+    """Each party's identity checked by the mediator, and their three taps at the kiosk."""
+    path = f"/api/mediations/{mediation_id}/checks"
+    for party in parties:
+        await ok(await mediator.post(path, json={"party": party, "check": "identity"}), 201)
+        for check in ("consent", "rights", "sham_warning"):
+            await ok(await kiosk.post(path, json={"party": party, "check": check}), 201)
+
+
+async def in_mediation(sifa: Sifa, *, checked: bool = True) -> tuple[TestClient, int]:
+    """A mediation filed, accepted by the demo mediator, scheduled and started; each party's
+    checks made, unless not `checked`."""
     mediator = await sifa.as_user("mediator")
     case = await filed(mediator, sifa)
     path = f"/api/mediations/{case['id']}"
@@ -66,6 +79,8 @@ async def in_mediation(sifa: Sifa) -> tuple[TestClient, int]:
     at = (sifa.clock.now + dt.timedelta(hours=1)).isoformat()
     await ok(await mediator.post(f"{path}/schedule", json={"scheduled_at": at}))
     await ok(await mediator.post(f"{path}/start", json={}))
+    if checked:
+        await every_check(mediator, await sifa.as_user("kiosk1"), case["id"])
     return mediator, case["id"]
 
 
@@ -234,13 +249,17 @@ async def test_drafted_frozen_signed_by_each_and_sealed_by_the_committee(
 async def test_strangers_are_refused_and_a_signature_after_the_time_limit_too(sifa: Sifa) -> None:
     mediator, mediation_id = await in_mediation(sifa)
     path = f"/api/mediations/{mediation_id}/agreement"
+    kiosk = await sifa.as_user("kiosk1")
+    # The hall's kiosk finds the session to join, then the agreement to sign; another
+    # court's does not.
+    listed = (await ok(await kiosk.get("/api/kiosk/agreements")))["agreements"]
+    assert [(a["id"], a["frozen"]) for a in listed] == [(mediation_id, False)]
     await ok(await mediator.post(f"{path}/draft", json=DRAFT))
     digest = (await ok(await mediator.post(f"{path}/freeze", json={"version": 1})))["digest"]
-
-    # The hall's kiosk finds it among the agreements to sign; another court's does not.
-    kiosk = await sifa.as_user("kiosk1")
     listed = (await ok(await kiosk.get("/api/kiosk/agreements")))["agreements"]
-    assert [(a["id"], a["parties"]) for a in listed] == [(mediation_id, ["张三", "赵六"])]
+    assert [(a["id"], a["parties"], a["frozen"]) for a in listed] == [
+        (mediation_id, ["张三", "赵六"], True)
+    ]
     other = await sifa.as_user("kiosk_ns1")
     assert (await ok(await other.get("/api/kiosk/agreements")))["agreements"] == []
     await error_of(await mediator.get("/api/kiosk/agreements"), 403, "forbidden")
@@ -293,9 +312,33 @@ async def test_one_tap_to_confirmation_and_a_ruling_that_cites_the_agreement(
 
     # The application carries the sealed agreement byte for byte, and the mediation's facts.
     case = await ok(await mediator.get(f"/api/cases/{case_id}"))
-    (material,) = case["materials"]
+    material, proof = case["materials"]
     assert material["category"] == "agreement"
     assert material["sha256"] == agreement["pdf_sha256"]
+    # With it, the session's transcript (调解笔录), sealed by the committee, every line from a
+    # record: the checks, the drafts, the signatures, the seal.
+    assert proof["category"] == "committee_proof" and "调解笔录" in proof["filename"]
+    transcript = await mediator.get(agreement["transcript"])
+    data = await transcript.read()
+    assert hashlib.sha256(data).hexdigest() == proof["sha256"]
+    await checked(data, sifa.settings.certs_dir / "dev-root-ca.pem")
+    file = tmp_path / "transcript.pdf"
+    file.write_bytes(data)
+    told = flat_text(file)
+    for line in (
+        "调解笔录",
+        "调解员：李华",
+        "调解员核验当事人张三的身份",
+        "当事人赵六在调解室终端",
+        "本人同意通过本平台以视频方式进行人民调解",
+        "调解员保存调解协议草稿第1稿",
+        "当事人张三在调解室终端",
+        "并同意共同申请司法确认",
+        "人民调解委员会加盖电子印章，调解协议生效",
+    ):
+        assert line in told, (line, told)
+    # Nobody came in by video: no media recorded, and no claim of it.
+    assert "调解过程由平台录像" not in told
     effective = dt.datetime.fromisoformat(agreement["effective_at"]).astimezone(COURT_TZ).date()
     assert case["agreement_date"] == effective.isoformat()
     assert [p["name"] for p in case["parties"]] == ["张三", "赵六"]

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from app.keys import SERVICES
@@ -26,8 +26,9 @@ async def anonymous(sifa: Sifa) -> TestClient:
     return client
 
 
-async def texted_code(sifa: Sifa, phone: str = PHONE) -> str:
-    """The newest code the SMS gateway would send to `phone`, read from the outbox."""
+async def texted_code(sifa: Sifa | TestServer, phone: str = PHONE) -> str:
+    """The newest code the SMS gateway would send to `phone`, read from the outbox of the app
+    under test (in-process: the integration tests', a browser test's server, a benchmark's)."""
     async with sifa.app[SERVICES].db.transaction() as session:
         body = await session.scalar(
             select(SmsOutbox.body).where(SmsOutbox.phone == phone).order_by(SmsOutbox.id.desc())

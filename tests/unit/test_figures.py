@@ -20,7 +20,14 @@ from app.domain.figures import (
     weekly,
 )
 from app.domain.mediation import MediationState as S
-from app.domain.mediation_figures import MediationFact, mediation_committees, mediation_weeks
+from app.domain.mediation_figures import (
+    ONLINE,
+    MediationFact,
+    held_in,
+    mediation_committees,
+    mediation_halls,
+    mediation_weeks,
+)
 
 MON = dt.date(2026, 11, 23)  # ISO week 48
 NEXT = MON + dt.timedelta(days=7)  # week 49
@@ -143,11 +150,11 @@ def test_mediation_figures_by_week_and_by_committee() -> None:
     facts = [
         # Filed in W49, agreed in W49, confirmed by the court in W50.
         MediationFact("甲委员会", monday, monday + dt.timedelta(days=2), S.AGREED,
-                      monday + dt.timedelta(days=8)),
+                      monday + dt.timedelta(days=8), hall="光明社区"),
         # Filed in W49, refused in W50.
-        MediationFact("甲委员会", monday, monday + dt.timedelta(days=9), S.REFUSED),
+        MediationFact("甲委员会", monday, monday + dt.timedelta(days=9), S.REFUSED, hall=ONLINE),
         # Filed in W50, still open.
-        MediationFact("乙委员会", monday + dt.timedelta(days=7)),
+        MediationFact("乙委员会", monday + dt.timedelta(days=7), hall="南头社区"),
     ]  # fmt: skip
     weeks = {r.key: r.counts for r in mediation_weeks(facts)}
     assert list(weeks) == ["2026-W49", "2026-W50"]
@@ -160,6 +167,63 @@ def test_mediation_figures_by_week_and_by_committee() -> None:
     assert (committees["甲委员会"].received, committees["甲委员会"].confirmed) == (2, 1)
     assert committees["乙委员会"].settled_rate == 0.0
     with pytest.raises(ValueError):
-        MediationFact("甲委员会", monday, monday, None)
+        MediationFact("甲委员会", monday, monday, None, hall="光明社区")
     with pytest.raises(ValueError):
-        MediationFact("甲委员会", monday, monday, S.SCHEDULED)
+        MediationFact("甲委员会", monday, monday, S.SCHEDULED, hall="光明社区")
+
+
+def test_a_mediation_counts_under_its_kiosks_hall_else_its_committees_only_hall() -> None:
+    two_halls = ["光明社区", "东周社区"]
+    # A kiosk joined: its hall, even the committee's second one, or another committee's.
+    assert held_in("东周社区", two_halls) == "东周社区"
+    assert held_in("南头社区", two_halls) == "南头社区"
+    # No kiosk: the committee's hall when it has only one, else nowhere in particular.
+    assert held_in(None, ["南头社区"]) == "南头社区"
+    assert held_in(None, two_halls) == ONLINE
+    assert held_in(None, []) == ONLINE
+
+
+def test_mediation_figures_by_hall_with_the_online_row_last() -> None:
+    monday = dt.date(2026, 11, 30)
+    later = monday + dt.timedelta(days=3)
+    # 甲 has two halls (光明, 东周); 乙 one (南头). Which kiosk joined, if any, decides.
+    facts = [
+        # 甲's kiosk in 光明 joined: agreed, and confirmed by the court.
+        MediationFact("甲委员会", monday, later, S.AGREED, later,
+                      hall=held_in("光明社区", ["光明社区", "东周社区"])),
+        # 甲's kiosk in its second hall, 东周, joined: failed.
+        MediationFact("甲委员会", monday, later, S.FAILED,
+                      hall=held_in("东周社区", ["光明社区", "东周社区"])),
+        # No kiosk, 甲 has two halls: online only, withdrawn.
+        MediationFact("甲委员会", monday, later, S.WITHDRAWN,
+                      hall=held_in(None, ["光明社区", "东周社区"])),
+        # No kiosk, 乙 has one hall: counted there; still open.
+        MediationFact("乙委员会", monday, hall=held_in(None, ["南头社区"])),
+        # Another of 甲's held in 光明, still open: the rate is of those received.
+        MediationFact("甲委员会", later, hall="光明社区"),
+        # A hall whose name sorts after the online row's (翠 > 未).
+        MediationFact("甲委员会", later, hall="翠湖社区"),
+    ]  # fmt: skip
+    rows = mediation_halls(facts)
+    # By name (code points, as for committees), the online row last whatever its name.
+    assert [r.key for r in rows] == ["东周社区", "光明社区", "南头社区", "翠湖社区", ONLINE]
+    counts = {r.key: r.counts for r in rows}
+    guangming, dongzhou, nantou, online = (
+        counts[k] for k in ("光明社区", "东周社区", "南头社区", ONLINE)
+    )
+    assert (guangming.received, guangming.agreed, guangming.not_settled) == (2, 1, 0)
+    assert (guangming.confirmed, guangming.settled_rate) == (1, 0.5)
+    assert (dongzhou.received, dongzhou.agreed, dongzhou.not_settled) == (1, 0, 1)
+    assert (nantou.received, nantou.not_settled, nantou.settled_rate) == (1, 0, 0.0)
+    assert (online.received, online.agreed, online.not_settled, online.confirmed) == (1, 0, 1, 0)
+    # Every mediation is in exactly one hall's row: the halls add up to the committees.
+    by_committee = mediation_committees(facts)
+    assert sum(r.counts.received for r in rows) == sum(r.counts.received for r in by_committee)
+    assert sum(r.counts.not_settled for r in rows) == 2
+    # A hall nobody used has no row; no mediations, no rows.
+    assert mediation_halls([]) == []
+
+
+def test_the_hall_is_required() -> None:
+    with pytest.raises(TypeError):
+        MediationFact("甲委员会", dt.date(2026, 11, 30))  # type: ignore[call-arg]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
@@ -112,20 +112,51 @@ Handwriting = Annotated[str, Meta(min_length=1, max_length=SIGNATURE_MAX_CHARS)]
 
 
 class SignCodeRequest(Struct):
-    """A one-time code by SMS to the party's own phone on record, to sign with."""
+    """A one-time code by SMS to the party's own phone on record: to sign with at the kiosk,
+    or to join the video session on that phone."""
 
     party: Party
 
 
-class PartySigns(Struct):
-    """A party's signature: the text they read (its digest), their handwriting, the code their
-    phone received, and whether they also apply for judicial confirmation (art 33)."""
+SmsCode = Annotated[str, Meta(pattern=r"^[0-9]{6}$", extra={"refusal": CODE_REFUSAL})]
+
+
+class SignsOnDevice(Struct):
+    """A party's signature on their own device (its pass says who they are): the text they
+    read (its digest), their handwriting, and whether they also apply for judicial
+    confirmation (art 33)."""
 
     party: Party
     digest: Digest
     signature: Handwriting
-    code: Annotated[str, Meta(pattern=r"^[0-9]{6}$", extra={"refusal": CODE_REFUSAL})]
     apply_for_confirmation: bool
+
+
+class PartySigns(SignsOnDevice):
+    """At the kiosk: the same, with the code their phone received."""
+
+    code: SmsCode
+
+
+class JoinWithCode(Struct):
+    """A party on their own phone: the code texted to that phone, for a pass to the session."""
+
+    party: Party
+    code: SmsCode
+
+
+class RecordCheck(Struct):
+    """One check of one party in the video session (app/domain/mediation_checks.py)."""
+
+    party: Party
+    check: Literal["identity", "consent", "rights", "sham_warning"]
+
+
+class ChangeRequest(Struct):
+    """A party asks the mediator to change the draft."""
+
+    party: Party
+    text: Annotated[str, required(TERM_MAX)]
 
 
 class MediatorSigns(Struct):

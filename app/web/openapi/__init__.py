@@ -10,12 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
+from app.web.mediation_recording import openapi_paths as mediation_recording_paths
 from app.web.openapi.admin_paths import admin_paths
 from app.web.openapi.agreement_paths import agreement_paths
 from app.web.openapi.bodies import components
 from app.web.openapi.case_paths import account_paths, case_paths, ruling_paths
-from app.web.openapi.common import CASE_ID, POSITION, WITH_PARTY, op
+from app.web.openapi.common import CASE_ID, POSITION, WITH_PARTY, op, path_ids
 from app.web.openapi.mediation_paths import mediation_paths
+from app.web.openapi.mediation_room_paths import mediation_room_paths
 from app.web.openapi.session_paths import recording_paths, session_paths
 from app.web.org_admin_api import openapi_paths as org_admin_paths
 from app.web.service_api import openapi_paths as service_paths
@@ -45,6 +47,8 @@ def document() -> dict[str, Any]:
         **org_admin_paths(op),
         **mediation_paths(),
         **agreement_paths(),
+        **mediation_room_paths(),
+        **mediation_recording_paths(op, path_ids),
     }
     return {
         "openapi": "3.1.0",
@@ -60,6 +64,14 @@ def document() -> dict[str, Any]:
                     "name": "X-Party-Token",
                     "description": "a party's own device: the signed pass POST /api/join gives "
                     "for a one-time code; one case and one party, an hour at most",
+                },
+                "mediation_pass": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Mediation-Pass",
+                    "description": "a party's own phone in a video mediation: the signed pass "
+                    "POST /api/mediations/{id}/join gives for the code texted to that party's "
+                    "phone; one mediation and one party, four hours at most",
                 },
             },
         },

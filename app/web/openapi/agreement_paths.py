@@ -78,9 +78,11 @@ def agreement_paths() -> dict[str, Any]:
         },
         f"{one}/party-signatures": post(
             "A party signs the frozen text by hand with their phone's code, and may apply for "
-            "judicial confirmation with it (art 33); 409 agreement_changed when the text "
+            "judicial confirmation with it (art 33); on their own phone, with its pass "
+            "(X-Mediation-Pass) instead of a code (body SignsOnDevice), for that party only; "
+            "409 until every check of the party is made, 409 agreement_changed when the text "
             "changed, 409 time_limit_passed after the mediation's limit",
-            KIOSK,
+            f"{KIOSK}; a party's own phone",
             bodies.PartySigns,
             "201",
         ),
@@ -109,7 +111,8 @@ def agreement_paths() -> dict[str, Any]:
         },
         "/api/kiosk/agreements": {
             "get": op(
-                "Agreements of the kiosk's hall's committee fixed for signing, for its home page",
+                "The kiosk's hall's committee's mediations in session, each `frozen` when its "
+                "agreement waits to be signed, for its home page",
                 "a kiosk",
                 ok=obj(agreements={"type": "array"}),
             )
@@ -117,7 +120,16 @@ def agreement_paths() -> dict[str, Any]:
         "/api/mediations/{mediation_id}/agreement.pdf": {
             "get": op(
                 "The sealed agreement",
-                f"the committee's mediators, or {KIOSK}",
+                f"the committee's mediators, or {KIOSK}, or a party's phone with its pass",
+                media="application/pdf",
+            ),
+            "parameters": mediation_id,
+        },
+        "/api/mediations/{mediation_id}/transcript.pdf": {
+            "get": op(
+                "The session's transcript (调解笔录), sealed with the agreement: every line from "
+                "a record of the session",
+                f"the committee's mediators, or {KIOSK}, or a party's phone with its pass",
                 media="application/pdf",
             ),
             "parameters": mediation_id,

@@ -55,7 +55,11 @@ MODELS: tuple[type[msgspec.Struct], ...] = (
     mediation.AgreementDraftBody,
     mediation.FreezeAgreement,
     mediation.SignCodeRequest,
+    mediation.SignsOnDevice,
     mediation.PartySigns,
+    mediation.JoinWithCode,
+    mediation.RecordCheck,
+    mediation.ChangeRequest,
     mediation.MediatorSigns,
     *(model for pair in admin.UNIT_BODIES.values() for model in pair),
 )
