@@ -199,6 +199,10 @@ function drawLobby() {
   list.replaceChildren(...items);
 }
 
+// The kiosk goes back to its home page after the session, where a confirmation booked in
+// its room straight after (app/services/follow_on.py) takes it into the hearing.
+const KIOSK_HOME_AFTER_MS = 60_000;
+
 function end(text) {
   if (over) return;
   over = true;
@@ -208,6 +212,10 @@ function end(text) {
     call = null;
   }
   for (const id of [...tiles.keys()]) dropTile(id);
+  if (mode === "kiosk") {
+    $("room-status").after(el("a", { class: "button primary big-link", href: "/kiosk", text: T.home }));
+    setTimeout(() => location.assign("/kiosk"), KIOSK_HOME_AFTER_MS);
+  }
 }
 
 async function join(localStream) {

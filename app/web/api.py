@@ -15,6 +15,7 @@ from app.domain.errors import DomainError, NotPermitted, ValidationError
 from app.domain.roles import Role
 from app.keys import Caller, services
 from app.services import accounts, cases, materials
+from app.services import follow_on as follow_ons
 from app.web.body import read_json
 from app.web.client_address import client_address
 from app.web.decode import Body, fields_of, read_body
@@ -226,6 +227,14 @@ async def accept(request: web.Request) -> web.Response:
     )
 
 
+async def follow_on(request: web.Request) -> web.Response:
+    return await _step(
+        request,
+        lambda s, a, i, b, now: follow_ons.follow_on(s, a, i, b.typed().judge_id, now),
+        bodies.Accept,
+    )
+
+
 async def decline(request: web.Request) -> web.Response:
     return await _step(
         request,
@@ -291,6 +300,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/api/cases/{case_id}/materials/{material_id}", download_material),
         web.post("/api/cases/{case_id}/submit", submit),
         web.post("/api/cases/{case_id}/accept", accept),
+        web.post("/api/cases/{case_id}/follow-on", follow_on),
         web.post("/api/cases/{case_id}/decline", decline),
         web.post("/api/cases/{case_id}/return", return_case),
         web.post("/api/cases/{case_id}/schedule", schedule),

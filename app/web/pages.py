@@ -24,6 +24,7 @@ from app.domain.roles import Role
 from app.keys import PAGES, Caller, caller, services
 from app.recording.routing import RECORDING_CONTROL
 from app.services import accounts, audit, cases, materials, rulings, serving, session_records
+from app.services import follow_on as follow_ons
 from app.services.presence import Look
 from app.web import labels
 from app.web.api import set_session_cookie
@@ -272,9 +273,11 @@ async def _render_case(
             paper_pending = [p.position for p in await serving.paper_awaited(session, case, view)]
         transcript = (await rulings.transcripts_of(session, [case.id])).get(case.id)
         judges = rooms = []
+        follow_on = None
         if who.actor.role is Role.CLERK:
             judges = await accounts.judges_of_court(session, case.court_id)
             rooms = await cases.rooms_of_court(session, case.court_id)
+            follow_on = await follow_ons.offer(session, case, svc.clock())
     return render(
         request,
         "case.html",
@@ -283,6 +286,7 @@ async def _render_case(
             "events": events,
             "judges": judges,
             "rooms": rooms,
+            "follow_on": follow_on,
             "categories": [c.value for c in Category],
             "grounds": [g.value for g in DeclineGround],
             "reject_grounds": [g.value for g in RejectGround],
@@ -365,6 +369,11 @@ async def _run_action(
         if judge is None:
             raise ValidationError([("judge_id", "请选择审判员。 / Choose a judge.")])
         await cases.accept(session, who.actor, case_id, judge, now)
+    elif action == "follow_on":
+        judge = parse_id(form.get("judge_id"))
+        if judge is None:
+            raise ValidationError([("judge_id", "请选择审判员。 / Choose a judge.")])
+        await follow_ons.follow_on(session, who.actor, case_id, judge, now)
     elif action == "decline":
         await cases.decline(
             session, who.actor, case_id, str(form.get("ground", "")), str(form.get("note", "")), now

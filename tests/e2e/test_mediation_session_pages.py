@@ -266,11 +266,40 @@ async def test_a_whole_video_mediation_to_a_sealed_agreement_and_one_tap_to_cour
     ):
         assert line in told, (line, told)
 
+    # The whole session was recorded: each file plays back on the committee's playback page.
+    playback = await mediator.context.new_page()
+    await playback.goto(f"{base}/mediations/{mediation_id}/recording")
+    await playback.locator("#recording-state[data-state='stopped']").wait_for()
+    assert await playback.locator("video").count() >= 3  # the mediator, the kiosk, the phone
+    await playback.evaluate(
+        "() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }"
+    )
+    await assert_video_plays(playback, "video")
+    await playback.screenshot(path=screenshot_path("mediation-9-playback-1366"), full_page=True)
+    await playback.close()
+
     # One tap: the application for confirmation, filled in and submitted.
     await desk.get_by_role("button", name="一键申请司法确认").click()
     await mediator.wait_for_url("**/cases/*")
     shown = await mediator.inner_text("main")
     assert "人身损害赔偿纠纷" in shown and "人民调解协议书（调" in shown, shown
+    # A judge is free: the clerk accepts it at once, booked in the room the parties sit in;
+    # the kiosk goes home, and into the confirmation as soon as the judge opens it.
+    case_id = int(mediator.url.rstrip("/").rsplit("/", 1)[1])
+    clerk = await login(browser, base, "clerk")
+    await clerk.goto(f"{base}/cases/{case_id}")
+    await clerk.get_by_text("在 光明社区在线司法确认室一 进行的视频调解").wait_for()
+    await clerk.screenshot(path=screenshot_path("mediation-8-clerk-follow-on"), full_page=True)
+    await clerk.get_by_role("button", name="立即受理，在该调解室当场确认").click()
+    await clerk.wait_for_url(f"**/cases/{case_id}")
+    assert "光明社区在线司法确认室一" in await clerk.inner_text("main")
+    await kiosk.get_by_role("link", name="返回首页").click()
+    await kiosk.wait_for_url(f"{base}/kiosk")
+    judge = await login(browser, base, "judge")
+    await judge.goto(f"{base}/judge/session/{case_id}")
+    await judge.click("#open-session")
+    await kiosk.wait_for_url(f"**/kiosk/session/{case_id}", timeout=30_000)
+    await kiosk.wait_for_selector("#checkin:not([disabled])", timeout=20_000)
     assert not mediator.errors and not kiosk.errors and not phone.errors, (
         mediator.errors,
         kiosk.errors,

@@ -24,9 +24,11 @@ from app.domain.clock import COURT_TZ
 from app.keys import SERVICES
 from app.services.demo import sample_application
 from app.store.models import AgreementSignatureRow, AuditEvent
+from signaling.room_keys import mediation_room
+from signaling.server import SERVER_KEY
 
 from integration.conftest import Sifa
-from integration.ruling_flow import decided_case, ok
+from integration.ruling_flow import Seat, decided_case, ok
 from integration.test_admin_accounts import cookie_login
 from integration.test_mediation_api import error_of, filed
 from integration.test_mediation_filing import texted_code
@@ -110,12 +112,21 @@ async def party_signs(
 
 
 async def sealed(
-    sifa: Sifa, applies: tuple[bool, bool] = (True, True), *, seal: bool = True
+    sifa: Sifa,
+    applies: tuple[bool, bool] = (True, True),
+    *,
+    seal: bool = True,
+    kiosk_by_video: bool = False,
 ) -> tuple[TestClient, int]:
     """A mediation whose agreement both parties signed (each applying or not) and the
-    committee sealed."""
+    committee sealed; with `kiosk_by_video`, the kiosk sat in its video session."""
     mediator, mediation_id = await in_mediation(sifa)
     kiosk = await sifa.as_user("kiosk1")
+    if kiosk_by_video:
+        key, door = mediation_room(mediation_id), f"/api/mediations/{mediation_id}/room-token"
+        seats = [await Seat(c, key, token_path=door).join() for c in (mediator, kiosk)]
+        await seats[0].admit(seats[1])
+        await sifa.app[SERVER_KEY].audit_flushed()  # the kiosk's join is on record
     path = f"/api/mediations/{mediation_id}/agreement"
     await ok(await mediator.post(f"{path}/draft", json=DRAFT))
     digest = (await ok(await mediator.post(f"{path}/freeze", json={"version": 1})))["digest"]
@@ -125,6 +136,9 @@ async def sealed(
     await ok(await mediator.post(f"{path}/mediator-signature", json=mine), 201)
     if seal:
         await ok(await mediator.post(f"{path}/seal", json={}), 201)
+    if kiosk_by_video:
+        for seat in seats:
+            await seat.close_quietly()  # the seal closed the room (4010)
     return mediator, mediation_id
 
 

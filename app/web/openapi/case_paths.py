@@ -77,6 +77,13 @@ def case_paths() -> dict[str, Any]:
         "/api/cases/{case_id}/accept": _step(
             "Accept, assign a judge; the case number is given", clerk, bodies.Accept
         ),
+        "/api/cases/{case_id}/follow-on": _step(
+            "The confirmation straight after a video mediation held at a hall's kiosk: accept "
+            "with a judge free now and book the kiosk's room a couple of minutes from now (409 "
+            "judge_not_free; wrong_state when the parties are not in a hall room or it is booked)",
+            clerk,
+            bodies.Accept,
+        ),
         "/api/cases/{case_id}/decline": _step("Do not accept (Interp 355)", clerk, bodies.Decline),
         "/api/cases/{case_id}/return": _step(
             "Return for missing materials (Interp 354)", clerk, bodies.ReturnForMaterials
