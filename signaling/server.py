@@ -9,7 +9,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from signaling.ice import IceSettings
 from signaling.live import CLOSE_TRY_AGAIN, NO_ROOM, NO_SEAT, LiveRoom, Peer, Refused
 from signaling.mailbox import ReplayBudget, ReplayLimits
 from signaling.messages import DEFAULT_MAX_MESSAGE_BYTES, Join, Resume, dump
+from signaling.notices import ServerNotices
 from signaling.room import AuditEvent, RoomError, Thresholds
 from signaling.tokens import RoomClaims, TokenError, verify_room_token
 from signaling.ws import Connection, make_handler
@@ -66,7 +67,7 @@ class SignalingConfig:
             raise ValueError("need 0 < quality_poor < quality_bad <= 1")
 
 
-class SignalingServer:
+class SignalingServer(ServerNotices):
     def __init__(
         self,
         config: SignalingConfig,
@@ -292,82 +293,6 @@ class SignalingServer:
 
     async def audit_flushed(self) -> None:
         await self._audit_idle.wait()
-
-    # -- messages from the server itself ---------------------------------
-
-    def tell_judge(self, case_id: int, message: Mapping[str, object]) -> bool:
-        """Send a server notice (e.g. type "recording") to the host's seat (the judge, or a
-        mediation room's mediator), numbered like any room message, so a host who is away gets
-        it on resume. False: no host seat."""
-        live = self.rooms.get(case_id)
-        if live is None:
-            return False
-        host = live.room.host_participant_id
-        if host not in live.room.seats:
-            return False
-        return self.hub.publish(case_id, host, dump(message), asyncio.get_running_loop().time())
-
-    def tell_room(self, case_id: int, message: Mapping[str, object]) -> int:
-        """Send a server notice (e.g. type "agreement": the draft changed) to every seat in
-        the room, numbered like any room message: how many seats it went to."""
-        live = self.rooms.get(case_id)
-        if live is None:
-            return 0
-        body, now = dump(message), asyncio.get_running_loop().time()
-        return sum(
-            1
-            for pid, seat in live.room.seats.items()
-            if not seat.hidden and self.hub.publish(case_id, pid, body, now)
-        )
-
-    async def tell_room_anywhere(self, case_id: int, message: Mapping[str, object]) -> int:
-        """tell_room on whichever node hosts the room. A node that cannot be asked is logged:
-        every page also reads the state itself when it (re)connects."""
-        if self.cluster is None or case_id in self.rooms:
-            return self.tell_room(case_id, message)
-        try:
-            owner = await self.cluster.bus.owner(case_id)
-            if owner is None or owner == self.cluster.name:
-                return 0
-            args = {"case_id": case_id, "message": dict(message)}
-            return int(await self.cluster.call(owner, "room.tell", args))
-        except (RemoteError, RedisError, OSError) as exc:
-            log.warning("room %s: notice not delivered on its node (%s)", case_id, exc)
-            return 0
-
-    # -- inspection and shutdown -----------------------------------------
-
-    def snapshot(self, case_id: int) -> dict[str, object] | None:
-        live = self.rooms.get(case_id)
-        if live is None:
-            return None
-        now = asyncio.get_running_loop().time()
-        return {
-            "case_id": case_id,
-            "participants": [seat.presence() for seat in live.room.seats.values()],
-            "quality": {
-                pid: seat.quality.level
-                for pid, seat in live.room.seats.items()
-                if seat.quality is not None
-            },
-            # Seconds since each seat's last stats report, on this node's own clock (the one
-            # reports are stamped with), so a caller on another node needs no common clock.
-            "stats_age": {
-                pid: round(now - seat.quality.reported_at, 3)
-                for pid, seat in live.room.seats.items()
-                if seat.quality is not None
-            },
-        }
-
-    async def snapshot_anywhere(self, case_id: int) -> dict[str, object] | None:
-        """The room's snapshot from the node that hosts it (this one with a single node)."""
-        if self.cluster is None or case_id in self.rooms:
-            return self.snapshot(case_id)
-        owner = await self.cluster.bus.owner(case_id)
-        if owner is None or owner == self.cluster.name:
-            return None
-        found = await self.cluster.call(owner, "room.snapshot", {"case_id": case_id})
-        return found if isinstance(found, dict) else None
 
     async def shutdown(self) -> None:
         if self.cluster is not None:

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from signaling.authority import MemoryAuthority
 from signaling.cluster import CLOSE_MOVED, ClusterNode
+from signaling.room_keys import mediation_room
 from signaling.server import SignalingConfig, SignalingServer, setup_signaling
 
 from realdeps import require
@@ -275,3 +276,34 @@ async def test_only_a_valid_token_or_a_saved_seat_places_a_room(
     for case_id in (CASE, 999):
         assert await a.cluster.bus.owner(case_id) is None
     assert not a.cluster.bus.hosted
+
+
+async def test_a_mediation_room_across_nodes_hears_the_servers_notices(
+    make_node: NodeFactory, session: aiohttp.ClientSession, authority: MemoryAuthority
+) -> None:
+    """The mediator hosts a mediation's room on one node, a party's phone joins on the other;
+    a notice either node's app sends (the draft changed) reaches every seat, lobby included."""
+    key = mediation_room(7)
+    authority.open_room(key, "光明街道人民调解委员会 视频调解", "mediator-2", "mediator")
+    a, b = await make_node("node-a"), await make_node("node-b")
+    host = Client(session, a.ws_url)
+    welcome = await host.connect_and_join(token("mediator-2", "mediator", case_id=key), key)
+    assert welcome["you"]["admitted"] is True  # type: ignore[index]
+    phone = Client(session, b.ws_url)
+    await phone.connect_and_join(token("party-m7-1", "party", case_id=key), key)
+    (owner,) = [n for n in (a, b) if key in n.signaling.rooms]
+    other = b if owner is a else a
+    # From the node that does not hold the room: carried to the one that does.
+    told = await other.signaling.tell_room_anywhere(
+        key, {"type": "mediation", "changed": "agreement"}
+    )
+    assert told == 2
+    for seat in (host, phone):
+        assert (await seat.expect("mediation"))["changed"] == "agreement"
+    # Only the mediator admits here; the party in the lobby cannot.
+    await phone.send({"type": "admit", "participant": "party-m7-1"})
+    assert (await phone.expect("error"))["code"] in ("forbidden", "not_admitted")
+    await host.send({"type": "admit", "participant": "party-m7-1"})
+    await phone.expect("admitted")
+    await host.close()
+    await phone.close()
