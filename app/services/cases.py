@@ -356,18 +356,7 @@ async def schedule(
         raise ValidationError(
             [("scheduled_at", "须在一年之内。 / Must be within a year from now.")]
         )
-    clash = await session.scalar(
-        select(func.count())
-        .select_from(Case)
-        .where(
-            Case.room_id == room_id,
-            Case.id != case.id,
-            Case.state.in_([State.SCHEDULED.value, State.IN_SESSION.value]),
-            Case.scheduled_at > at - ROOM_SLOT,
-            Case.scheduled_at < at + ROOM_SLOT,
-        )
-    )
-    if clash:
+    if await room_booked(session, room_id, at, but=case.id):
         raise Conflict("该确认室此时段已有安排。 / The room is booked at that time.")
     case.room_id, case.scheduled_at = room_id, at
     await _take_step(
@@ -379,6 +368,22 @@ async def schedule(
         {"room_id": room_id, "at": at.isoformat()},
     )
     return case
+
+
+async def room_booked(session: AsyncSession, room_id: int, at: dt.datetime, *, but: int) -> bool:
+    """Another case than `but` holds the room within a session's slot of `at`."""
+    clash = await session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.room_id == room_id,
+            Case.id != but,
+            Case.state.in_([State.SCHEDULED.value, State.IN_SESSION.value]),
+            Case.scheduled_at > at - ROOM_SLOT,
+            Case.scheduled_at < at + ROOM_SLOT,
+        )
+    )
+    return bool(clash)
 
 
 async def list_cases(

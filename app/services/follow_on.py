@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.access import Actor
@@ -90,24 +90,11 @@ async def offer(session: AsyncSession, case: Case, now: dt.datetime) -> FollowOn
     if State(case.state) is not State.SUBMITTED or case.mediation_id is None:
         return None
     room = await room_of_mediation(session, case.mediation_id)
-    if room is None or await _room_taken(session, case, room.id, now + FOLLOW_ON_AFTER):
+    if room is None or await cases.room_booked(
+        session, room.id, now + FOLLOW_ON_AFTER, but=case.id
+    ):
         return None
     return FollowOn(room, await free_judges(session, case.court_id, now))
-
-
-async def _room_taken(session: AsyncSession, case: Case, room_id: int, at: dt.datetime) -> bool:
-    clash = await session.scalar(
-        select(func.count())
-        .select_from(Case)
-        .where(
-            Case.room_id == room_id,
-            Case.id != case.id,
-            Case.state.in_(_BUSY),
-            Case.scheduled_at > at - cases.ROOM_SLOT,
-            Case.scheduled_at < at + cases.ROOM_SLOT,
-        )
-    )
-    return bool(clash)
 
 
 async def follow_on(

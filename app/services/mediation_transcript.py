@@ -17,7 +17,7 @@ from app.domain.mediation_checks import Check
 from app.domain.roles import Role
 from app.services.mediation_agreements import AgreementRecord
 from app.services.mediation_pass import on_own_device, party_seat
-from app.services.mediation_room import CHANGE_REQUESTED, KIOSK_DEVICE
+from app.services.mediation_room import KIOSK_DEVICE, change_requests
 from app.services.party_checks import checks_of
 from app.store.models import Account, AgreementDraftRow, AuditEvent, Committee, RecordingSegment
 from signaling.room_keys import mediation_room
@@ -86,18 +86,10 @@ async def _written(session: AsyncSession, record: AgreementRecord) -> list[words
         found.append(
             words.TextLine(row.frozen_at, f"调解员将第{row.draft_version}稿定稿，交当事人签名")
         )
-    asked = await session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.case_id == mediation_room(mediation.id),
-            AuditEvent.action == CHANGE_REQUESTED,
-        )
-        .order_by(AuditEvent.seq)
-    )
-    for event in asked:
-        details = json.loads(event.details)
-        who = names.get(int(details["party"]), "")
-        found.append(words.TextLine(event.at, f"当事人{who}请求修改协议草稿：“{details['text']}”"))
+    for asked in await change_requests(session, mediation):
+        who = names.get(asked["party"], "")
+        at = dt.datetime.fromisoformat(asked["at"])
+        found.append(words.TextLine(at, f"当事人{who}请求修改协议草稿：“{asked['text']}”"))
     counted = {id(s) for s in record.counting()}
     for s in record.signatures:
         if s.party_position is None:

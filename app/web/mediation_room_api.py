@@ -18,7 +18,7 @@ from app.domain.live import participant_id
 from app.domain.mediation import MediationState
 from app.domain.one_time_code import CodeRefused
 from app.domain.roles import Role
-from app.keys import services
+from app.keys import Services, services
 from app.services import mediation_pass, mediations, one_time_codes
 from app.services import mediation_room as room
 from app.services.mediation_agreements import party_phone, require_assigned
@@ -26,7 +26,7 @@ from app.services.mediation_pass import MediationPass
 from app.services.mediation_room import KIOSK_DEVICE, SessionCaller, Where
 from app.store.models import MediationCase
 from app.web.client_address import client_address
-from app.web.decode import read_body
+from app.web.decode import T, read_body
 from app.web.ids import path_id
 from app.web.live_api import TOKEN_SECONDS, signaling_url
 from app.web.middleware import caller_or_holder, require_caller
@@ -176,24 +176,23 @@ async def show(request: web.Request) -> web.Response:
     return web.json_response(answer)
 
 
-async def record_check(request: web.Request) -> web.Response:
+async def _asked(request: web.Request, model: type[T]) -> tuple[SessionCaller, Services, int, T]:
+    """Who asks, of which mediation (403 or 404 before the body is read), and the body."""
     who = caller_or_pass(request)
     svc = services(request)
     mediation_id = path_id(request, "mediation_id")
     async with svc.db.transaction() as session:
-        await room.mediation_for(session, who, mediation_id)  # else 403 or 404
-    body = await read_body(request, bodies.RecordCheck)
+        await room.mediation_for(session, who, mediation_id)
+    return who, svc, mediation_id, await read_body(request, model)
+
+
+async def record_check(request: web.Request) -> web.Response:
+    who, svc, mediation_id, body = await _asked(request, bodies.RecordCheck)
+    check = checks.Check(body.check)
     async with svc.db.transaction() as session:
         mediation = await room.mediation_for(session, who, mediation_id)
-        await room.record_check(
-            session,
-            who,
-            mediation,
-            body.party,
-            checks.Check(body.check),
-            where(request, who),
-            svc.clock(),
-        )
+        place = where(request, who)
+        await room.record_check(session, who, mediation, body.party, check, place, svc.clock())
         answer = await room.session_view(session, who, mediation)
     await announce(request, mediation_id, "checks")
     return web.json_response(answer, status=201)
@@ -202,19 +201,14 @@ async def record_check(request: web.Request) -> web.Response:
 async def ask_for_change(request: web.Request) -> web.Response:
     """A party (on their phone, or at the kiosk) asks the mediator to change the draft: it is
     recorded, and every screen in the room shows it."""
-    who = caller_or_pass(request)
-    svc = services(request)
-    mediation_id = path_id(request, "mediation_id")
-    async with svc.db.transaction() as session:
-        await room.mediation_for(session, who, mediation_id)  # else 403 or 404
-    body = await read_body(request, bodies.ChangeRequest)
+    who, svc, mediation_id, body = await _asked(request, bodies.ChangeRequest)
     async with svc.db.transaction() as session:
         mediation = await room.mediation_for(session, who, mediation_id)
-        request_row = await room.ask_for_change(
+        asked = await room.ask_for_change(
             session, who, mediation, body.party, body.text, where(request, who), svc.clock()
         )
     await announce(request, mediation_id, "change_request")
-    return web.json_response(request_row, status=201)
+    return web.json_response(asked, status=201)
 
 
 def routes() -> list[web.RouteDef]:
