@@ -100,24 +100,10 @@ async def record_check(
         raise NotPermitted(
             "视频调解开始后才能进行核验和确认。 / Checks are made during the video session."
         )
-    if not 0 <= party < len(mediation.parties):
-        raise ValidationError(
-            [("party", "没有这个序号的当事人。 / There is no party at that position.")]
-        )
+    _require_party(mediation, party)
     by_mediator = isinstance(who, Actor) and who.role is Role.MEDIATOR
-    if isinstance(who, MediationPass) and who.party != party:
-        raise NotPermitted(
-            "一方当事人不能替另一方确认。 / A party cannot confirm for another party."
-        )
-    if (
-        isinstance(who, Actor)
-        and who.role is Role.KIOSK
-        and party in await on_own_device(session, mediation.id)
-    ):
-        raise NotPermitted(
-            "该当事人在自己的手机上参加调解，须在自己的手机上确认。"
-            " / That party takes part on their own phone and confirms there."
-        )
+    if not by_mediator:
+        _may_act_for(who, party, await on_own_device(session, mediation.id))
     done = done_by_party(await checks_of(session, mediation.id)).get(party, set())
     rules.may_record(done, check, by_mediator=by_mediator)
     row = MediationCheckRow(

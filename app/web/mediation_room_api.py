@@ -70,7 +70,12 @@ async def announce(request: web.Request, mediation_id: int, changed: str) -> Non
     if server is None:
         return
     message = {"type": "mediation", "changed": changed}
-    await server.tell_room_anywhere(mediation_room(mediation_id), message)
+    try:
+        await server.tell_room_anywhere(mediation_room(mediation_id), message)
+    except Exception:
+        # What changed is committed: a notice that cannot go out must not turn the answer into
+        # an error. Every screen reads the state again on its own, within seconds.
+        log.exception("mediation %s: the %s notice was not delivered", mediation_id, changed)
 
 
 async def room_token(request: web.Request) -> web.Response:
