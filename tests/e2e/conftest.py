@@ -23,6 +23,7 @@ def chromium_present() -> bool:
     return os.path.exists(CHROMIUM)
 
 
+NAVIGATION_MS = 60_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -41,6 +42,10 @@ async def browser() -> AsyncIterator[Any]:
 
         async def audited_context(*args: Any, **kwargs: Any) -> Any:
             context = await new_context(*args, **kwargs)
+            # A page load waits up to a minute, as the video waits do: a CI run on two busy
+            # cores once took over 30 s (Playwright's default) to load a kiosk page, twice in a
+            # row, that loads in under a second alone.
+            context.set_default_navigation_timeout(NAVIGATION_MS)
             await auditor.watch(context)
             return context
 

@@ -95,10 +95,27 @@ async def phone_signs(phone: Any) -> None:
     await phone.get_by_text("✓ 赵六 已签名").wait_for()
 
 
-async def on_screen(page: Any, selector: str, text: str) -> None:
-    """The text is on the page within 3 s: a change is pushed over signaling (the fallback
-    poll is every 5-10 s, so only the push makes it in time)."""
-    await page.locator(selector, has_text=text).wait_for(timeout=3_000)
+# The pages announce each notice that came over signaling as a "sifa-mediation" event: the
+# test listens as the agreement's own script does.
+LISTEN = """() => { window.sifaSeen = [];
+  if (!window.sifaListening) { window.sifaListening = true;
+    document.addEventListener('sifa-mediation',
+      (e) => window.sifaSeen.push(e.detail.changed)); } }"""
+
+
+async def listen(*pages: Any) -> None:
+    """From now on, note the notices each page gets (earlier ones forgotten)."""
+    for page in pages:
+        await page.evaluate(LISTEN)
+
+
+async def on_screen(page: Any, selector: str, text: str, pushed: str | None = None) -> None:
+    """The text is on the page; with `pushed`, because that notice came over signaling (the
+    socket-level figure, under a second, is the integration test's and the benchmark's; a
+    loaded CI machine takes longer to draw)."""
+    if pushed is not None:
+        await page.wait_for_function("c => window.sifaSeen.includes(c)", arg=pushed, timeout=10_000)
+    await page.locator(selector, has_text=text).wait_for(timeout=10_000)
 
 
 async def draft(desk: Any, performance: str) -> None:
@@ -180,28 +197,31 @@ async def test_a_whole_video_mediation_to_a_sealed_agreement_and_one_tap_to_cour
 
     # The mediator drafts: both parties' screens show it within the second or so.
     desk = mediator.locator("#agreement")
+    await listen(mediator, kiosk, phone)
     await draft(desk, "银行转账一次性支付")
     await desk.get_by_text("第 1 稿，起草中").wait_for()
-    await on_screen(kiosk, "#agreement-text", "肆万元整")
-    await on_screen(phone, "#agreement-text", "肆万元整")
+    await on_screen(kiosk, "#agreement-text", "肆万元整", pushed="agreement")
+    await on_screen(phone, "#agreement-text", "肆万元整", pushed="agreement")
     # The phone asks for a change; the mediator sees it and edits; both screens follow.
     await phone.get_by_label("对协议草稿的修改意见（调解员会据此修改）").fill("希望分两期支付")
     await phone.get_by_role("button", name="提出修改意见").click()
-    await on_screen(mediator, "#change-requests", "赵六：希望分两期支付")
-    await on_screen(kiosk, "#change-requests", "赵六：希望分两期支付")
+    await on_screen(mediator, "#change-requests", "赵六：希望分两期支付", pushed="change_request")
+    await on_screen(kiosk, "#change-requests", "赵六：希望分两期支付", pushed="change_request")
+    await listen(kiosk, phone)
     await desk.get_by_label("履行方式和期限").fill("银行转账分两期支付")
     await desk.get_by_role("button", name="保存草稿").click()
-    await on_screen(kiosk, "#agreement-text", "分两期支付")
-    await on_screen(phone, "#agreement-text", "分两期支付")
+    await on_screen(kiosk, "#agreement-text", "分两期支付", pushed="agreement")
+    await on_screen(phone, "#agreement-text", "分两期支付", pushed="agreement")
     await desk.get_by_role("button", name="定稿，交当事人签名").click()
     await desk.get_by_text("第 2 稿已定稿，等待签名").wait_for()
 
     # The phone signs; a change after it voids it, on every screen; signed again.
     await phone_signs(phone)
+    await listen(kiosk, phone)
     await desk.get_by_label("履行方式和期限").fill("银行转账分两期支付，每期两万元")
     await desk.get_by_role("button", name="保存草稿").click()
-    await on_screen(phone, "#status", "协议内容已变更，之前的签名已作废")
-    await on_screen(kiosk, "#status", "协议内容已变更，之前的签名已作废")
+    await on_screen(phone, "#status", "协议内容已变更，之前的签名已作废", pushed="agreement")
+    await on_screen(kiosk, "#status", "协议内容已变更，之前的签名已作废", pushed="agreement")
     await desk.get_by_role("button", name="定稿，交当事人签名").click()
     await phone.locator(".signer-card[data-party='1'] canvas").wait_for()
     await phone_signs(phone)
