@@ -49,13 +49,11 @@ def _asked(request: web.Request) -> tuple[Actor, Services, int]:
 
 
 async def _mediation_for(session: AsyncSession, who: SessionCaller, mediation_id: int) -> Any:
-    """The committee's mediators read every agreement of theirs; a kiosk, its halls' ones; a
-    party's phone, its own mediation's."""
-    if isinstance(who, MediationPass):
-        return await mediation_room.mediation_for(session, who, mediation_id)
-    if who.role is Role.KIOSK:
-        return await agreements.kiosk_mediation(session, who, mediation_id)
-    return await mediations.load_mediation(session, who, mediation_id)
+    """The committee's mediators read every agreement of theirs (not only the one they are
+    assigned); a kiosk and a party's phone, as they may join its session."""
+    if isinstance(who, Actor) and who.role is Role.MEDIATOR:
+        return await mediations.load_mediation(session, who, mediation_id)
+    return await mediation_room.mediation_for(session, who, mediation_id)
 
 
 def _asked_by_anyone(request: web.Request) -> tuple[SessionCaller, Services, int]:
@@ -235,13 +233,9 @@ async def _sealed_file(request: web.Request, transcript: bool) -> web.Response:
         mediation = await _mediation_for(session, who, mediation_id)
         record = await agreements.load(session, mediation)
     row = record.row
-    path, sha256 = (
-        (None, None)
-        if row is None
-        else (row.transcript_pdf, row.transcript_sha256)
-        if transcript
-        else (row.pdf_path, row.pdf_sha256)
-    )
+    path, sha256 = (None, None) if row is None else (row.pdf_path, row.pdf_sha256)
+    if transcript and row is not None:
+        path, sha256 = row.transcript_pdf, row.transcript_sha256
     if path is None or sha256 is None:
         raise NotFound("调解协议尚未签章生效。 / The agreement is not sealed yet.")
     name = "transcript" if transcript else "agreement"

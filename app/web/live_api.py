@@ -97,9 +97,8 @@ async def _party_seat(
                 ]
             )
         details["self_test"] = SelfTest.read(test).payload()
-    # The room token must not outlive the pass it was issued on.
-    left = who.expires_at - int(now.timestamp())
-    return Seat(case.id, pid, PARTY_ROLE, name, pid, details, max(1, min(TOKEN_SECONDS, left)))
+    ttl = token_seconds(who.expires_at, now)
+    return Seat(case.id, pid, PARTY_ROLE, name, pid, details, ttl)
 
 
 async def room_token(request: web.Request) -> web.Response:
@@ -121,26 +120,41 @@ async def room_token(request: web.Request) -> web.Response:
             details=seat.details,
             now=now,
         )
+    door = room_door(
+        request, seat.case_id, seat.participant, seat.role, seat.name, seat.ttl_seconds
+    )
+    return web.json_response(door)
+
+
+def token_seconds(pass_expires_at: int, now: dt.datetime) -> int:
+    """A room token's life: TOKEN_SECONDS, and never beyond the pass it was issued on."""
+    return max(1, min(TOKEN_SECONDS, pass_expires_at - int(now.timestamp())))
+
+
+def room_door(
+    request: web.Request, room_key: int, participant: str, role: str, name: str, ttl: int
+) -> dict[str, Any]:
+    """What a page needs to join a room: its signed token, where the socket is, and ICE."""
+    svc = services(request)
+    now = svc.clock().timestamp()
     token = issue_room_token(
         svc.secret,
-        case_id=seat.case_id,
-        participant_id=seat.participant,
-        role=seat.role,
-        display_name=seat.name,
-        ttl_seconds=seat.ttl_seconds,
-        now=now.timestamp(),
+        case_id=room_key,
+        participant_id=participant,
+        role=role,
+        display_name=name,
+        ttl_seconds=ttl,
+        now=now,
     )
-    return web.json_response(
-        {
-            "token": token,
-            "ws_url": signaling_url(svc.settings, request),
-            "ice_servers": ice_servers_for(request.app[ICE_KEY], seat.participant, now.timestamp()),
-            "participant_id": seat.participant,
-            "role": seat.role,
-            "display_name": seat.name,
-            "expires_in": seat.ttl_seconds,
-        }
-    )
+    return {
+        "token": token,
+        "ws_url": signaling_url(svc.settings, request),
+        "ice_servers": ice_servers_for(request.app[ICE_KEY], participant, now),
+        "participant_id": participant,
+        "role": role,
+        "display_name": name,
+        "expires_in": ttl,
+    }
 
 
 def signaling_url(settings: Settings, request: web.Request) -> str:

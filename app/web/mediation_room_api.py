@@ -28,14 +28,11 @@ from app.store.models import MediationCase
 from app.web.client_address import client_address
 from app.web.decode import T, read_body
 from app.web.ids import path_id
-from app.web.live_api import TOKEN_SECONDS, signaling_url
+from app.web.live_api import TOKEN_SECONDS, room_door, token_seconds
 from app.web.middleware import caller_or_holder, require_caller
-from app.web.signaling_setup import ICE_KEY
-from signaling.ice import ice_servers_for
 from signaling.roles import KIOSK, MEDIATOR, PARTY
 from signaling.room_keys import mediation_room
 from signaling.server import SERVER_KEY
-from signaling.tokens import issue_room_token
 
 log = logging.getLogger(__name__)
 
@@ -93,34 +90,13 @@ async def room_token(request: web.Request) -> web.Response:
         await mediations.record_event(
             session, who.username, mediation, "mediation.room.token_issued", {"seat": seat}, now
         )
-    token = issue_room_token(
-        svc.secret,
-        case_id=mediation_room(mediation_id),
-        participant_id=seat,
-        role=role,
-        display_name=name,
-        ttl_seconds=ttl,
-        now=now.timestamp(),
-    )
-    return web.json_response(
-        {
-            "token": token,
-            "room_key": mediation_room(mediation_id),
-            "ws_url": signaling_url(svc.settings, request),
-            "ice_servers": ice_servers_for(request.app[ICE_KEY], seat, now.timestamp()),
-            "participant_id": seat,
-            "role": role,
-            "display_name": name,
-            "expires_in": ttl,
-        }
-    )
+    door = room_door(request, mediation_room(mediation_id), seat, role, name, ttl)
+    return web.json_response({**door, "room_key": mediation_room(mediation_id)})
 
 
 def _seat(who: SessionCaller, parties: list[Any], now: dt.datetime) -> tuple[str, str, str, int]:
     if isinstance(who, MediationPass):
-        # The room token must not outlive the pass it was issued on.
-        left = who.expires_at - int(now.timestamp())
-        ttl = max(1, min(TOKEN_SECONDS, left))
+        ttl = token_seconds(who.expires_at, now)
         return who.username, PARTY, parties[who.party].name, ttl
     role = {Role.MEDIATOR: MEDIATOR, Role.KIOSK: KIOSK}.get(who.role)
     if role is None:
